@@ -1,0 +1,59 @@
+"""create_app(): lifespan, middleware, error handlers, routers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from crazy_gary import __version__, durable
+from crazy_gary.auth.router import router as auth_router
+from crazy_gary.config import Settings, get_settings
+from crazy_gary.db import init_database
+from crazy_gary.errors import install_error_handlers
+from crazy_gary.health.router import router as health_router
+from crazy_gary.kit.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from crazy_gary.migrations import upgrade
+from crazy_gary.ratelimit.middleware import RateLimitMiddleware
+from crazy_gary.users.router import router as users_router
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> FastAPI:
+    """The whole service. `run_engine=False` serves the API without durable workers."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(upgrade, settings.sqlalchemy_url)
+        database = init_database(settings.sqlalchemy_url)
+        _ = settings.jwt_secret_key  # generate the key file before the first request
+        if run_engine:
+            await durable.launch(settings)
+        try:
+            yield
+        finally:
+            if run_engine:
+                await asyncio.to_thread(durable.shutdown)
+            await database.dispose()
+
+    app = FastAPI(
+        title="Crazy Gary API",
+        version=__version__,
+        description="Self-hostable backend for autonomous AI agents.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    # Outermost last: request id wraps everything so even 413/429 carry it.
+    app.add_middleware(RateLimitMiddleware, settings=settings)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+
+    for router in (health_router, auth_router, users_router):
+        app.include_router(router)
+    return app

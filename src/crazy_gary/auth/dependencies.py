@@ -1,0 +1,55 @@
+"""Current-user dependencies: `CurrentUser` for any signed-in user, `AdminUser` for admins."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crazy_gary.auth.models import User
+from crazy_gary.auth.tokens import ACCESS, decode_token
+from crazy_gary.config import Settings
+from crazy_gary.db import SessionDep
+from crazy_gary.errors import AuthRequired, InsufficientPermissions
+
+bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+async def user_from_token(session: AsyncSession, settings: Settings, token: str) -> User:
+    """The user an access token speaks for; tokens from before a password change fail."""
+    claims = decode_token(settings, token, expected_type=ACCESS)
+    user = await session.get(User, claims.user_id)
+    if user is None or claims.version != user.token_version:
+        raise AuthRequired()
+    return user
+
+
+async def get_current_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> User:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise AuthRequired()
+    return await user_from_token(session, settings, credentials.credentials)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_admin_user(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise InsufficientPermissions("Administrator role required")
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin_user)]

@@ -1,0 +1,119 @@
+"""Account routes under /api/auth."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
+
+from crazy_gary.auth import service
+from crazy_gary.auth.dependencies import CurrentUser, SettingsDep, bearer, user_from_token
+from crazy_gary.auth.presenters import profile_of
+from crazy_gary.auth.schemas import (
+    AuthResponse,
+    ChangePasswordRequest,
+    LoginRequest,
+    MessageResponse,
+    ProfileUpdate,
+    RefreshResponse,
+    RegisterRequest,
+    UserEnvelope,
+    ValidatedUser,
+    ValidateResponse,
+)
+from crazy_gary.db import SessionDep
+from crazy_gary.errors import AppError, AuthRequired
+from crazy_gary.kit.openapi import error_responses
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AuthResponse,
+    responses=error_responses(400, 409, 429),
+)
+async def register(body: RegisterRequest, session: SessionDep, settings: SettingsDep):
+    """Create an account and sign it in."""
+    user = await service.create_user(
+        session, email=body.email, password=body.password, name=body.fullName
+    )
+    user.last_login = user.created_at
+    access, refresh = await service.issue_tokens(session, settings, user)
+    return AuthResponse(token=access, refresh_token=refresh,
+                        expires_in=settings.access_token_ttl_seconds, user=profile_of(user))
+
+
+@router.post("/login", response_model=AuthResponse, responses=error_responses(400, 401, 429))
+async def login(body: LoginRequest, session: SessionDep, settings: SettingsDep):
+    """Exchange email and password for tokens."""
+    user = await service.authenticate(session, email=body.email, password=body.password)
+    access, refresh = await service.issue_tokens(session, settings, user)
+    return AuthResponse(token=access, refresh_token=refresh,
+                        expires_in=settings.access_token_ttl_seconds, user=profile_of(user))
+
+
+@router.post("/refresh", response_model=RefreshResponse, responses=error_responses(401, 429))
+async def refresh(credentials: Credentials, session: SessionDep, settings: SettingsDep):
+    """Spend the refresh token in the Authorization header for a new pair (rotation)."""
+    if credentials is None:
+        raise AuthRequired("Refresh token required")
+    access, new_refresh = await service.rotate_refresh_token(
+        session, settings, credentials.credentials
+    )
+    return RefreshResponse(token=access, refresh_token=new_refresh,
+                           expires_in=settings.access_token_ttl_seconds)
+
+
+@router.get("/me", response_model=UserEnvelope, responses=error_responses(401))
+async def me(user: CurrentUser):
+    """The signed-in user's profile."""
+    return UserEnvelope(user=profile_of(user))
+
+
+@router.put("/me", response_model=UserEnvelope, responses=error_responses(400, 401))
+async def update_me(body: ProfileUpdate, user: CurrentUser):
+    """Change the signed-in user's display name."""
+    user.name = body.name.strip() or user.name
+    return UserEnvelope(user=profile_of(user))
+
+
+@router.post(
+    "/change-password", response_model=MessageResponse, responses=error_responses(400, 401, 429)
+)
+async def change_password(body: ChangePasswordRequest, user: CurrentUser, session: SessionDep):
+    """Change the password; every other session (refresh and access tokens) ends."""
+    await service.change_password(
+        session, user, current_password=body.current_password, new_password=body.new_password
+    )
+    return MessageResponse(message="Password changed successfully")
+
+
+@router.post("/logout", response_model=MessageResponse, responses=error_responses(401))
+async def logout(user: CurrentUser, session: SessionDep):
+    """Revoke every refresh token of the signed-in user."""
+    await service.revoke_all_refresh_tokens(session, user.id)
+    return MessageResponse(message="Logged out successfully")
+
+
+@router.get(
+    "/validate",
+    response_model=ValidateResponse,
+    responses={401: {"model": ValidateResponse, "description": "Token invalid or expired"}},
+)
+async def validate(
+    request: Request, credentials: Credentials, session: SessionDep, settings: SettingsDep
+):
+    """Whether the access token is valid, with its user."""
+    try:
+        if credentials is None:
+            raise AuthRequired()
+        user = await user_from_token(session, settings, credentials.credentials)
+    except AppError:
+        return JSONResponse({"valid": False}, status_code=401)
+    return ValidateResponse(valid=True,
+                            user=ValidatedUser(id=user.id, email=user.email, name=user.name))

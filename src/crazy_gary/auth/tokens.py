@@ -1,0 +1,104 @@
+"""JWT access and refresh tokens (HS256 only)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+from crazy_gary.config import Settings
+from crazy_gary.errors import AuthRequired, TokenExpired
+from crazy_gary.kit.clock import utcnow
+
+ALGORITHM = "HS256"
+ACCESS = "access"
+REFRESH = "refresh"
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    type: str
+    jti: str
+    version: int
+    family: str | None
+    expires_at: datetime
+
+
+def issue_access_token(settings: Settings, *, user_id: int, version: int) -> str:
+    now = utcnow()
+    claims = {
+        "sub": str(user_id),
+        "type": ACCESS,
+        "ver": version,
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + timedelta(seconds=settings.access_token_ttl_seconds),
+    }
+    return jwt.encode(claims, settings.jwt_secret_key, algorithm=ALGORITHM)
+
+
+def issue_refresh_token(
+    settings: Settings, *, user_id: int, version: int, family: str, jti: str
+) -> tuple[str, datetime]:
+    now = utcnow()
+    expires = now + timedelta(seconds=settings.refresh_token_ttl_seconds)
+    claims = {
+        "sub": str(user_id),
+        "type": REFRESH,
+        "ver": version,
+        "fam": family,
+        "jti": jti,
+        "iat": now,
+        "exp": expires,
+    }
+    return jwt.encode(claims, settings.jwt_secret_key, algorithm=ALGORITHM), expires
+
+
+def decode_token(settings: Settings, token: str, *, expected_type: str) -> TokenClaims:
+    """Verify signature, algorithm, expiry and type; raise the contract's 401 errors."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret_key,
+            algorithms=[ALGORITHM],
+            options={"require": ["exp", "sub", "type", "jti"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenExpired() from exc
+    except jwt.PyJWTError as exc:
+        raise AuthRequired() from exc
+    if claims.get("type") != expected_type:
+        raise AuthRequired(f"A {expected_type} token is required")
+    try:
+        user_id = int(claims["sub"])
+        version = int(claims.get("ver", 0))
+    except (TypeError, ValueError) as exc:
+        raise AuthRequired() from exc
+    return TokenClaims(
+        user_id=user_id,
+        type=claims["type"],
+        jti=str(claims["jti"]),
+        version=version,
+        family=claims.get("fam"),
+        expires_at=datetime.fromtimestamp(claims["exp"], tz=utcnow().tzinfo),
+    )
+
+
+def peek_user_id(settings: Settings, token: str) -> int | None:
+    """The user id of a valid access token, or None (used to key rate limits)."""
+    try:
+        return decode_token(settings, token, expected_type=ACCESS).user_id
+    except (AuthRequired, TokenExpired):
+        return None
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()

@@ -1,0 +1,66 @@
+"""The `crazy-gary` command: serve, worker, migrate, create-admin."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+
+import typer
+from rich.console import Console
+
+from crazy_gary.config import get_settings
+
+app = typer.Typer(help="Crazy Gary: a self-hostable backend for autonomous AI agents.",
+                  no_args_is_help=True)
+console = Console()
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind"),
+    port: int = typer.Option(8000, help="Port to listen on"),
+    log_level: str = typer.Option("info", help="uvicorn log level"),
+) -> None:
+    """Run the API (with durable workers and schedulers) in one process."""
+    import uvicorn
+
+    from crazy_gary.asgi import build_asgi
+
+    uvicorn.run(build_asgi(get_settings()), host=host, port=port, log_level=log_level,
+                proxy_headers=True)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    from crazy_gary.migrations import upgrade
+
+    settings = get_settings()
+    upgrade(settings.sqlalchemy_url)
+    console.print(f"[green]database up to date[/green] ({settings.sqlalchemy_url.split('@')[-1]})")
+
+
+@app.command("create-admin")
+def create_admin(
+    email: str = typer.Option(..., help="Admin email"),
+    name: str = typer.Option("", help="Display name"),
+    password_env: str = typer.Option(
+        "CRAZY_GARY_ADMIN_PASSWORD", help="Environment variable read instead of prompting"
+    ),
+) -> None:
+    """Create an administrator (or promote an existing user and set the password)."""
+    from crazy_gary.users.bootstrap import ensure_admin
+
+    password = os.environ.get(password_env) or getpass.getpass("Password: ")
+    settings = get_settings()
+    try:
+        user_id = asyncio.run(ensure_admin(settings, email=email, password=password, name=name))
+    except Exception as exc:  # shown to the operator, not a client
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"[green]admin ready[/green] id={user_id} email={email.lower()}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,148 @@
+"""Settings: the only place the environment is read."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MODEL_KEYS = ("120b", "20b")
+
+
+class Settings(BaseSettings):
+    """Configuration contract of DESIGN.md, read from the environment and a .env file."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(default=Path("./data"), alias="CRAZY_GARY_DATA_DIR")
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    redis_namespace: str = Field(default="crazy_gary", alias="REDIS_NAMESPACE")
+    jwt_secret_key_value: str | None = Field(default=None, alias="JWT_SECRET_KEY")
+    environment: str = Field(default="production", alias="ENVIRONMENT")
+    railway_env: str | None = Field(default=None, alias="RAILWAY_ENVIRONMENT")
+
+    huggingface_api_key: str | None = Field(default=None, alias="HUGGINGFACE_API_KEY")
+    model_api_key_value: str | None = Field(default=None, alias="MODEL_API_KEY")
+    model_120b_base_url: str | None = Field(default=None, alias="MODEL_120B_BASE_URL")
+    model_20b_base_url: str | None = Field(default=None, alias="MODEL_20B_BASE_URL")
+    model_120b_name: str = Field(default="openai/gpt-oss-120b", alias="MODEL_120B_NAME")
+    model_20b_name: str = Field(default="openai/gpt-oss-20b", alias="MODEL_20B_NAME")
+    model_120b_hf_endpoint: str | None = Field(default=None, alias="MODEL_120B_HF_ENDPOINT")
+    model_20b_hf_endpoint: str | None = Field(default=None, alias="MODEL_20B_HF_ENDPOINT")
+    model_120b_command: str | None = Field(default=None, alias="MODEL_120B_COMMAND")
+    model_20b_command: str | None = Field(default=None, alias="MODEL_20B_COMMAND")
+    hf_endpoints_api_url: str = Field(
+        default="https://api.endpoints.huggingface.cloud/v2", alias="HF_ENDPOINTS_API_URL"
+    )
+    endpoint_auto_sleep_seconds: int = Field(default=900, alias="ENDPOINT_AUTO_SLEEP_SECONDS")
+    endpoint_wake_timeout_seconds: float = Field(default=600.0, alias="ENDPOINT_WAKE_TIMEOUT_SECONDS")
+    model_call_timeout_seconds: float = Field(default=120.0, alias="MODEL_CALL_TIMEOUT_SECONDS")
+    model_max_retries: int = Field(default=3, alias="MODEL_MAX_RETRIES")
+
+    mcp_config: Path | None = Field(default=None, alias="MCP_CONFIG")
+
+    rate_limits_enabled: bool = Field(default=True, alias="RATE_LIMITS_ENABLED")
+    rate_limit_auth: str = Field(default="10/hour", alias="RATE_LIMIT_AUTH")
+    rate_limit_general: str = Field(default="1000/hour", alias="RATE_LIMIT_GENERAL")
+    rate_limit_endpoints: str = Field(default="100/hour", alias="RATE_LIMIT_ENDPOINTS")
+    rate_limit_monitoring: str = Field(default="500/hour", alias="RATE_LIMIT_MONITORING")
+
+    access_token_ttl_seconds: int = Field(default=3600, alias="ACCESS_TOKEN_TTL_SECONDS")
+    refresh_token_ttl_seconds: int = Field(default=30 * 86400, alias="REFRESH_TOKEN_TTL_SECONDS")
+    max_body_bytes: int = Field(default=1024 * 1024, alias="MAX_BODY_BYTES")
+
+    executor_id: str = Field(default_factory=socket.gethostname, alias="CRAZY_GARY_EXECUTOR_ID")
+    app_version: str = Field(default="1.0.0", alias="CRAZY_GARY_APP_VERSION")
+    queue_polling_interval_seconds: float = Field(default=0.1, alias="QUEUE_POLLING_INTERVAL")
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+
+    @cached_property
+    def resolved_data_dir(self) -> Path:
+        path = self.data_dir.expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """Async SQLAlchemy URL of the application database."""
+        url = self.database_url or f"sqlite:///{self.resolved_data_dir / 'crazy_gary.db'}"
+        return to_async_url(url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def dbos_system_database_url(self) -> str:
+        """Where the durable engine keeps its own tables (its own file when embedded)."""
+        if self.is_sqlite:
+            return f"sqlite:///{self.resolved_data_dir / 'dbos_system.db'}"
+        sync = to_sync_url(self.sqlalchemy_url)
+        base, _, name = sync.rpartition("/")
+        name, _, query = name.partition("?")
+        return f"{base}/{name}_dbos_sys" + (f"?{query}" if query else "")
+
+    @cached_property
+    def jwt_secret_key(self) -> str:
+        """The HS256 key: from the environment, else generated once into the data dir (0600)."""
+        if self.jwt_secret_key_value:
+            if len(self.jwt_secret_key_value.encode()) < 32:
+                raise ValueError("JWT_SECRET_KEY must be at least 32 bytes")
+            return self.jwt_secret_key_value
+        path = self.resolved_data_dir / "jwt_secret.key"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        os.chmod(path, 0o600)
+        return path.read_text().strip()
+
+    @property
+    def model_api_key(self) -> str | None:
+        return self.model_api_key_value or self.huggingface_api_key
+
+    @property
+    def workspaces_dir(self) -> Path:
+        path = self.resolved_data_dir / "workspaces"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def model_setting(self, key: str, field: str):
+        """Per-model setting, e.g. model_setting("120b", "base_url")."""
+        return getattr(self, f"model_{key}_{field}")
+
+    def missing_env_vars(self) -> list[str]:
+        """Variables that must be set before the service can do model work."""
+        missing = []
+        if not self.huggingface_api_key and not self.model_api_key_value:
+            missing.append("HUGGINGFACE_API_KEY")
+        return missing
+
+
+def to_async_url(url: str) -> str:
+    if url.startswith("sqlite:///") or url.startswith("sqlite://"):
+        return url.replace("sqlite://", "sqlite+aiosqlite://", 1)
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+def to_sync_url(url: str) -> str:
+    return (
+        url.replace("sqlite+aiosqlite://", "sqlite://", 1)
+        .replace("postgresql+asyncpg://", "postgresql://", 1)
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

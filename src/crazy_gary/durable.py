@@ -1,0 +1,60 @@
+"""The durable execution engine (DBOS): configured once per process.
+
+Workflows and steps are declared with DBOS decorators at import time; queues and
+schedules must be registered after launch, so domains hand a coroutine to
+`after_launch` and it runs right after `DBOS.launch()`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from dbos import DBOS, DBOSConfig
+
+from crazy_gary.config import Settings
+
+log = logging.getLogger(__name__)
+
+_after_launch: list[Callable[[], Awaitable[None]]] = []
+_launched = False
+
+
+def after_launch(fn: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    """Register a coroutine function to run once the engine is up (queues, schedules)."""
+    _after_launch.append(fn)
+    return fn
+
+
+def engine_config(settings: Settings) -> DBOSConfig:
+    return {
+        "name": "crazy_gary",
+        "system_database_url": settings.dbos_system_database_url,
+        "application_version": settings.app_version,
+        "executor_id": settings.executor_id,
+        "run_admin_server": False,
+        "log_level": "WARNING",
+        "enable_otlp": False,
+    }
+
+
+async def launch(settings: Settings) -> None:
+    """Start the engine: recover this executor's pending workflows, then run the hooks."""
+    global _launched
+    DBOS(config=engine_config(settings))
+    DBOS.launch()
+    _launched = True
+    for hook in _after_launch:
+        await hook()
+    log.info("durable engine launched as executor %s", settings.executor_id)
+
+
+def is_launched() -> bool:
+    return _launched
+
+
+def shutdown() -> None:
+    global _launched
+    if _launched:
+        DBOS.destroy(workflow_completion_timeout_sec=0)
+        _launched = False

@@ -1,0 +1,197 @@
+"""One error hierarchy, rendered in one place in the contract's format."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from crazy_gary.kit.clock import iso_now
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    """Base of every error a client may see."""
+
+    status_code = 500
+    code = "INTERNAL_ERROR"
+    message = "Internal server error"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: dict[str, Any] | None = None,
+        code: str | None = None,
+        status_code: int | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.message = message or self.message
+        self.details = details or {}
+        self.code = code or self.code
+        self.status_code = status_code or self.status_code
+        self.headers = headers or {}
+        self.extra = extra or {}
+        super().__init__(self.message)
+
+
+class ValidationFailed(AppError):
+    status_code = 400
+    code = "VALIDATION_ERROR"
+    message = "Request data validation failed"
+
+    def __init__(self, errors: list[str] | str, message: str | None = None, **kwargs: Any) -> None:
+        errors = [errors] if isinstance(errors, str) else list(errors)
+        details = kwargs.pop("details", None) or {}
+        details.setdefault("validation_errors", errors)
+        super().__init__(message or (errors[0] if len(errors) == 1 else None), details=details,
+                         **kwargs)
+
+
+class AuthRequired(AppError):
+    status_code = 401
+    code = "AUTH_REQUIRED"
+    message = "Authentication token missing or invalid"
+
+
+class TokenExpired(AppError):
+    status_code = 401
+    code = "TOKEN_EXPIRED"
+    message = "Access token has expired"
+
+
+class InvalidCredentials(AppError):
+    status_code = 401
+    code = "INVALID_CREDENTIALS"
+    message = "Email or password incorrect"
+
+
+class InsufficientPermissions(AppError):
+    status_code = 403
+    code = "INSUFFICIENT_PERMISSIONS"
+    message = "You lack the permissions for this action"
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "NOT_FOUND"
+    message = "Resource not found"
+
+
+class TaskNotFound(NotFound):
+    code = "TASK_NOT_FOUND"
+    message = "Task not found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "CONFLICT"
+    message = "The request conflicts with the current state"
+
+
+class UserExists(Conflict):
+    code = "USER_EXISTS"
+    message = "User already registered"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "PAYLOAD_TOO_LARGE"
+    message = "Request body too large"
+
+
+class RateLimitExceeded(AppError):
+    status_code = 429
+    code = "RATE_LIMIT_EXCEEDED"
+    message = "Rate limit exceeded"
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503
+    code = "SERVICE_UNAVAILABLE"
+    message = "Service unavailable"
+
+
+class EndpointUnavailable(ServiceUnavailable):
+    code = "ENDPOINT_UNAVAILABLE"
+    message = "Model endpoint not available"
+
+
+def error_body(
+    request: Request | None,
+    *,
+    message: str,
+    code: str,
+    details: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "error": message,
+        "code": code,
+        "details": details or {},
+        "timestamp": iso_now(),
+        "request_id": request_id_of(request),
+    }
+    if extra:
+        body.update(extra)
+    return body
+
+
+def request_id_of(request: Request | None) -> str | None:
+    if request is None:
+        return None
+    return request.scope.get("state", {}).get("request_id")
+
+
+def render(request: Request, exc: AppError) -> JSONResponse:
+    return JSONResponse(
+        error_body(request, message=exc.message, code=exc.code, details=exc.details,
+                   extra=exc.extra),
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+def _describe_validation_error(err: dict[str, Any]) -> str:
+    loc = [str(part) for part in err.get("loc", ()) if part not in ("body",)]
+    where = ".".join(loc)
+    msg = err.get("msg", "invalid")
+    if err.get("type") == "json_invalid":
+        return "Malformed JSON body"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    return f"{where}: {msg}" if where else msg
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every error, expected or not, in the contract's format."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return render(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [_describe_validation_error(e) for e in exc.errors()]
+        return render(request, ValidationFailed(errors, message="Request data validation failed"))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+        code = codes.get(exc.status_code, "HTTP_ERROR")
+        message = {404: "Resource not found", 405: "Method not allowed"}.get(
+            exc.status_code, str(exc.detail)
+        )
+        return render(request, AppError(message, code=code, status_code=exc.status_code,
+                                        headers=dict(exc.headers or {})))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return render(request, AppError())

@@ -1,0 +1,47 @@
+"""List pagination: limit/offset in, the facts in headers out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import Depends, Query, Request, Response
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    offset: int
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
+) -> Page:
+    return Page(limit=limit, offset=offset)
+
+
+PageDep = Annotated[Page, Depends(page_params)]
+
+
+def set_page_headers(request: Request, response: Response, page: Page, total: int) -> None:
+    """X-Total-Count, X-Limit, X-Offset, X-Has-More and an RFC 8288 Link header."""
+    has_more = page.offset + page.limit < total
+    response.headers["X-Total-Count"] = str(total)
+    response.headers["X-Limit"] = str(page.limit)
+    response.headers["X-Offset"] = str(page.offset)
+    response.headers["X-Has-More"] = "true" if has_more else "false"
+    links = []
+    params = dict(request.query_params)
+    if has_more:
+        params.update(limit=str(page.limit), offset=str(page.offset + page.limit))
+        links.append(f'<{request.url.path}?{urlencode(params)}>; rel="next"')
+    if page.offset > 0:
+        params.update(limit=str(page.limit), offset=str(max(0, page.offset - page.limit)))
+        links.append(f'<{request.url.path}?{urlencode(params)}>; rel="prev"')
+    if links:
+        response.headers["Link"] = ", ".join(links)

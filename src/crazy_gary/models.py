@@ -1,0 +1,4 @@
+"""Every ORM model, imported so the metadata (and Alembic) sees all tables."""
+
+from crazy_gary.auth.models import RefreshToken, User  # noqa: F401
+from crazy_gary.realtime.models import Event  # noqa: F401

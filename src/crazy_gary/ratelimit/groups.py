@@ -1,0 +1,27 @@
+"""Which endpoint group a path belongs to (the reference's rate-limit table)."""
+
+from __future__ import annotations
+
+from crazy_gary.config import Settings
+
+# Credential routes share the strict "Authentication" budget; profile reads are general API.
+AUTH_PATHS = frozenset(
+    {"/api/auth/register", "/api/auth/login", "/api/auth/refresh", "/api/auth/change-password"}
+)
+
+
+def group_of(path: str) -> str | None:
+    """The limit group of a path, or None for unlimited paths (health, docs, metrics)."""
+    if path in AUTH_PATHS:
+        return "auth"
+    if path.startswith("/api/endpoints"):
+        return "endpoints"
+    if path.startswith("/api/monitoring") or path.startswith("/api/observability"):
+        return "monitoring"
+    if path.startswith("/api/"):
+        return "general"
+    return None
+
+
+def limit_of(settings: Settings, group: str) -> str:
+    return getattr(settings, f"rate_limit_{group}")

@@ -1,0 +1,104 @@
+"""Rate-limit middleware: one place, so no route can forget its limit."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+
+from limits import parse
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from crazy_gary.auth.tokens import bearer_token, peek_user_id
+from crazy_gary.config import Settings
+from crazy_gary.errors import error_body
+from crazy_gary.ratelimit.groups import group_of, limit_of
+
+log = logging.getLogger(__name__)
+
+
+def make_storage(settings: Settings):
+    """Memory when embedded; Redis when REDIS_URL is set, so processes share one limit."""
+    if settings.redis_url:
+        url = settings.redis_url.replace("redis://", "async+redis://", 1).replace(
+            "rediss://", "async+rediss://", 1
+        )
+        return storage_from_string(
+            url, implementation="redispy", key_prefix=f"{settings.redis_namespace}:ratelimit"
+        )
+    return storage_from_string("async+memory://")
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.limiter = MovingWindowRateLimiter(make_storage(settings))
+        self.items = {
+            group: parse(limit_of(settings, group))
+            for group in ("auth", "general", "endpoints", "monitoring")
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        group = group_of(scope.get("path", "")) if scope["type"] == "http" else None
+        if group is None or not self.settings.rate_limits_enabled:
+            await self.app(scope, receive, send)
+            return
+        item = self.items[group]
+        key = self._client_key(scope)
+        try:
+            allowed = await self.limiter.hit(item, group, key)
+            reset_at, remaining = await self.limiter.get_window_stats(item, group, key)
+        except Exception:  # the limiter's store is down: serve rather than fail closed
+            log.warning("rate-limit storage unavailable; request not counted", exc_info=True)
+            await self.app(scope, receive, send)
+            return
+        window = item.get_expiry()
+        headers = [
+            (b"x-ratelimit-limit", str(item.amount).encode()),
+            (b"x-ratelimit-remaining", str(max(0, remaining)).encode()),
+            (b"x-ratelimit-reset", str(math.ceil(reset_at)).encode()),
+            (b"x-ratelimit-window", str(window).encode()),
+        ]
+        if not allowed:
+            retry_after = max(1, math.ceil(reset_at - time.time()))
+            await self._reject(scope, send, headers, retry_after)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers") or []) + headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _client_key(self, scope: Scope) -> str:
+        headers = dict(scope.get("headers") or ())
+        token = bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
+        if token:
+            user_id = peek_user_id(self.settings, token)
+            if user_id is not None:
+                return f"user:{user_id}"
+        client = scope.get("client")
+        return f"ip:{client[0] if client else 'unknown'}"
+
+    async def _reject(self, scope: Scope, send: Send, headers, retry_after: int) -> None:
+        body = error_body(None, message="Rate limit exceeded", code="RATE_LIMIT_EXCEEDED",
+                          details={"retry_after": retry_after},
+                          extra={"retry_after": retry_after})
+        body["request_id"] = scope.get("state", {}).get("request_id")
+        payload = json.dumps(body).encode()
+        await send({
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"retry-after", str(retry_after).encode()),
+                *headers,
+            ],
+        })
+        await send({"type": "http.response.body", "body": payload})

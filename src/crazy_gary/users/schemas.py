@@ -1,0 +1,36 @@
+"""Bodies of the user-management routes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,64}$"
+
+
+class UserRead(BaseModel):
+    id: int
+    username: str
+    email: str
+    name: str
+    role: str
+    created_at: str
+    last_login: str | None = None
+    has_password: bool
+
+
+class UserCreate(BaseModel):
+    username: str = Field(pattern=USERNAME_PATTERN)
+    email: str = Field(max_length=320, json_schema_extra={"format": "email"})
+    name: str | None = Field(default=None, max_length=200)
+    password: str | None = Field(default=None, max_length=4096)
+    role: Literal["user", "admin"] = "user"
+
+
+class UserUpdate(BaseModel):
+    username: str | None = Field(default=None, pattern=USERNAME_PATTERN)
+    email: str | None = Field(default=None, max_length=320)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Literal["user", "admin"] | None = None
+    password: str | None = Field(default=None, max_length=4096)

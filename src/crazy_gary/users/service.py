@@ -1,0 +1,96 @@
+"""User administration rules: ownership, roles and the last admin."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crazy_gary.auth import service as accounts
+from crazy_gary.auth.models import User
+from crazy_gary.auth.passwords import password_problems
+from crazy_gary.auth.validation import normalize_email
+from crazy_gary.errors import Conflict, InsufficientPermissions, NotFound, UserExists, ValidationFailed
+from crazy_gary.kit.pagination import Page
+from crazy_gary.users.schemas import UserCreate, UserUpdate
+
+
+async def list_users(session: AsyncSession, *, page: Page) -> tuple[list[User], int]:
+    total = await session.scalar(select(func.count()).select_from(User)) or 0
+    rows = await session.scalars(
+        select(User).order_by(User.id).limit(page.limit).offset(page.offset)
+    )
+    return list(rows), total
+
+
+async def get_visible_user(session: AsyncSession, *, actor: User, user_id: int) -> User:
+    """A user sees themself; an admin sees everyone; any other id does not exist."""
+    if not actor.is_admin and actor.id != user_id:
+        raise NotFound("User not found")
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound("User not found")
+    return user
+
+
+async def create_user(session: AsyncSession, *, data: UserCreate) -> User:
+    return await accounts.create_user(
+        session,
+        email=data.email,
+        password=data.password,
+        name=data.name,
+        username=data.username,
+        role=data.role,
+    )
+
+
+async def update_user(session: AsyncSession, *, actor: User, user_id: int, data: UserUpdate):
+    user = await get_visible_user(session, actor=actor, user_id=user_id)
+    problems: list[str] = []
+    email = None
+    if data.email is not None:
+        email, email_problems = normalize_email(data.email)
+        problems += email_problems
+    if data.password is not None:
+        if not actor.is_admin:
+            raise InsufficientPermissions("Use /api/auth/change-password to change your password")
+        problems += password_problems(data.password)
+    if problems:
+        raise ValidationFailed(problems)
+    if data.role is not None and data.role != user.role:
+        if not actor.is_admin:
+            raise InsufficientPermissions("Only an administrator can change a role")
+        if user.role == "admin":
+            await _ensure_not_last_admin(session, user)
+        user.role = data.role
+    if email is not None and email != user.email:
+        existing = await accounts.get_user_by_email(session, email)
+        if existing is not None:
+            raise UserExists()
+        user.email = email
+    if data.username is not None and data.username != user.username:
+        if await accounts.username_taken(session, data.username, except_id=user.id):
+            raise UserExists("Username already taken", details={"field": "username"})
+        user.username = data.username
+    if data.name is not None:
+        user.name = data.name.strip() or user.name
+    if data.password is not None:
+        await accounts.set_password(session, user, data.password)
+    await session.flush()
+    return user
+
+
+async def delete_user(session: AsyncSession, *, user_id: int) -> None:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound("User not found")
+    if user.is_admin:
+        await _ensure_not_last_admin(session, user)
+    await session.delete(user)
+
+
+async def _ensure_not_last_admin(session: AsyncSession, user: User) -> None:
+    admins = await session.scalar(
+        select(func.count()).select_from(User).where(User.role == "admin", User.id != user.id)
+    )
+    if not admins:
+        raise Conflict("The last administrator cannot be removed or demoted")

@@ -1,0 +1,128 @@
+"""Shared fixtures: one real server (API + durable engine) for the session.
+
+The server runs the real app, database and engine on SQLite by default, on
+PostgreSQL when TEST_DATABASE_URL is set, with Redis when TEST_REDIS_URL is set.
+Only one durable engine can run per process, so tests that need another
+configuration start `ProcessServer`s.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy import create_engine, text
+
+from tests.support import AuthedUser, ThreadServer, register, unique_email
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def reset_postgres(url: str) -> None:
+    """Fresh schema for the application database and the engine's system database."""
+    from crazy_gary.config import Settings
+
+    sync = url.replace("postgresql+asyncpg://", "postgresql://").replace(
+        "postgresql://", "postgresql+psycopg://")
+    engine = create_engine(sync, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    sys_url = Settings(DATABASE_URL=url).dbos_system_database_url
+    base, _, name = sys_url.rpartition("/")
+    admin = create_engine(
+        base.replace("postgresql://", "postgresql+psycopg://") + "/postgres",
+        isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="crazy-gary-test-"))
+
+
+@pytest.fixture(scope="session")
+def base_env(data_dir: Path) -> dict[str, str]:
+    """Environment every server of the test session shares."""
+    env = {
+        "CRAZY_GARY_DATA_DIR": str(data_dir),
+        "RATE_LIMITS_ENABLED": "false",
+        "HUGGINGFACE_API_KEY": "test-hf-key",
+        "ENVIRONMENT": "test",
+        "REDIS_NAMESPACE": f"cg-test-{RUN_ID}",
+        "CRAZY_GARY_EXECUTOR_ID": f"test-{RUN_ID}",
+    }
+    if TEST_DATABASE_URL:
+        env["DATABASE_URL"] = TEST_DATABASE_URL
+    if TEST_REDIS_URL:
+        env["REDIS_URL"] = TEST_REDIS_URL
+    return env
+
+
+@pytest.fixture(scope="session")
+def extra_server_env() -> dict[str, str]:
+    """Domain test set-ups (model stand-ins, MCP config) extend the server's environment."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def server_env(base_env: dict[str, str], extra_server_env: dict[str, str]) -> dict[str, str]:
+    return {**base_env, **extra_server_env}
+
+
+@pytest.fixture(scope="session")
+def settings(server_env: dict[str, str]):
+    from crazy_gary.config import Settings
+
+    for key, value in server_env.items():
+        os.environ[key] = value
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def server(settings):
+    """The real service (API, engine, schedulers) on a real port."""
+    from crazy_gary.asgi import build_asgi
+
+    if TEST_DATABASE_URL:
+        reset_postgres(TEST_DATABASE_URL)
+    srv = ThreadServer(build_asgi(settings)).start()
+    yield srv
+    srv.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(server):
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as c:
+        yield c
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def user(client) -> AuthedUser:
+    return await register(client)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def other_user(client) -> AuthedUser:
+    return await register(client)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def admin(client, settings) -> AuthedUser:
+    """A fresh administrator, created the way an operator does (create-admin)."""
+    from crazy_gary.users.bootstrap import ensure_admin
+    from tests.support import login
+
+    email, password = unique_email("admin"), "Adm1n-password"
+    await ensure_admin(settings, email=email, password=password, name="Admin")
+    return await login(client, email, password)
