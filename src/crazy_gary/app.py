@@ -12,10 +12,11 @@ from fastapi import FastAPI
 from crazy_gary import __version__, durable
 from crazy_gary.auth.router import router as auth_router
 from crazy_gary.config import Settings, get_settings
-from crazy_gary.db import init_database
+from crazy_gary.db import close_database, init_database
 from crazy_gary.errors import install_error_handlers
 from crazy_gary.health.router import router as health_router
 from crazy_gary.kit.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from crazy_gary.kit.openapi import install_openapi
 from crazy_gary.migrations import upgrade
 from crazy_gary.ratelimit.middleware import RateLimitMiddleware
 from crazy_gary.users.router import router as users_router
@@ -30,7 +31,8 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(upgrade, settings.sqlalchemy_url)
-        database = init_database(settings.sqlalchemy_url)
+        database = init_database(settings.sqlalchemy_url, replace=run_engine)
+        app.state.database = database
         _ = settings.jwt_secret_key  # generate the key file before the first request
         if run_engine:
             await durable.launch(settings)
@@ -39,7 +41,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         finally:
             if run_engine:
                 await asyncio.to_thread(durable.shutdown)
-            await database.dispose()
+            await close_database(database)
 
     app = FastAPI(
         title="Crazy Gary API",
@@ -56,4 +58,5 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
 
     for router in (health_router, auth_router, users_router):
         app.include_router(router)
+    install_openapi(app)
     return app

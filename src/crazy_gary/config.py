@@ -41,7 +41,9 @@ class Settings(BaseSettings):
         default="https://api.endpoints.huggingface.cloud/v2", alias="HF_ENDPOINTS_API_URL"
     )
     endpoint_auto_sleep_seconds: int = Field(default=900, alias="ENDPOINT_AUTO_SLEEP_SECONDS")
-    endpoint_wake_timeout_seconds: float = Field(default=600.0, alias="ENDPOINT_WAKE_TIMEOUT_SECONDS")
+    endpoint_wake_timeout_seconds: float = Field(
+        default=600.0, alias="ENDPOINT_WAKE_TIMEOUT_SECONDS"
+    )
     model_call_timeout_seconds: float = Field(default=120.0, alias="MODEL_CALL_TIMEOUT_SECONDS")
     model_max_retries: int = Field(default=3, alias="MODEL_MAX_RETRIES")
 
