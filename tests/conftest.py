@@ -70,9 +70,13 @@ def base_env(data_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def extra_server_env() -> dict[str, str]:
+def extra_server_env(data_dir: Path) -> dict[str, str]:
     """Domain test set-ups (model stand-ins, MCP config) extend the server's environment."""
-    return {}
+    from tests.toolhub.servers import write_session_mcp_config
+
+    env: dict[str, str] = {}
+    env["MCP_CONFIG"] = str(write_session_mcp_config(data_dir))  # time + git MCP servers
+    return env
 
 
 @pytest.fixture(scope="session")
