@@ -15,6 +15,7 @@ import sys
 import time
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 
 server = MCPServer("fake-tools")
 
@@ -43,7 +44,7 @@ def crash() -> str:
 
 @server.tool(description="Always fail with the given message.")
 def fail(message: str) -> str:
-    raise ValueError(message)
+    raise ToolError(message)
 
 
 @server.tool(description="The server's process id.")
