@@ -25,6 +25,9 @@ from crazy_gary.kit.openapi import install_openapi
 from crazy_gary.llm import service as llm_service
 from crazy_gary.migrations import upgrade
 from crazy_gary.ratelimit.middleware import RateLimitMiddleware
+from crazy_gary.toolhub.hub import start_hub, stop_hub
+from crazy_gary.toolhub.router import router as mcp_router
+from crazy_gary.toolhub.workspace_router import router as workspace_router
 from crazy_gary.users.router import router as users_router
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         endpoint_manager = endpoints_service.configure(settings)
         llm_service.configure(settings)
         register_check("huggingface_api", huggingface_api_check)
+        await start_hub(settings)  # connections come up in the background
         if run_engine:
             await durable.launch(settings)
         try:
@@ -51,6 +55,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
             await endpoint_manager.close()
             if run_engine:
                 await asyncio.to_thread(durable.shutdown)
+            await stop_hub()
             await close_database(database)
 
     app = FastAPI(
@@ -68,5 +73,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
 
     for router in (health_router, auth_router, users_router, endpoints_router):
         app.include_router(router)
+    app.include_router(mcp_router)
+    app.include_router(workspace_router)
     install_openapi(app)
     return app
