@@ -17,7 +17,15 @@ from crazy_gary.errors import install_error_handlers
 from crazy_gary.health.router import router as health_router
 from crazy_gary.kit.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from crazy_gary.migrations import upgrade
+from crazy_gary.monitoring import runtime as monitoring_runtime
+from crazy_gary.monitoring import workflows as _monitoring_workflows  # noqa: F401 (DBOS)
+from crazy_gary.monitoring.middleware import RequestTelemetryMiddleware
+from crazy_gary.monitoring.router import prometheus_router
+from crazy_gary.monitoring.router import router as monitoring_router
+from crazy_gary.observability.router import router as observability_router
 from crazy_gary.ratelimit.middleware import RateLimitMiddleware
+from crazy_gary.realtime import fanout
+from crazy_gary.realtime.router import router as realtime_router
 from crazy_gary.users.router import router as users_router
 
 log = logging.getLogger(__name__)
@@ -32,6 +40,8 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         await asyncio.to_thread(upgrade, settings.sqlalchemy_url)
         database = init_database(settings.sqlalchemy_url)
         _ = settings.jwt_secret_key  # generate the key file before the first request
+        await monitoring_runtime.start(settings, database)
+        await (await fanout.get_fanout()).start()
         if run_engine:
             await durable.launch(settings)
         try:
@@ -39,6 +49,8 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         finally:
             if run_engine:
                 await asyncio.to_thread(durable.shutdown)
+            await (await fanout.get_fanout()).stop()
+            await monitoring_runtime.stop()
             await database.dispose()
 
     app = FastAPI(
@@ -48,12 +60,15 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    fanout.configure(settings)
     install_error_handlers(app)
     # Outermost last: request id wraps everything so even 413/429 carry it.
     app.add_middleware(RateLimitMiddleware, settings=settings)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestTelemetryMiddleware, settings=settings)
     app.add_middleware(RequestIdMiddleware)
 
-    for router in (health_router, auth_router, users_router):
+    for router in (health_router, auth_router, users_router, monitoring_router,
+                   observability_router, realtime_router, prometheus_router):
         app.include_router(router)
     return app
