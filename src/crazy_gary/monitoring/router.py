@@ -31,6 +31,7 @@ from crazy_gary.monitoring.schemas import (
     SystemMetrics,
 )
 from crazy_gary.monitoring.system import host_metrics
+from crazy_gary.realtime import publish
 
 router = APIRouter(prefix="/api/monitoring", tags=["monitoring"],
                    responses=error_responses(401, 429))
@@ -138,6 +139,9 @@ async def create_incident(body: IncidentCreate, user: CurrentUser, session: Sess
     """Open an incident (any signed-in user may report one)."""
     row = await incidents.create(session, title=body.title, description=body.description,
                                  severity=body.severity, created_by=user.id, by=user.email)
+    view = presenters.incident(row)
+    await session.commit()  # visible before anyone is told about it
+    await publish("incident_created", view.model_dump(exclude={"timeline"}))
     return IncidentCreated(id=row.id, status=row.status)
 
 
@@ -155,7 +159,10 @@ async def update_incident(incident_id: str, body: IncidentUpdate, admin: AdminUs
     row = await incidents.update(session, incident_id=incident_id, by=admin.email,
                                  status=body.status, assignee=body.assignee,
                                  severity=body.severity, note=body.note)
-    return presenters.incident(row)
+    view = presenters.incident(row)
+    await session.commit()
+    await publish("incident_updated", view.model_dump(exclude={"timeline"}))
+    return view
 
 
 @prometheus_router.get("/metrics", response_class=PlainTextResponse, include_in_schema=True)

@@ -43,13 +43,13 @@ def build_socket_server(settings: Settings) -> socketio.AsyncServer:
         token = token_from(environ, auth)
         if not token:
             raise socketio.exceptions.ConnectionRefusedError(
-                {"message": "Authentication token missing", "code": "AUTH_REQUIRED"})
+                "Authentication token missing", {"code": "AUTH_REQUIRED"})
         try:
             async with session_scope() as session:
                 user = await user_from_token(session, settings, token)
         except AppError as exc:
             raise socketio.exceptions.ConnectionRefusedError(
-                {"message": exc.message, "code": exc.code}) from None
+                exc.message, {"code": exc.code}) from None
         await sio.save_session(sid, {"user_id": user.id})
         await sio.enter_room(sid, user_room(user.id))
         REALTIME_CLIENTS.labels(channel="socketio").inc()
