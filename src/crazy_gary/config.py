@@ -84,6 +84,18 @@ class Settings(BaseSettings):
         default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT"
     )
 
+    # Live events and monitoring
+    sse_heartbeat_seconds: float = Field(default=15.0, alias="SSE_HEARTBEAT_SECONDS")
+    event_retention_days: int = Field(default=7, alias="EVENT_RETENTION_DAYS")
+    monitoring_retention_days: int = Field(default=7, alias="MONITORING_RETENTION_DAYS")
+    monitoring_max_log_rows: int = Field(default=100_000, alias="MONITORING_MAX_LOG_ROWS")
+    alert_evaluation_seconds: int = Field(default=30, alias="ALERT_EVALUATION_SECONDS")
+    alert_cpu_percent: float = Field(default=80.0, alias="ALERT_CPU_PERCENT")
+    alert_memory_percent: float = Field(default=90.0, alias="ALERT_MEMORY_PERCENT")
+    alert_disk_percent: float = Field(default=90.0, alias="ALERT_DISK_PERCENT")
+    alert_error_rate: float = Field(default=0.05, alias="ALERT_ERROR_RATE")
+    alert_p95_latency_ms: float = Field(default=2000.0, alias="ALERT_P95_LATENCY_MS")
+
     @cached_property
     def resolved_data_dir(self) -> Path:
         path = self.data_dir.expanduser().resolve()
