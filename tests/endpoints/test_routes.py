@@ -48,3 +48,12 @@ async def test_bare_url_endpoints_answer_409_to_wake_and_sleep(client, user, adm
     wake_all = await client.post("/api/endpoints/wake", headers=user.headers)
     assert wake_all.json() == {"success": True,
                                "message": "All endpoints wake operation initiated"}
+
+
+async def test_huggingface_api_health_component(server):
+    from crazy_gary.endpoints.health import huggingface_api_check
+
+    result = server.run_coro(huggingface_api_check())
+    assert result["status"] in ("healthy", "degraded")  # degraded if recent calls failed
+    assert result["response_time"] >= 0 and 0 <= result["error_rate"] <= 1
+    assert result["endpoints"]["120b"]["status"] == "running"
