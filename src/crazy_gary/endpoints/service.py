@@ -166,7 +166,8 @@ class EndpointManager:
         provider = self.provider(rec.key.removeprefix(self.prefix))
         auto_sleep_in = None
         if rec.status == "running" and provider is not None and provider.manageable:
-            since = max(t for t in (rec.last_activity, rec.wake_time, rec.updated_at) if t)
+            since = max((t for t in (rec.last_activity, rec.wake_time) if t),
+                        default=rec.updated_at)
             idle = (utcnow() - since).total_seconds()
             auto_sleep_in = max(0, int(self.settings.endpoint_auto_sleep_seconds - idle))
         return {"status": rec.status, "url": rec.url, "last_activity": _epoch(rec.last_activity),
@@ -209,7 +210,7 @@ class EndpointManager:
         if status != rec.status:
             values["status"] = status
             values["operation_started"] = None
-            if status == "running" and rec.wake_time is None:
+            if status == "running":  # woken from outside (console, another tool)
                 values["wake_time"] = utcnow()
             if status == "sleeping" and rec.status in ("running", "stopping"):
                 values["sleep_time"] = utcnow()
