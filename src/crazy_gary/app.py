@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    fanout.configure(settings)
     install_error_handlers(app)
     # Outermost last: request id wraps everything so even 413/429 carry it.
     app.add_middleware(RateLimitMiddleware, settings=settings)
