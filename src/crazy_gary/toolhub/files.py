@@ -163,7 +163,7 @@ def _zip_entries(archive: zipfile.ZipFile, problems: list[str]) -> Iterator[_Ent
         if stat.S_ISLNK(mode):
             problems.append(f"{info.filename}: links are not allowed")
             continue
-        if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
             problems.append(f"{info.filename}: special files are not allowed")
             continue
         yield _Entry(name, info.is_dir(), info.file_size,
