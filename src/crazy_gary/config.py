@@ -41,11 +41,31 @@ class Settings(BaseSettings):
         default="https://api.endpoints.huggingface.cloud/v2", alias="HF_ENDPOINTS_API_URL"
     )
     endpoint_auto_sleep_seconds: int = Field(default=900, alias="ENDPOINT_AUTO_SLEEP_SECONDS")
-    endpoint_wake_timeout_seconds: float = Field(default=600.0, alias="ENDPOINT_WAKE_TIMEOUT_SECONDS")
+    endpoint_wake_timeout_seconds: float = Field(
+        default=600.0, alias="ENDPOINT_WAKE_TIMEOUT_SECONDS"
+    )
     model_call_timeout_seconds: float = Field(default=120.0, alias="MODEL_CALL_TIMEOUT_SECONDS")
     model_max_retries: int = Field(default=3, alias="MODEL_MAX_RETRIES")
+    model_retry_backoff_seconds: float = Field(default=0.5, alias="MODEL_RETRY_BACKOFF_SECONDS")
+    endpoint_stop_grace_seconds: float = Field(default=10.0, alias="ENDPOINT_STOP_GRACE_SECONDS")
+    endpoint_poll_seconds: float = Field(default=2.0, alias="ENDPOINT_POLL_SECONDS")
+    endpoint_auto_sleep_check: str = Field(default="*/15 * * * * *",
+                                           alias="ENDPOINT_AUTO_SLEEP_CHECK_CRON")
 
     mcp_config: Path | None = Field(default=None, alias="MCP_CONFIG")
+    mcp_call_timeout_seconds: float = Field(default=60.0, alias="MCP_CALL_TIMEOUT_SECONDS")
+    mcp_connect_timeout_seconds: float = Field(default=30.0, alias="MCP_CONNECT_TIMEOUT_SECONDS")
+    mcp_backoff_initial_seconds: float = Field(default=0.5, alias="MCP_BACKOFF_INITIAL_SECONDS")
+    mcp_backoff_max_seconds: float = Field(default=30.0, alias="MCP_BACKOFF_MAX_SECONDS")
+    mcp_ping_interval_seconds: float = Field(default=15.0, alias="MCP_PING_INTERVAL_SECONDS")
+    workspace_max_upload_bytes: int = Field(default=50 * 1024 * 1024,
+                                            alias="WORKSPACE_MAX_UPLOAD_BYTES")
+    workspace_max_archive_bytes: int = Field(default=50 * 1024 * 1024,
+                                             alias="WORKSPACE_MAX_ARCHIVE_BYTES")
+    workspace_max_archive_files: int = Field(default=5000, alias="WORKSPACE_MAX_ARCHIVE_FILES")
+    workspace_max_extracted_bytes: int = Field(default=200 * 1024 * 1024,
+                                               alias="WORKSPACE_MAX_EXTRACTED_BYTES")
+    workspace_max_read_bytes: int = Field(default=1024 * 1024, alias="WORKSPACE_MAX_READ_BYTES")
 
     rate_limits_enabled: bool = Field(default=True, alias="RATE_LIMITS_ENABLED")
     rate_limit_auth: str = Field(default="10/hour", alias="RATE_LIMIT_AUTH")
