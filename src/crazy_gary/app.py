@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from crazy_gary import __version__, durable
 from crazy_gary.auth.router import router as auth_router
+from crazy_gary.chat.router import router as chat_router
 from crazy_gary.config import Settings, get_settings
 from crazy_gary.db import init_database
 from crazy_gary.errors import install_error_handlers
@@ -18,6 +19,7 @@ from crazy_gary.health.router import router as health_router
 from crazy_gary.kit.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from crazy_gary.migrations import upgrade
 from crazy_gary.ratelimit.middleware import RateLimitMiddleware
+from crazy_gary.tasks.router import router as tasks_router
 from crazy_gary.users.router import router as users_router
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,6 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
 
-    for router in (health_router, auth_router, users_router):
+    for router in (health_router, auth_router, users_router, tasks_router, chat_router):
         app.include_router(router)
     return app
