@@ -6,6 +6,8 @@ to `waking` or `stopping`), so concurrent wakes start it once. Operations run as
 background tasks; callers that need the model poll the record until it is running.
 """
 
+# ruff: noqa: ASYNC109 - a per-call `timeout=` in seconds is part of the interface
+
 from __future__ import annotations
 
 import asyncio

@@ -8,6 +8,8 @@ the requested model cannot be had, the call falls back to the other one and the
 result says which model answered.
 """
 
+# ruff: noqa: ASYNC109 - a per-call `timeout=` in seconds is part of the interface
+
 from __future__ import annotations
 
 import logging
