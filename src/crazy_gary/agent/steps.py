@@ -85,14 +85,13 @@ async def model_step(
     await state.set_phase(task_id, "planning" if kind == "plan" else "acting")
 
     async def on_wait(reason: Any = None, *_args: Any, **_kwargs: Any) -> None:
-        await state.set_phase(task_id, "waiting_for_model",
-                              str(reason or "waking the model endpoint")[:500])
+        text = str(reason or "waking the model endpoint").removeprefix("waiting_for_model:")
+        await state.set_phase(task_id, "waiting_for_model", text.strip()[:500])
 
     started = time.perf_counter()
     try:
         result = await asyncio.wait_for(
-            llm.chat(model, messages, tools=tools or None, on_wait=on_wait, timeout=remaining),
-            timeout=remaining + 5)
+            llm.chat(model, messages, tools=tools or None, on_wait=on_wait), timeout=remaining)
     except TimeoutError:
         return _error("TASK_TIMEOUT", "The task ran past its wall-clock limit")
     except AppError as exc:
