@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     task_tool_result_chars: int = Field(default=8000, alias="TASK_TOOL_RESULT_CHARS")
     task_tool_timeout_seconds: float = Field(default=120.0, alias="TASK_TOOL_TIMEOUT_SECONDS")
     task_tool_search_threshold: int = Field(default=24, alias="TASK_TOOL_SEARCH_THRESHOLD")
+    task_tools_startup_wait_seconds: float = Field(default=15.0,
+                                                   alias="TASK_TOOLS_STARTUP_WAIT_SECONDS")
     chat_timeout_seconds: float = Field(default=120.0, alias="CHAT_TIMEOUT_SECONDS")
     # USD per million tokens, e.g. {"gpt-oss-120b": {"input": 0.15, "output": 0.6}}
     model_prices: dict[str, dict[str, float]] = Field(
