@@ -70,3 +70,43 @@ async def test_chat_validates(client, user):
     assert (await client.post("/api/chat", headers=user.headers, json={})).status_code == 400
     assert (await client.post("/api/chat", headers=user.headers,
                               json={"message": ""})).status_code == 400
+
+
+async def read_sse(client, user, body) -> list[tuple[str, dict]]:
+    import json
+
+    events, name = [], None
+    async with client.stream("POST", "/api/chat/stream", headers=user.headers, json=body) as resp:
+        assert resp.status_code == 200
+        assert resp.headers["content-type"].startswith("text/event-stream")
+        async for line in resp.aiter_lines():
+            if line.startswith("event:"):
+                name = line.split(":", 1)[1].strip()
+            elif line.startswith("data:"):
+                events.append((name, json.loads(line.split(":", 1)[1])))
+    return events
+
+
+async def test_streaming_chat_sends_tokens_then_done(client, user, model_standin):
+    script = tag("stream")
+    answer = "Streaming answers arrive piece by piece."
+    model_standin.script(script, [{"content": answer}])
+    events = await read_sse(client, user, {"message": f"stream please {marker(script)}"})
+    names = [n for n, _ in events]
+    assert names[0] == "start" and names[-1] == "done"
+    tokens = [d["delta"] for n, d in events if n == "token"]
+    assert len(tokens) > 1
+    assert "".join(tokens) == answer
+    done = events[-1][1]
+    assert done["response"] == answer
+    task = (await client.get(f"/api/tasks/{done['task_id']}", headers=user.headers)).json()
+    assert task["status"] == "completed"
+    assert task["result"]["answer"] == answer
+
+
+async def test_streaming_chat_reports_unavailable_model(client, user, model_standin):
+    script = tag("streamdown")
+    model_standin.script(script, [{"error": 503}])
+    events = await read_sse(client, user, {"message": f"hi {marker(script)}"})
+    assert events[-1][0] == "error"
+    assert events[-1][1]["code"] == "ENDPOINT_UNAVAILABLE"
