@@ -35,15 +35,15 @@ def process_env(base_env: dict, model_standin, data_dir: Path, counter_file: Pat
     return env
 
 
-async def wait_counted(model_standin, script: str, count: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_counted(model_standin, script: str, count: int, within: float = 60) -> None:
+    deadline = time.monotonic() + within
     while len(model_standin.requests(script)) < count:
         assert time.monotonic() < deadline, f"only {len(model_standin.requests(script))} calls"
         await asyncio.sleep(0.05)
 
 
-async def wait_final(client, headers, task_id: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
+async def wait_final(client, headers, task_id: str, within: float = 60) -> dict:
+    deadline = time.monotonic() + within
     while True:
         body = (await client.get(f"/api/tasks/{task_id}", headers=headers)).json()
         if body["status"] in ("completed", "failed", "stopped"):

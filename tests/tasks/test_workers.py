@@ -92,7 +92,7 @@ async def test_two_workers_share_tasks_and_a_restarted_worker_recovers(base_env,
                 await asyncio.sleep(0.1)
             worker.kill()
             restarted = ProcessServer(env_for("mw-worker"), command="worker").start()
-            tasks = [await wait_final(client, user.headers, task_id, timeout=120)
+            tasks = [await wait_final(client, user.headers, task_id, within=120)
                      for task_id in ids]
     finally:
         for proc in (api, worker, restarted):
