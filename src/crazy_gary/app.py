@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from crazy_gary import __version__, durable
 from crazy_gary.auth.cache import UserCache
 from crazy_gary.auth.router import router as auth_router
+from crazy_gary.chat.router import router as chat_router
 from crazy_gary.config import Settings, get_settings
 from crazy_gary.db import close_database, init_database
 from crazy_gary.endpoints import service as endpoints_service
@@ -34,6 +35,7 @@ from crazy_gary.observability.router import router as observability_router
 from crazy_gary.ratelimit.middleware import RateLimitMiddleware
 from crazy_gary.realtime import fanout
 from crazy_gary.realtime.router import router as realtime_router
+from crazy_gary.tasks.router import router as tasks_router
 from crazy_gary.toolhub.hub import start_hub, stop_hub
 from crazy_gary.toolhub.router import router as mcp_router
 from crazy_gary.toolhub.workspace_router import router as workspace_router
@@ -98,6 +100,8 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         observability_router,
         realtime_router,
         prometheus_router,
+        tasks_router,
+        chat_router,
     ):
         app.include_router(router)
     install_openapi(app)

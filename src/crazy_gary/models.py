@@ -9,4 +9,5 @@ from crazy_gary.monitoring.models import (  # noqa: F401
     RequestLog,
 )
 from crazy_gary.realtime.models import Event  # noqa: F401
+from crazy_gary.tasks.models import Task, TaskStep  # noqa: F401
 from crazy_gary.endpoints.models import EndpointRecord  # noqa: F401
