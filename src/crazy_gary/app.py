@@ -15,6 +15,8 @@ from crazy_gary.config import Settings, get_settings
 from crazy_gary.db import init_database
 from crazy_gary.errors import install_error_handlers
 from crazy_gary.health.router import router as health_router
+from crazy_gary.heavy import workflows as _heavy_workflows  # noqa: F401 - registers workflows
+from crazy_gary.heavy.router import router as heavy_router
 from crazy_gary.kit.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from crazy_gary.migrations import upgrade
 from crazy_gary.ratelimit.middleware import RateLimitMiddleware
@@ -54,6 +56,6 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
 
-    for router in (health_router, auth_router, users_router):
+    for router in (health_router, auth_router, users_router, heavy_router):
         app.include_router(router)
     return app
