@@ -20,6 +20,9 @@ from crazy_gary.heavy.router import router as heavy_router
 from crazy_gary.kit.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from crazy_gary.migrations import upgrade
 from crazy_gary.ratelimit.middleware import RateLimitMiddleware
+from crazy_gary.toolhub.hub import start_hub, stop_hub
+from crazy_gary.toolhub.router import router as mcp_router
+from crazy_gary.toolhub.workspace_router import router as workspace_router
 from crazy_gary.users.router import router as users_router
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         await asyncio.to_thread(upgrade, settings.sqlalchemy_url)
         database = init_database(settings.sqlalchemy_url)
         _ = settings.jwt_secret_key  # generate the key file before the first request
+        await start_hub(settings)  # connections come up in the background
         if run_engine:
             await durable.launch(settings)
         try:
@@ -41,6 +45,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         finally:
             if run_engine:
                 await asyncio.to_thread(durable.shutdown)
+            await stop_hub()
             await database.dispose()
 
     app = FastAPI(
@@ -58,4 +63,6 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
 
     for router in (health_router, auth_router, users_router, heavy_router):
         app.include_router(router)
+    app.include_router(mcp_router)
+    app.include_router(workspace_router)
     return app

@@ -46,6 +46,19 @@ class Settings(BaseSettings):
     model_max_retries: int = Field(default=3, alias="MODEL_MAX_RETRIES")
 
     mcp_config: Path | None = Field(default=None, alias="MCP_CONFIG")
+    mcp_call_timeout_seconds: float = Field(default=60.0, alias="MCP_CALL_TIMEOUT_SECONDS")
+    mcp_connect_timeout_seconds: float = Field(default=30.0, alias="MCP_CONNECT_TIMEOUT_SECONDS")
+    mcp_backoff_initial_seconds: float = Field(default=0.5, alias="MCP_BACKOFF_INITIAL_SECONDS")
+    mcp_backoff_max_seconds: float = Field(default=30.0, alias="MCP_BACKOFF_MAX_SECONDS")
+    mcp_ping_interval_seconds: float = Field(default=15.0, alias="MCP_PING_INTERVAL_SECONDS")
+    workspace_max_upload_bytes: int = Field(default=50 * 1024 * 1024,
+                                            alias="WORKSPACE_MAX_UPLOAD_BYTES")
+    workspace_max_archive_bytes: int = Field(default=50 * 1024 * 1024,
+                                             alias="WORKSPACE_MAX_ARCHIVE_BYTES")
+    workspace_max_archive_files: int = Field(default=5000, alias="WORKSPACE_MAX_ARCHIVE_FILES")
+    workspace_max_extracted_bytes: int = Field(default=200 * 1024 * 1024,
+                                               alias="WORKSPACE_MAX_EXTRACTED_BYTES")
+    workspace_max_read_bytes: int = Field(default=1024 * 1024, alias="WORKSPACE_MAX_READ_BYTES")
 
     rate_limits_enabled: bool = Field(default=True, alias="RATE_LIMITS_ENABLED")
     rate_limit_auth: str = Field(default="10/hour", alias="RATE_LIMIT_AUTH")
