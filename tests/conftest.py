@@ -70,9 +70,24 @@ def base_env(data_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def extra_server_env() -> dict[str, str]:
+def model_standin():
+    """The scripted OpenAI-compatible stand-in both models of the shared server talk to."""
+    from tests.fakes.openai_standin import ScriptedModelServer
+
+    srv = ScriptedModelServer().start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def extra_server_env(model_standin) -> dict[str, str]:
     """Domain test set-ups (model stand-ins, MCP config) extend the server's environment."""
-    return {}
+    return {
+        # Bare URLs (no lifecycle): both models always reachable through the stand-in.
+        "MODEL_120B_BASE_URL": model_standin.url,
+        "MODEL_20B_BASE_URL": model_standin.url,
+        "MODEL_RETRY_BACKOFF_SECONDS": "0.05",
+    }
 
 
 @pytest.fixture(scope="session")

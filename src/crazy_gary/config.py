@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     endpoint_wake_timeout_seconds: float = Field(default=600.0, alias="ENDPOINT_WAKE_TIMEOUT_SECONDS")
     model_call_timeout_seconds: float = Field(default=120.0, alias="MODEL_CALL_TIMEOUT_SECONDS")
     model_max_retries: int = Field(default=3, alias="MODEL_MAX_RETRIES")
+    model_retry_backoff_seconds: float = Field(default=0.5, alias="MODEL_RETRY_BACKOFF_SECONDS")
+    endpoint_stop_grace_seconds: float = Field(default=10.0, alias="ENDPOINT_STOP_GRACE_SECONDS")
+    endpoint_poll_seconds: float = Field(default=2.0, alias="ENDPOINT_POLL_SECONDS")
+    endpoint_auto_sleep_check: str = Field(default="*/15 * * * * *",
+                                           alias="ENDPOINT_AUTO_SLEEP_CHECK_CRON")
 
     mcp_config: Path | None = Field(default=None, alias="MCP_CONFIG")
     mcp_call_timeout_seconds: float = Field(default=60.0, alias="MCP_CALL_TIMEOUT_SECONDS")
