@@ -1,5 +1,5 @@
 """Every ORM model, imported so the metadata (and Alembic) sees all tables."""
 
 from crazy_gary.auth.models import RefreshToken, User  # noqa: F401
-from crazy_gary.realtime.models import Event  # noqa: F401
 from crazy_gary.heavy.models import Orchestration, OrchestrationStep  # noqa: F401
+from crazy_gary.realtime.models import Event  # noqa: F401

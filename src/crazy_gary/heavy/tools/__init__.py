@@ -32,7 +32,9 @@ def _load() -> None:
         return
     _loaded = True
     from crazy_gary.heavy.tools import (  # noqa: F401
+        code_analyzer,
         control,
+        report_generator,
     )
 
 

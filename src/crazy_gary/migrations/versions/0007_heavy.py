@@ -1,14 +1,14 @@
+# ruff: noqa: E501
 """heavy
 
 Revision ID: 0007_heavy
 Revises: 0001_foundation
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import crazy_gary.db
-
 
 revision = '0007_heavy'
 down_revision = '0001_foundation'
