@@ -80,13 +80,16 @@ def model_standin():
 
 
 @pytest.fixture(scope="session")
-def extra_server_env(model_standin) -> dict[str, str]:
+def extra_server_env(model_standin, data_dir: Path) -> dict[str, str]:
     """Domain test set-ups (model stand-ins, MCP config) extend the server's environment."""
+    from tests.toolhub.servers import write_session_mcp_config
+
     return {
         # Bare URLs (no lifecycle): both models always reachable through the stand-in.
         "MODEL_120B_BASE_URL": model_standin.url,
         "MODEL_20B_BASE_URL": model_standin.url,
         "MODEL_RETRY_BACKOFF_SECONDS": "0.05",
+        "MCP_CONFIG": str(write_session_mcp_config(data_dir)),  # time + git MCP servers
     }
 
 

@@ -42,7 +42,6 @@ class ToolHub:
         self._index: ToolIndex | None = None
         self._started = False
         self._lock = threading.Lock()
-        workspace.configure(self.settings)
 
     # lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -295,6 +294,7 @@ async def start_hub(settings: Settings) -> ToolHub:
     """Create the process-wide hub, start its connections and register its health check."""
     from crazy_gary.kit.health_checks import register_check
 
+    workspace.configure(settings)
     hub = ToolHub(settings)
     set_hub(hub)
     await hub.start()
