@@ -13,11 +13,17 @@ from crazy_gary import __version__, durable
 from crazy_gary.auth.router import router as auth_router
 from crazy_gary.config import Settings, get_settings
 from crazy_gary.db import init_database
+from crazy_gary.endpoints import service as endpoints_service
+from crazy_gary.endpoints import workflows as _endpoint_workflows  # noqa: F401 - DBOS decorators
+from crazy_gary.endpoints.health import huggingface_api_check
+from crazy_gary.endpoints.router import router as endpoints_router
 from crazy_gary.errors import install_error_handlers
 from crazy_gary.health.router import router as health_router
 from crazy_gary.heavy import workflows as _heavy_workflows  # noqa: F401 - registers workflows
 from crazy_gary.heavy.router import router as heavy_router
+from crazy_gary.kit.health_checks import register_check
 from crazy_gary.kit.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from crazy_gary.llm import service as llm_service
 from crazy_gary.migrations import upgrade
 from crazy_gary.ratelimit.middleware import RateLimitMiddleware
 from crazy_gary.toolhub.hub import start_hub, stop_hub
@@ -38,11 +44,15 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         database = init_database(settings.sqlalchemy_url)
         _ = settings.jwt_secret_key  # generate the key file before the first request
         await start_hub(settings)  # connections come up in the background
+        endpoint_manager = endpoints_service.configure(settings)
+        llm_service.configure(settings)
+        register_check("huggingface_api", huggingface_api_check)
         if run_engine:
             await durable.launch(settings)
         try:
             yield
         finally:
+            await endpoint_manager.close()
             if run_engine:
                 await asyncio.to_thread(durable.shutdown)
             await stop_hub()
@@ -61,7 +71,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
 
-    for router in (health_router, auth_router, users_router, heavy_router):
+    for router in (health_router, auth_router, users_router, endpoints_router, heavy_router):
         app.include_router(router)
     app.include_router(mcp_router)
     app.include_router(workspace_router)

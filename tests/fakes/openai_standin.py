@@ -2,7 +2,7 @@
 
 Speaks the real wire protocol over HTTP: `POST /v1/chat/completions` (plain JSON or
 `stream: true` server-sent events, tool calls, `reasoning_content`, usage) and
-`GET /v1/models`. Replies come from scripts chosen by a tag: a request whose messages
+`GET /v1/models` (and `GET /health`, as TGI/vLLM serve it). Replies come from scripts chosen by a tag: a request whose messages
 contain `[[script:TAG]]` consumes the next reply of script TAG (the last reply repeats
 once the script is exhausted). A script registered as `TAG@MODEL` (MODEL = the model id
 of the request) wins over plain `TAG`, so one server can answer the two models
@@ -228,6 +228,9 @@ def build_app(state: StandinState, *, allow_exit: bool = False) -> web.Applicati
                 for m in ("openai/gpt-oss-120b", "openai/gpt-oss-20b")]
         return web.json_response({"object": "list", "data": data})
 
+    async def health(_request: web.Request) -> web.Response:
+        return web.json_response({"ok": state.healthy}, status=200 if state.healthy else 503)
+
     async def control_script(request: web.Request) -> web.Response:
         body = await request.json()
         state.script(body["tag"], body.get("replies") or [])
@@ -253,6 +256,7 @@ def build_app(state: StandinState, *, allow_exit: bool = False) -> web.Applicati
 
     app.router.add_post("/v1/chat/completions", chat)
     app.router.add_get("/v1/models", models)
+    app.router.add_get("/health", health)
     app.router.add_post("/_control/script", control_script)
     app.router.add_get("/_control/requests", control_requests)
     app.router.add_post("/_control/reset", control_reset)

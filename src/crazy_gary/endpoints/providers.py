@@ -1,6 +1,8 @@
 """How an endpoint is woken, put to sleep and observed: HF Inference Endpoints,
 a local server process, or a bare URL with no lifecycle."""
 
+# ruff: noqa: ASYNC109 - a per-call `timeout=` in seconds is part of the interface
+
 from __future__ import annotations
 
 import asyncio
@@ -151,7 +153,7 @@ class HfProvider(Provider):
             await asyncio.sleep(self.poll_seconds)
 
     async def sleep(self, pid: int | None = None) -> None:
-        """Pause (not scale-to-zero: a paused endpoint never wakes by surprise and costs nothing)."""
+        """Pause (not scale-to-zero: a paused endpoint never wakes by surprise)."""
         try:
             await asyncio.to_thread(self.api.pause_inference_endpoint, self.name,
                                     namespace=self.namespace)
@@ -195,7 +197,7 @@ class ProcessProvider(Provider):
             return Observed("running", url=self.base_url)
         if self.pid is None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            logfile = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
+            logfile = open(self.log_path, "ab")  # noqa: SIM115, ASYNC230 - handed to the child
             self._stopping = False
             self.proc = await asyncio.create_subprocess_shell(
                 self.command, stdout=logfile, stderr=asyncio.subprocess.STDOUT,
@@ -241,7 +243,7 @@ class ProcessProvider(Provider):
         else:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self.grace
-            while loop.time() < deadline and _alive(target):
+            while loop.time() < deadline and _alive(target):  # noqa: ASYNC110 - not our child
                 await asyncio.sleep(0.1)
             if not _alive(target):
                 return

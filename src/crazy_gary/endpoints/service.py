@@ -6,6 +6,8 @@ to `waking` or `stopping`), so concurrent wakes start it once. Operations run as
 background tasks; callers that need the model poll the record until it is running.
 """
 
+# ruff: noqa: ASYNC109 - a per-call `timeout=` in seconds is part of the interface
+
 from __future__ import annotations
 
 import asyncio
@@ -67,8 +69,11 @@ class CallStats:
 
 
 class EndpointManager:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, record_prefix: str = "") -> None:
         self.settings = settings
+        # Records are keyed "120b"/"20b"; a prefix lets a test run its own manager beside
+        # the service's without sharing rows.
+        self.prefix = record_prefix
         self.providers: dict[str, Provider | None] = {
             key: self._build_provider(key) for key in MODEL_KEYS}
         self.stats = CallStats()
@@ -107,10 +112,10 @@ class EndpointManager:
     # -- records ---------------------------------------------------------------------
     async def _record(self, key: str) -> EndpointRecord:
         async with session_scope() as session:
-            rec = await session.get(EndpointRecord, key)
+            rec = await session.get(EndpointRecord, self.prefix + key)
             if rec is None:
                 provider = self.provider(key)
-                rec = EndpointRecord(key=key, provider=provider.kind if provider else "none",
+                rec = EndpointRecord(key=self.prefix + key, provider=provider.kind if provider else "none",
                                      status="sleeping" if provider and provider.manageable
                                      else "unreachable")
                 session.add(rec)
@@ -118,7 +123,7 @@ class EndpointManager:
                     await session.flush()
                 except Exception:  # another process created it first
                     await session.rollback()
-                    rec = await session.get(EndpointRecord, key)
+                    rec = await session.get(EndpointRecord, self.prefix + key)
             return rec
 
     async def _set(self, key: str, *, only_if: tuple[str, ...] | None = None,
@@ -128,8 +133,8 @@ class EndpointManager:
         await self._record(key)
         async with session_scope() as session:
             old = (await session.execute(
-                select(EndpointRecord.status).where(EndpointRecord.key == key))).scalar_one()
-            stmt = update(EndpointRecord).where(EndpointRecord.key == key)
+                select(EndpointRecord.status).where(EndpointRecord.key == self.prefix + key))).scalar_one()
+            stmt = update(EndpointRecord).where(EndpointRecord.key == self.prefix + key)
             if only_if is not None:
                 stmt = stmt.where(EndpointRecord.status.in_(only_if))
             if not_if is not None:
@@ -159,7 +164,7 @@ class EndpointManager:
 
     def view(self, rec: EndpointRecord) -> dict[str, Any]:
         """The contract's status body for one endpoint."""
-        provider = self.provider(rec.key)
+        provider = self.provider(rec.key.removeprefix(self.prefix))
         auto_sleep_in = None
         if rec.status == "running" and provider is not None and provider.manageable:
             since = max(t for t in (rec.last_activity, rec.wake_time, rec.updated_at) if t)
@@ -261,8 +266,8 @@ class EndpointManager:
         await self._record(key)
         async with session_scope() as session:
             old = (await session.execute(select(EndpointRecord.status)
-                                         .where(EndpointRecord.key == key))).scalar_one()
-            stmt = update(EndpointRecord).where(EndpointRecord.key == key)
+                                         .where(EndpointRecord.key == self.prefix + key))).scalar_one()
+            stmt = update(EndpointRecord).where(EndpointRecord.key == self.prefix + key)
             if idle_before is not None:  # auto-sleep: only a running, idle endpoint
                 stmt = stmt.where(EndpointRecord.status == "running", or_(
                     EndpointRecord.last_activity.is_(None),

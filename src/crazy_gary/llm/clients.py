@@ -6,6 +6,8 @@ EndpointUnavailable once the budget is spent. Cancelling the awaiting task abort
 the HTTP request (httpx is cancellation-safe).
 """
 
+# ruff: noqa: ASYNC109 - a per-call `timeout=` in seconds is part of the interface
+
 from __future__ import annotations
 
 import asyncio

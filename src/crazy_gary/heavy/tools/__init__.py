@@ -34,7 +34,10 @@ def _load() -> None:
     from crazy_gary.heavy.tools import (  # noqa: F401
         code_analyzer,
         control,
+        llm_generate,
+        mcp_tool,
         report_generator,
+        workspace_files,
     )
 
 

@@ -50,6 +50,10 @@ class Tool:
     async def run(self, ctx: ToolContext, params: dict[str, Any]) -> Any:
         raise NotImplementedError
 
+    def validate(self, params: dict[str, Any]) -> list[str]:
+        """Checks beyond the schema made before a workflow runs (e.g. a hub tool exists)."""
+        return []
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -76,11 +80,9 @@ class Tool:
         instance = {k: v for k, v in params.items() if k not in unchecked}
         schema = self.json_schema()
         schema["required"] = [r for r in schema["required"] if r not in unchecked]
-        validator = jsonschema.Draft202012Validator(schema)
-        messages = []
-        for err in sorted(validator.iter_errors(instance), key=lambda e: list(e.path)):
-            where = ".".join(str(p) for p in err.path)
-            messages.append(f"{where}: {err.message}" if where else err.message)
+        messages = schema_errors(schema, instance)
+        if not messages and not unchecked:
+            messages = self.validate(instance)
         return messages
 
     def with_defaults(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -89,3 +91,25 @@ class Tool:
             if pname not in out and "default" in spec:
                 out[pname] = spec["default"]
         return out
+
+
+def schema_errors(schema: dict[str, Any], instance: Any) -> list[str]:
+    """One message per JSON Schema violation, prefixed with where it is."""
+    validator = jsonschema.Draft202012Validator(schema)
+    messages = []
+    for err in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.path]):
+        where = ".".join(str(p) for p in err.path)
+        messages.append(f"{where}: {err.message}" if where else err.message)
+    return messages
+
+
+def contract_parameters(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A JSON Schema's properties in the contract's form (each with `required`)."""
+    required = set(schema.get("required") or [])
+    out = {}
+    for pname, spec in (schema.get("properties") or {}).items():
+        entry = {k: v for k, v in spec.items() if k != "title"}
+        entry.setdefault("description", pname.replace("_", " "))
+        entry["required"] = pname in required
+        out[pname] = entry
+    return out

@@ -1,0 +1,31 @@
+"""The `huggingface_api` component of detailed health: endpoint reachability and errors."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from crazy_gary.config import MODEL_KEYS
+from crazy_gary.endpoints.service import get_manager
+
+BAD = ("failed", "unreachable")
+
+
+async def huggingface_api_check() -> dict[str, Any]:
+    manager = get_manager()
+    configured = [k for k in MODEL_KEYS if manager.provider(k) is not None]
+    if not configured:
+        return {"status": "not_configured", "message": "no model endpoint configured"}
+    started = time.monotonic()
+    statuses = {k: (await manager.refresh(k, max_age=0)).status for k in configured}
+    response_ms = round((time.monotonic() - started) * 1000, 1)
+    error_rate = manager.stats.error_rate()
+    bad = [k for k, s in statuses.items() if s in BAD]
+    if len(bad) == len(configured):
+        status = "unhealthy"
+    elif bad or error_rate >= 0.1:
+        status = "degraded"
+    else:
+        status = "healthy"
+    return {"status": status, "response_time": response_ms, "error_rate": error_rate,
+            "endpoints": statuses}
