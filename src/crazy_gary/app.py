@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from crazy_gary import __version__, durable
 from crazy_gary.auth.router import router as auth_router
+from crazy_gary.chat.router import router as chat_router
 from crazy_gary.config import Settings, get_settings
 from crazy_gary.db import init_database
 from crazy_gary.endpoints import service as endpoints_service
@@ -26,6 +27,7 @@ from crazy_gary.kit.middleware import BodySizeLimitMiddleware, RequestIdMiddlewa
 from crazy_gary.llm import service as llm_service
 from crazy_gary.migrations import upgrade
 from crazy_gary.ratelimit.middleware import RateLimitMiddleware
+from crazy_gary.tasks.router import router as tasks_router
 from crazy_gary.toolhub.hub import start_hub, stop_hub
 from crazy_gary.toolhub.router import router as mcp_router
 from crazy_gary.toolhub.workspace_router import router as workspace_router
@@ -71,7 +73,8 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
 
-    for router in (health_router, auth_router, users_router, endpoints_router, heavy_router):
+    for router in (health_router, auth_router, users_router, endpoints_router, tasks_router,
+                   chat_router, heavy_router):
         app.include_router(router)
     app.include_router(mcp_router)
     app.include_router(workspace_router)
