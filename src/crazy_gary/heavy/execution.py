@@ -12,7 +12,7 @@ from crazy_gary.db import utcnow
 from crazy_gary.heavy import runtime
 from crazy_gary.heavy.models import TERMINAL_ORCHESTRATION, TERMINAL_STEP, OrchestrationStep
 from crazy_gary.heavy.references import ReferenceError_, resolve
-from crazy_gary.heavy.tools import ToolContext, ToolError, get_tool
+from crazy_gary.heavy.tools import Tool, ToolContext, ToolError, get_tool
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +56,8 @@ async def execute_step(orch_id: str, step: int) -> dict[str, Any]:
     if ready is None:
         return {"status": "ended"}
     orch, me, deps = ready
-    if me.needs_success:
-        blocked = [d for d in deps if d.status != "completed"]
-        if blocked:
-            await runtime.update_step(orch_id, step, status="skipped",
-                                      error=f"step {blocked[0].step} {blocked[0].status}")
-            return {"status": "skipped"}
+    if await blocked_by(orch_id, me, deps):
+        return {"status": "skipped"}
     await runtime.update_step(orch_id, step, status="running", started_at=utcnow(), progress=0.0,
                               error=None)
     try:
@@ -82,16 +78,35 @@ async def execute_step(orch_id: str, step: int) -> dict[str, Any]:
     return {"status": "completed"}
 
 
-async def run_tool(user_id: int, orch_id: str, me: OrchestrationStep,
-                   deps: list[OrchestrationStep]) -> Any:
-    tool = get_tool(me.tool)
-    if tool is None:
-        raise ToolError(f"unknown tool '{me.tool}'")
+async def blocked_by(orch_id: str, me: OrchestrationStep,
+                     deps: list[OrchestrationStep]) -> bool:
+    """Skip a step whose needed steps did not complete; True when skipped."""
+    if not me.needs_success:
+        return False
+    blocked = [d for d in deps if d.status != "completed"]
+    if blocked:
+        await runtime.update_step(orch_id, me.step, status="skipped",
+                                  error=f"step {blocked[0].step} {blocked[0].status}")
+    return bool(blocked)
+
+
+def resolved_params(tool: Tool, me: OrchestrationStep,
+                    deps: list[OrchestrationStep]) -> dict[str, Any]:
+    """The step's parameters with references replaced, checked against the schema."""
     results = {d.step: d.result for d in deps if d.status == "completed"}
     params = tool.with_defaults(resolve(me.parameters or {}, results))
     problems = tool.check(params)
     if problems:
         raise ToolError("invalid parameters after resolving references: " + "; ".join(problems))
+    return params
+
+
+async def run_tool(user_id: int, orch_id: str, me: OrchestrationStep,
+                   deps: list[OrchestrationStep]) -> Any:
+    tool = get_tool(me.tool)
+    if tool is None:
+        raise ToolError(f"unknown tool '{me.tool}'")
+    params = resolved_params(tool, me, deps)
     previous = {d.step: {"tool": d.tool, "status": d.status, "result": d.result,
                          "error": d.error} for d in deps}
     ctx = ToolContext(user_id=user_id, orchestration_id=orch_id, step=me.step, previous=previous,

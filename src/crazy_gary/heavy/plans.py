@@ -15,6 +15,8 @@ from crazy_gary.heavy.references import referenced_steps
 from crazy_gary.heavy.schemas import WorkflowStep
 from crazy_gary.heavy.tools import get_tool
 
+AGENT_SHARE_OF_TIMEOUT = 0.75
+
 
 @dataclass
 class PlannedStep:
@@ -77,16 +79,25 @@ def plan_workflow(steps: list[WorkflowStep], *, parallel: bool) -> list[PlannedS
     return plans
 
 
-def plan_multi_agent(query: str, num_agents: int) -> list[PlannedStep]:
-    """Step 1 writes the sub-questions, steps 2..N+1 are the agents, the last synthesises."""
+def plan_multi_agent(query: str, num_agents: int, *, timeout: float) -> list[PlannedStep]:
+    """Step 1 writes the sub-questions, steps 2..N+1 are the agents, the last synthesises.
+
+    Agents get most of the run's time; the rest is kept for the synthesis, so an agent
+    that runs out of time fails alone instead of taking the whole run with it.
+    """
+    from crazy_gary.heavy.tools.multi_agent import ANGLES
+
     agents = list(range(2, num_agents + 2))
+    agent_timeout = max(1.0, round(timeout * AGENT_SHARE_OF_TIMEOUT, 1))
     plans = [PlannedStep(step=1, position=0, name="Question Planning", tool="heavy_questions",
                          parameters={"query": query, "num_agents": num_agents})]
     for i, n in enumerate(agents):
         plans.append(PlannedStep(
-            step=n, position=n - 1, name=f"Agent {i + 1}", tool="agent",
+            step=n, position=n - 1, name=f"Agent {i + 1}: {ANGLES[i % len(ANGLES)]}",
+            tool="agent",
             parameters={"task": f"$steps.1.result.questions.{i}.question",
-                        "context": f"Part of a larger question: {query}"},
+                        "context": f"This is one part of a larger question: {query}",
+                        "timeout": agent_timeout},
             depends_on=[1]))
     last = num_agents + 2
     plans.append(PlannedStep(step=last, position=last - 1, name="Synthesis",

@@ -100,8 +100,9 @@ async def update_step(orch_id: str, step: int, *, allowed_from: tuple[str, ...] 
     return changed
 
 
-async def stop_active_steps(orch_id: str, *, status: str, error: str) -> list[int]:
-    """End every step still pending or running (timeout, stop); their numbers."""
+async def stop_active_steps(orch_id: str, *, status: str, error: str) -> list[str]:
+    """End every step still pending or running (timeout, stop); the sub-agent tasks of
+    the steps ended (to stop them too)."""
     now = utcnow()
     async with session_scope() as session:
         rows = (await session.scalars(select(OrchestrationStep).where(
@@ -113,9 +114,9 @@ async def stop_active_steps(orch_id: str, *, status: str, error: str) -> list[in
             row.completed_at = now
             if row.started_at is not None:
                 row.duration = (now - row.started_at).total_seconds()
-        stopped = [r.step for r in rows]
+        task_ids = [r.task_id for r in rows if r.task_id]
     notify(orch_id)
-    return stopped
+    return task_ids
 
 
 async def update_orchestration(orch_id: str, *, allowed_from: tuple[str, ...] | None = None,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.errors import Conflict, NotFound, ValidationFailed
-from crazy_gary.heavy import runtime
+from crazy_gary.heavy import agents, runtime
 from crazy_gary.heavy.execution import jsonable
 from crazy_gary.heavy.models import TERMINAL_ORCHESTRATION, Orchestration, OrchestrationStep
 from crazy_gary.heavy.plans import PlannedStep, critical_path, plan_multi_agent, plan_workflow
@@ -38,7 +38,8 @@ async def create_orchestration(session: AsyncSession, *, user_id: int,
         plans = plan_workflow(data.workflow, parallel=data.config.parallel)
         mode, parallel = "workflow", data.config.parallel
     else:
-        plans = plan_multi_agent(data.query or "", data.num_agents)
+        plans = plan_multi_agent(data.query or "", data.num_agents,
+                                 timeout=data.config.timeout)
         mode, parallel = "multi_agent", True
     estimates = await estimates_for(session, {p.tool for p in plans})
     estimate = critical_path({p.step: estimates[p.tool] for p in plans},
@@ -103,7 +104,9 @@ async def stop_orchestration(session: AsyncSession, *, user_id: int,
         raise Conflict(f"Orchestration already {orch.status}")
     from crazy_gary.db import utcnow
 
-    await runtime.stop_active_steps(orch.id, status="cancelled", error="stopped by user")
+    task_ids = await runtime.stop_active_steps(orch.id, status="cancelled",
+                                               error="stopped by user")
+    await agents.stop_tasks(user_id, task_ids)
     await runtime.update_orchestration(
         orch.id, allowed_from=("started", "running"), status="cancelled",
         error="Stopped by user", completed_at=utcnow())

@@ -8,6 +8,7 @@ The parent watches the deadline and, when it passes, ends what is still running.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -17,7 +18,7 @@ from dbos import DBOS, SetWorkflowID
 from crazy_gary import durable
 from crazy_gary.config import get_settings
 from crazy_gary.db import utcnow
-from crazy_gary.heavy import runtime
+from crazy_gary.heavy import agents, runtime
 from crazy_gary.heavy.execution import execute_step
 from crazy_gary.heavy.models import TERMINAL_ORCHESTRATION, TERMINAL_STEP
 
@@ -55,7 +56,7 @@ async def begin(orch_id: str) -> dict[str, Any]:
     started = orch.started_at or utcnow()
     await runtime.update_orchestration(orch_id, allowed_from=("started", "running"),
                                        status="running", started_at=started)
-    return {"terminal": False, "steps": [s.step for s in steps],
+    return {"terminal": False, "steps": [[s.step, s.tool] for s in steps],
             "deadline": started.timestamp() + orch.timeout_seconds}
 
 
@@ -79,8 +80,9 @@ async def finish(orch_id: str, outcome: str) -> str:
     if orch.status in TERMINAL_ORCHESTRATION:
         return orch.status
     if outcome == "timeout":
-        await runtime.stop_active_steps(
+        task_ids = await runtime.stop_active_steps(
             orch_id, status="cancelled", error=f"timed out after {orch.timeout_seconds:g}s")
+        await agents.stop_tasks(orch.user_id, task_ids)
     orch, steps = await runtime.load(orch_id)
     artifacts: list[dict[str, Any]] = []
     for s in steps:
@@ -113,15 +115,15 @@ async def orchestration_workflow(orch_id: str) -> str:
     plan = await begin(orch_id)
     if plan["terminal"]:
         return "skipped"
-    for step in plan["steps"]:
+    for step, tool in plan["steps"]:
         with SetWorkflowID(step_workflow_id(orch_id, step)):
-            await DBOS.start_workflow_async(step_workflow, orch_id, step)
+            await DBOS.start_workflow_async(step_workflow, orch_id, step, tool)
     outcome = await await_steps(orch_id, plan["deadline"])
     if outcome == "timeout":
         # Mark first (sticky terminal states), then stop the work itself.
         status = await finish(orch_id, outcome)
         await DBOS.cancel_workflows_async(
-            [step_workflow_id(orch_id, s) for s in plan["steps"]], cancel_children=True)
+            [step_workflow_id(orch_id, s) for s, _ in plan["steps"]], cancel_children=True)
         return status
     return await finish(orch_id, outcome)
 
@@ -131,6 +133,34 @@ async def _execute(orch_id: str, step: int) -> dict[str, Any]:
     return await execute_step(orch_id, step)
 
 
+@DBOS.step(name="heavy.prepare_agent", preemptible=True)
+async def _prepare_agent(orch_id: str, step: int) -> dict[str, Any]:
+    return await agents.prepare(orch_id, step)
+
+
+@DBOS.step(name="heavy.finish_agent")
+async def _finish_agent(orch_id: str, step: int, task_id: str) -> dict[str, Any]:
+    return await agents.finish(orch_id, step, task_id)
+
+
 @DBOS.workflow(name="heavy.step")
-async def step_workflow(orch_id: str, step: int) -> dict[str, Any]:
-    return await _execute(orch_id, step)
+async def step_workflow(orch_id: str, step: int, tool: str) -> dict[str, Any]:
+    """One step; a sub-agent's task workflow runs as this workflow's child."""
+    if tool != "agent":
+        return await _execute(orch_id, step)
+    from crazy_gary.tasks.workflows import run_task
+
+    prepared = await _prepare_agent(orch_id, step)
+    task_id = prepared.get("task_id")
+    if not task_id:
+        return prepared
+    with SetWorkflowID(task_id):
+        handle = await DBOS.start_workflow_async(run_task, task_id)
+    follower = asyncio.create_task(agents.follow(orch_id, step, task_id))
+    try:
+        await handle.get_result()
+    except Exception:  # the task's own row says how it ended
+        log.info("sub-agent task %s of %s ended abnormally", task_id, orch_id)
+    finally:
+        follower.cancel()
+    return await _finish_agent(orch_id, step, task_id)

@@ -32,10 +32,12 @@ def _load() -> None:
         return
     _loaded = True
     from crazy_gary.heavy.tools import (  # noqa: F401
+        agent,
         code_analyzer,
         control,
         llm_generate,
         mcp_tool,
+        multi_agent,
         report_generator,
         workspace_files,
     )
