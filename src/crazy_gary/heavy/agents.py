@@ -13,13 +13,14 @@ from crazy_gary.db import session_scope, utcnow
 from crazy_gary.errors import AppError
 from crazy_gary.heavy import runtime
 from crazy_gary.heavy.execution import blocked_by, resolved_params, wait_for_dependencies
+from crazy_gary.heavy.plans import AGENT_SHARE_OF_TIMEOUT
 from crazy_gary.heavy.references import ReferenceError_
 from crazy_gary.heavy.tools import ToolContext, ToolError, get_tool
 from crazy_gary.heavy.tools.agent import outcome
 
 log = logging.getLogger(__name__)
 
-FOLLOW_SECONDS = 0.3
+FOLLOW_SECONDS = 1.0
 
 
 async def prepare(orch_id: str, step: int) -> dict[str, Any]:
@@ -32,24 +33,26 @@ async def prepare(orch_id: str, step: int) -> dict[str, Any]:
         return {"task_id": me.task_id}
     if await blocked_by(orch_id, me, deps):
         return {"status": "skipped"}
-    await runtime.update_step(orch_id, step, status="running", started_at=utcnow(),
-                              progress=0.0, error=None)
+    started = utcnow()
     tool = get_tool("agent")
     try:
         params = resolved_params(tool, me, deps)
-        if "timeout" not in params and orch.started_at is not None:
+        if orch.started_at is not None:  # never past the run's deadline (minus the
+            # synthesis' share in heavy mode, so a slow agent fails alone)
             left = orch.started_at.timestamp() + orch.timeout_seconds - time.time()
-            params["timeout"] = max(1.0, left)
+            if orch.mode == "multi_agent":
+                left -= orch.timeout_seconds * (1 - AGENT_SHARE_OF_TIMEOUT)
+            params["timeout"] = max(1.0, min(params.get("timeout", left), left))
         ctx = ToolContext(user_id=orch.user_id, orchestration_id=orch_id, step=step)
         task_id = await tool.create(ctx, params, title=me.name)
-    except (ToolError, ReferenceError_) as exc:
-        await runtime.update_step(orch_id, step, status="failed", error=str(exc))
+    except (ToolError, ReferenceError_, AppError) as exc:
+        message = exc.message if isinstance(exc, AppError) else str(exc)
+        await runtime.update_step(orch_id, step, status="failed", started_at=started,
+                                  error=message)
         return {"status": "failed"}
-    except AppError as exc:
-        await runtime.update_step(orch_id, step, status="failed", error=exc.message)
-        return {"status": "failed"}
-    if not await runtime.update_step(orch_id, step, allowed_from=("running",),
-                                     announce_change=False, task_id=task_id):
+    # One write marks the step running with its task (fewer writes: less contention).
+    if not await runtime.update_step(orch_id, step, status="running", started_at=started,
+                                     progress=0.0, error=None, task_id=task_id):
         await stop_tasks(orch.user_id, [task_id])  # the run ended meanwhile
         return {"status": "ended"}
     return {"task_id": task_id}
