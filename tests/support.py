@@ -166,3 +166,24 @@ async def login(client: httpx.AsyncClient, email: str, password: str) -> AuthedU
     body = resp.json()
     return AuthedUser(id=body["user"]["id"], email=email.lower(), password=password,
                       token=body["token"], refresh_token=body["refresh_token"])
+
+
+def instance_settings(*, fresh_database: bool = False, **overrides):
+    """Settings for an extra app instance (`create_app(s, run_engine=False)`) in this process.
+
+    It gets its own data directory (so its own JWT key), no Redis unless given, and the
+    session's database, or a fresh SQLite one with `fresh_database`. The session's
+    environment (set by the `settings` fixture) supplies everything else.
+    """
+    import tempfile
+
+    from crazy_gary.config import Settings
+
+    values: dict = {
+        "CRAZY_GARY_DATA_DIR": tempfile.mkdtemp(prefix="crazy-gary-instance-"),
+        "REDIS_URL": None,
+    }
+    if fresh_database:
+        values["DATABASE_URL"] = None
+    values.update(overrides)
+    return Settings(**values)

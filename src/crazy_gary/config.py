@@ -41,7 +41,9 @@ class Settings(BaseSettings):
         default="https://api.endpoints.huggingface.cloud/v2", alias="HF_ENDPOINTS_API_URL"
     )
     endpoint_auto_sleep_seconds: int = Field(default=900, alias="ENDPOINT_AUTO_SLEEP_SECONDS")
-    endpoint_wake_timeout_seconds: float = Field(default=600.0, alias="ENDPOINT_WAKE_TIMEOUT_SECONDS")
+    endpoint_wake_timeout_seconds: float = Field(
+        default=600.0, alias="ENDPOINT_WAKE_TIMEOUT_SECONDS"
+    )
     model_call_timeout_seconds: float = Field(default=120.0, alias="MODEL_CALL_TIMEOUT_SECONDS")
     model_max_retries: int = Field(default=3, alias="MODEL_MAX_RETRIES")
     model_retry_backoff_seconds: float = Field(default=0.5, alias="MODEL_RETRY_BACKOFF_SECONDS")
@@ -99,6 +101,18 @@ class Settings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT"
     )
+
+    # Live events and monitoring
+    sse_heartbeat_seconds: float = Field(default=15.0, alias="SSE_HEARTBEAT_SECONDS")
+    event_retention_days: int = Field(default=7, alias="EVENT_RETENTION_DAYS")
+    monitoring_retention_days: int = Field(default=7, alias="MONITORING_RETENTION_DAYS")
+    monitoring_max_log_rows: int = Field(default=100_000, alias="MONITORING_MAX_LOG_ROWS")
+    alert_evaluation_seconds: int = Field(default=30, alias="ALERT_EVALUATION_SECONDS")
+    alert_cpu_percent: float = Field(default=80.0, alias="ALERT_CPU_PERCENT")
+    alert_memory_percent: float = Field(default=90.0, alias="ALERT_MEMORY_PERCENT")
+    alert_disk_percent: float = Field(default=90.0, alias="ALERT_DISK_PERCENT")
+    alert_error_rate: float = Field(default=0.05, alias="ALERT_ERROR_RATE")
+    alert_p95_latency_ms: float = Field(default=2000.0, alias="ALERT_P95_LATENCY_MS")
 
     @cached_property
     def resolved_data_dir(self) -> Path:

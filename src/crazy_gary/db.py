@@ -12,9 +12,14 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -84,11 +89,25 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 _database: Database | None = None
 
 
-def init_database(url: str) -> Database:
-    """Create the process-wide database (replacing any earlier one)."""
+def init_database(url: str, *, replace: bool = True) -> Database:
+    """Create a database; it becomes the process-wide one if `replace` or none exists yet.
+
+    An app built with `run_engine=False` (tests, extra instances) keeps its own database on
+    `app.state` without taking over the process-wide one that background work uses.
+    """
     global _database
-    _database = Database(url)
-    return _database
+    database = Database(url)
+    if replace or _database is None:
+        _database = database
+    return database
+
+
+async def close_database(database: Database) -> None:
+    """Dispose a database; forget it if it was the process-wide one."""
+    global _database
+    if _database is database:
+        _database = None
+    await database.dispose()
 
 
 def get_database() -> Database:
@@ -98,9 +117,9 @@ def get_database() -> Database:
 
 
 @asynccontextmanager
-async def session_scope() -> AsyncIterator[AsyncSession]:
+async def session_scope(database: Database | None = None) -> AsyncIterator[AsyncSession]:
     """A session that commits on success and rolls back on error."""
-    async with get_database().sessionmaker() as session:
+    async with (database or get_database()).sessionmaker() as session:
         try:
             yield session
             await session.commit()
@@ -109,9 +128,14 @@ async def session_scope() -> AsyncIterator[AsyncSession]:
             raise
 
 
-async def get_session() -> AsyncIterator[AsyncSession]:
+def request_database(request: Request) -> Database:
+    """The database of the app serving this request."""
+    return getattr(request.app.state, "database", None) or get_database()
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """FastAPI dependency: the request's session; committed before the response is sent."""
-    async with session_scope() as session:
+    async with session_scope(request_database(request)) as session:
         yield session
 
 

@@ -16,6 +16,7 @@ from crazy_gary.auth.schemas import (
     ChangePasswordRequest,
     LoginRequest,
     MessageResponse,
+    PasswordChanged,
     ProfileUpdate,
     RefreshResponse,
     RegisterRequest,
@@ -83,14 +84,18 @@ async def update_me(body: ProfileUpdate, user: CurrentUser):
 
 
 @router.post(
-    "/change-password", response_model=MessageResponse, responses=error_responses(400, 401, 429)
+    "/change-password", response_model=PasswordChanged, responses=error_responses(400, 401, 429)
 )
-async def change_password(body: ChangePasswordRequest, user: CurrentUser, session: SessionDep):
-    """Change the password; every other session (refresh and access tokens) ends."""
+async def change_password(
+    body: ChangePasswordRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep
+):
+    """Change the password; every earlier token ends, and this client gets a fresh pair."""
     await service.change_password(
         session, user, current_password=body.current_password, new_password=body.new_password
     )
-    return MessageResponse(message="Password changed successfully")
+    access, refresh = await service.issue_tokens(session, settings, user)
+    return PasswordChanged(message="Password changed successfully", token=access,
+                           refresh_token=refresh, expires_in=settings.access_token_ttl_seconds)
 
 
 @router.post("/logout", response_model=MessageResponse, responses=error_responses(401))

@@ -4,25 +4,27 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crazy_gary.kit.text import SafeStr
+
 
 class RegisterRequest(BaseModel):
-    email: str = Field(max_length=320, json_schema_extra={"format": "email"})
-    password: str = Field(max_length=4096)
-    fullName: str | None = Field(default=None, max_length=200)
+    email: SafeStr = Field(max_length=320, json_schema_extra={"format": "email"})
+    password: SafeStr = Field(max_length=4096)
+    fullName: SafeStr | None = Field(default=None, max_length=200)
 
 
 class LoginRequest(BaseModel):
-    email: str = Field(max_length=320)
-    password: str = Field(max_length=4096)
+    email: SafeStr = Field(max_length=320)
+    password: SafeStr = Field(max_length=4096)
 
 
 class ProfileUpdate(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: SafeStr = Field(min_length=1, max_length=200)
 
 
 class ChangePasswordRequest(BaseModel):
-    current_password: str = Field(max_length=4096)
-    new_password: str = Field(max_length=4096)
+    current_password: SafeStr = Field(max_length=4096)
+    new_password: SafeStr = Field(max_length=4096)
 
 
 class UserProfile(BaseModel):
@@ -42,6 +44,15 @@ class AuthResponse(BaseModel):
     refresh_token: str
     expires_in: int
     user: UserProfile
+
+
+class PasswordChanged(BaseModel):
+    """The contract's message, plus a fresh pair so this client stays signed in."""
+
+    message: str
+    token: str
+    refresh_token: str
+    expires_in: int
 
 
 class RefreshResponse(BaseModel):

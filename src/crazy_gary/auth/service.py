@@ -6,6 +6,7 @@ import re
 import uuid
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.auth.models import RefreshToken, User
@@ -35,7 +36,9 @@ async def username_taken(session: AsyncSession, username: str, *, except_id: int
 
 async def unique_username_from(session: AsyncSession, email: str) -> str:
     """A free username derived from the email's local part."""
-    base = re.sub(r"[^a-z0-9_.-]", "", email.split("@", 1)[0].lower())[:40] or "user"
+    base = re.sub(r"[^a-z0-9_.-]", "", email.split("@", 1)[0].lower())[:40]
+    if len(base) < 3:  # usernames are 3-64 characters
+        base = f"{base}user"
     candidate, n = base, 1
     while await username_taken(session, candidate):
         n += 1
@@ -73,13 +76,23 @@ async def create_user(
         role=role,
     )
     session.add(user)
-    await session.flush()
+    await flush_unique(session)
     return user
+
+
+async def flush_unique(session: AsyncSession) -> None:
+    """Flush; a unique email/username taken by a concurrent request is a 409, not a 500."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise UserExists("Email or username already taken") from exc
 
 
 async def authenticate(session: AsyncSession, *, email: str, password: str) -> User:
     """The same error, in about the same time, for an unknown email and a wrong password."""
-    user = await get_user_by_email(session, email.strip())
+    normalized, _ = normalize_email(email)
+    user = await get_user_by_email(session, normalized) if normalized else None
+    # An unknown email (or an account without a password) still costs one verification.
     ok = await verify_password(password, user.password_hash if user else None)
     if not user or not ok:
         raise InvalidCredentials()
@@ -106,18 +119,27 @@ async def rotate_refresh_token(
 ) -> tuple[str, str]:
     """Spend a refresh token for a new pair; a reused token revokes its whole family."""
     claims = decode_token(settings, token, expected_type=REFRESH)
-    record = await session.get(RefreshToken, claims.jti, with_for_update=True)
+    record = await session.get(RefreshToken, claims.jti)
     user = await session.get(User, claims.user_id)
     if record is None or user is None or record.user_id != user.id:
         raise AuthRequired("Refresh token is not valid")
-    now = utcnow()
-    if record.used_at is not None or record.revoked_at is not None:
+    if claims.version != user.token_version:
+        raise AuthRequired("Refresh token is no longer valid")
+    # Claim the token atomically: of two concurrent uses exactly one wins.
+    claimed = await session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.jti == record.jti,
+            RefreshToken.used_at.is_(None),
+            RefreshToken.revoked_at.is_(None),
+        )
+        .values(used_at=utcnow())
+    )
+    if claimed.rowcount != 1:
+        # Reuse means the token leaked: end every session descended from that sign-in.
         await _revoke(session, RefreshToken.family_id == record.family_id)
         await session.commit()  # the revocation must stand even though we refuse
         raise AuthRequired("Refresh token was already used; its sessions are revoked")
-    if claims.version != user.token_version:
-        raise AuthRequired("Refresh token is no longer valid")
-    record.used_at = now
     return await issue_tokens(session, settings, user, family=record.family_id)
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from crazy_gary import __version__
 from crazy_gary.auth.dependencies import SettingsDep
-from crazy_gary.db import get_database
+from crazy_gary.db import Database, get_database, request_database
 
 router = APIRouter(tags=["health"])
 
@@ -48,10 +49,15 @@ async def health(settings: SettingsDep):
     )
 
 
-async def database_answers() -> bool:
-    try:
-        async with get_database().engine.connect() as conn:
+async def database_answers(database: Database | None = None, limit_s: float = 5.0) -> bool:
+    """Whether the database runs a trivial query within the timeout."""
+
+    async def probe() -> None:
+        async with (database or get_database()).engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    try:
+        await asyncio.wait_for(probe(), limit_s)
         return True
     except Exception:
         return False
@@ -63,10 +69,10 @@ async def database_answers() -> bool:
     response_model_exclude_none=True,
     responses={503: {"model": Readiness, "description": "Not ready"}},
 )
-async def ready(settings: SettingsDep):
+async def ready(request: Request, settings: SettingsDep):
     """Ready when the database answers and model credentials are configured."""
     missing = settings.missing_env_vars()
-    db_ok = await database_answers()
+    db_ok = await database_answers(request_database(request))
     if missing or not db_ok:
         body = Readiness(status="not ready", missing_env_vars=missing,
                          database=None if db_ok else "unreachable")

@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import uuid
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crazy_gary.errors import error_body
 
+log = logging.getLogger(__name__)
+# A caller's id is echoed only when it is short and plain (no header or log injection).
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+async def send_error(send: Send, status: int, body: dict, extra_headers=()) -> None:
+    """Send a whole JSON error response from middleware."""
+    payload = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(payload)).encode()),
+                            *extra_headers]})
+    await send({"type": "http.response.body", "body": payload})
+
 
 class RequestIdMiddleware:
-    """Give every request an id (or keep the caller's) and echo it in X-Request-ID."""
+    """Give every request an id (or keep the caller's) and echo it in X-Request-ID.
+
+    It is also the last line of defence: an exception nothing else handled becomes a
+    plain 500 in the contract's format (with the id), never a stack trace.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -21,18 +42,29 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming[:128] if incoming else f"req_{uuid.uuid4().hex}"
+        request_id = incoming if _SAFE_ID.match(incoming) else f"req_{uuid.uuid4().hex}"
         scope.setdefault("state", {})["request_id"] = request_id
         raw_id = request_id.encode("latin-1")
+        started = False
 
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers") or [])
                 headers.append((b"x-request-id", raw_id))
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            body = error_body(None, message="Internal server error", code="INTERNAL_ERROR")
+            body["request_id"] = request_id
+            await send_error(send_with_id, 500, body)
 
 
 class BodySizeLimitMiddleware:
@@ -59,7 +91,7 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge()
+                    raise _TooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -86,12 +118,11 @@ class BodySizeLimitMiddleware:
             code="PAYLOAD_TOO_LARGE",
         )
         body["request_id"] = scope.get("state", {}).get("request_id")
-        payload = json.dumps(body).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(payload)).encode())]})
-        await send({"type": "http.response.body", "body": payload})
+        await send_error(send, 413, body)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised from `receive`; an HTTPException so FastAPI's body parsing lets it through."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"Request body larger than {max_bytes} bytes")

@@ -10,6 +10,7 @@ from fastapi import Depends, Query, Request, Response
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
+MAX_OFFSET = 2**31 - 1  # keeps OFFSET within what every database accepts
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Page:
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")] = 0,
 ) -> Page:
     return Page(limit=limit, offset=offset)
 
@@ -39,9 +40,14 @@ def set_page_headers(request: Request, response: Response, page: Page, total: in
     params = dict(request.query_params)
     if has_more:
         params.update(limit=str(page.limit), offset=str(page.offset + page.limit))
-        links.append(f'<{request.url.path}?{urlencode(params)}>; rel="next"')
+        links.append(f'<{_url(request, params)}>; rel="next"')
     if page.offset > 0:
         params.update(limit=str(page.limit), offset=str(max(0, page.offset - page.limit)))
-        links.append(f'<{request.url.path}?{urlencode(params)}>; rel="prev"')
+        links.append(f'<{_url(request, params)}>; rel="prev"')
     if links:
         response.headers["Link"] = ", ".join(links)
+
+
+def _url(request: Request, params: dict[str, str]) -> str:
+    """The same resource with other query parameters, as an absolute URL."""
+    return str(request.url.replace(query=urlencode(params)))

@@ -139,6 +139,9 @@ class McpConnection:
         if not self._broken.is_set():
             self._broken_reason = reason
             self._broken.set()
+            if self.status == CONNECTED:  # callers see it at once, not after the task wakes
+                self._record_error(f"ConnectionLost: {reason}")
+                self._set_down(FAILED, reason)
 
     # the background task -------------------------------------------------------------------
     async def _run(self) -> None:
@@ -262,6 +265,8 @@ class McpConnection:
             if exc.code == mcp_types.CONNECTION_CLOSED:
                 self.mark_broken(str(exc))
                 raise ConnectionLost(str(exc) or "connection closed") from exc
+            raise
+        except TimeoutError:  # an OSError subclass, but the session is fine
             raise
         except (httpx2.TransportError, OSError) as exc:
             self.mark_broken(describe_error(exc))

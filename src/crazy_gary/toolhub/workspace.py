@@ -36,6 +36,10 @@ def workspace_root(user_id: int | str) -> Path:
     return root.resolve()
 
 
+MAX_NAME_BYTES = 255  # what the file systems we run on accept per name
+MAX_PATH_CHARS = 1024
+
+
 def clean_relative(relative_path: str | os.PathLike[str] | None) -> PurePosixPath:
     """The path as safe relative parts; refuses absolute paths, `..` and odd characters."""
     raw = os.fspath(relative_path) if relative_path is not None else ""
@@ -47,6 +51,11 @@ def clean_relative(relative_path: str | os.PathLike[str] | None) -> PurePosixPat
     parts = [p for p in raw.split("/") if p not in ("", ".")]
     if any(p == ".." for p in parts):
         raise ValidationFailed(f"'..' is not allowed in workspace paths: {raw!r}")
+    if any(len(p.encode()) > MAX_NAME_BYTES for p in parts) or len(raw) > MAX_PATH_CHARS:
+        raise ValidationFailed(
+            f"path too long: names are limited to {MAX_NAME_BYTES} bytes and paths to "
+            f"{MAX_PATH_CHARS} characters"
+        )
     return PurePosixPath(*parts) if parts else PurePosixPath(".")
 
 

@@ -56,7 +56,9 @@ async def get_user(user_id: int, actor: CurrentUser, session: SessionDep):
     return user_read(await service.get_visible_user(session, actor=actor, user_id=user_id))
 
 
-@router.put("/{user_id}", response_model=UserRead, responses=error_responses(400, 401, 403, 404, 409))
+@router.put(
+    "/{user_id}", response_model=UserRead, responses=error_responses(400, 401, 403, 404, 409)
+)
 async def update_user(user_id: int, body: UserUpdate, actor: CurrentUser, session: SessionDep):
     """Update yourself, or anyone for an admin; only an admin changes roles and passwords."""
     user = await service.update_user(session, actor=actor, user_id=user_id, data=body)

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from crazy_gary.kit.text import SafeStr
+
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,64}$"
 
 
@@ -22,15 +24,15 @@ class UserRead(BaseModel):
 
 class UserCreate(BaseModel):
     username: str = Field(pattern=USERNAME_PATTERN)
-    email: str = Field(max_length=320, json_schema_extra={"format": "email"})
-    name: str | None = Field(default=None, max_length=200)
-    password: str | None = Field(default=None, max_length=4096)
+    email: SafeStr = Field(max_length=320, json_schema_extra={"format": "email"})
+    name: SafeStr | None = Field(default=None, max_length=200)
+    password: SafeStr | None = Field(default=None, max_length=4096)
     role: Literal["user", "admin"] = "user"
 
 
 class UserUpdate(BaseModel):
-    username: str | None = Field(default=None, pattern=USERNAME_PATTERN)
-    email: str | None = Field(default=None, max_length=320)
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    username: SafeStr | None = Field(default=None, pattern=USERNAME_PATTERN)
+    email: SafeStr | None = Field(default=None, max_length=320)
+    name: SafeStr | None = Field(default=None, min_length=1, max_length=200)
     role: Literal["user", "admin"] | None = None
-    password: str | None = Field(default=None, max_length=4096)
+    password: SafeStr | None = Field(default=None, max_length=4096)

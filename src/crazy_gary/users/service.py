@@ -9,9 +9,17 @@ from crazy_gary.auth import service as accounts
 from crazy_gary.auth.models import User
 from crazy_gary.auth.passwords import password_problems
 from crazy_gary.auth.validation import normalize_email
-from crazy_gary.errors import Conflict, InsufficientPermissions, NotFound, UserExists, ValidationFailed
+from crazy_gary.errors import (
+    Conflict,
+    InsufficientPermissions,
+    NotFound,
+    UserExists,
+    ValidationFailed,
+)
 from crazy_gary.kit.pagination import Page
 from crazy_gary.users.schemas import UserCreate, UserUpdate
+
+MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 
 
 async def list_users(session: AsyncSession, *, page: Page) -> tuple[list[User], int]:
@@ -22,17 +30,25 @@ async def list_users(session: AsyncSession, *, page: Page) -> tuple[list[User], 
     return list(rows), total
 
 
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    """The user with this id; ids outside the column's range simply do not exist."""
+    if not 0 < user_id <= MAX_ID:
+        return None
+    return await session.get(User, user_id)
+
+
 async def get_visible_user(session: AsyncSession, *, actor: User, user_id: int) -> User:
     """A user sees themself; an admin sees everyone; any other id does not exist."""
     if not actor.is_admin and actor.id != user_id:
         raise NotFound("User not found")
-    user = await session.get(User, user_id)
+    user = await get_user(session, user_id)
     if user is None:
         raise NotFound("User not found")
     return user
 
 
 async def create_user(session: AsyncSession, *, data: UserCreate) -> User:
+    """An admin creates an account; without a password it cannot sign in until one is set."""
     return await accounts.create_user(
         session,
         email=data.email,
@@ -43,28 +59,30 @@ async def create_user(session: AsyncSession, *, data: UserCreate) -> User:
     )
 
 
-async def update_user(session: AsyncSession, *, actor: User, user_id: int, data: UserUpdate):
+async def update_user(
+    session: AsyncSession, *, actor: User, user_id: int, data: UserUpdate
+) -> User:
+    """Apply the given fields; roles and passwords are an admin's to change."""
     user = await get_visible_user(session, actor=actor, user_id=user_id)
+    if data.role is not None and data.role != user.role and not actor.is_admin:
+        raise InsufficientPermissions("Only an administrator can change a role")
+    if data.password is not None and not actor.is_admin:
+        raise InsufficientPermissions("Use /api/auth/change-password to change your password")
     problems: list[str] = []
     email = None
     if data.email is not None:
         email, email_problems = normalize_email(data.email)
         problems += email_problems
     if data.password is not None:
-        if not actor.is_admin:
-            raise InsufficientPermissions("Use /api/auth/change-password to change your password")
         problems += password_problems(data.password)
     if problems:
         raise ValidationFailed(problems)
     if data.role is not None and data.role != user.role:
-        if not actor.is_admin:
-            raise InsufficientPermissions("Only an administrator can change a role")
         if user.role == "admin":
             await _ensure_not_last_admin(session, user)
         user.role = data.role
     if email is not None and email != user.email:
-        existing = await accounts.get_user_by_email(session, email)
-        if existing is not None:
+        if await accounts.get_user_by_email(session, email) is not None:
             raise UserExists()
         user.email = email
     if data.username is not None and data.username != user.username:
@@ -75,17 +93,19 @@ async def update_user(session: AsyncSession, *, actor: User, user_id: int, data:
         user.name = data.name.strip() or user.name
     if data.password is not None:
         await accounts.set_password(session, user, data.password)
-    await session.flush()
+    await accounts.flush_unique(session)
     return user
 
 
 async def delete_user(session: AsyncSession, *, user_id: int) -> None:
-    user = await session.get(User, user_id)
+    """Delete an account with everything it owns; the last admin stays."""
+    user = await get_user(session, user_id)
     if user is None:
         raise NotFound("User not found")
     if user.is_admin:
         await _ensure_not_last_admin(session, user)
     await session.delete(user)
+    await session.flush()
 
 
 async def _ensure_not_last_admin(session: AsyncSession, user: User) -> None:

@@ -4,11 +4,10 @@ Revision ID: 0001_foundation
 Revises: 
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import crazy_gary.db
-
 
 revision = '0001_foundation'
 down_revision = None
