@@ -121,3 +121,34 @@ async def test_heavy_mode_hidden_from_other_users(client, user, other_user, mode
     assert resp.status_code == 404
     assert resp.json()["code"] == "NOT_FOUND"
     await wait_done(client, user, started["orchestration_id"], within=60)
+
+
+async def test_slow_agent_times_out_alone(client, user, model_standin):
+    run = uuid.uuid4().hex[:6]
+    q, fast, slow = f"ht-q-{run}", f"ht-fast-{run}", f"ht-slow-{run}"
+    await plan_questions(model_standin, q, [fast, slow])
+    await script(model_standin, fast, [{"content": "1. x"}, {"content": "Quick answer."}])
+    await script(model_standin, slow, [{"content": "1. x", "delay": 60}])
+    await script(model_standin, f"{q}@{M120}", [{"content": "Partial synthesis."}])
+    started = await orchestrate(client, user, {"query": f"Q [[script:{q}]]", "num_agents": 2,
+                                               "config": {"timeout": 12}})
+    body = await wait_done(client, user, started["orchestration_id"], within=60)
+    assert body["status"] == "completed", body
+    assert step_of(body, 2)["status"] == "completed"
+    assert step_of(body, 3)["status"] == "failed"
+    assert body["answer"].startswith("Partial synthesis.")
+    assert "1 of 2 agents did not finish" in body["answer"]
+
+
+async def test_agent_tool_executes_one_sub_agent(client, user, model_standin):
+    tag = f"hx-{uuid.uuid4().hex[:6]}"
+    await script(model_standin, tag, [{"content": "1. answer"},
+                                      {"content": "The answer is 42."}])
+    resp = await client.post("/api/heavy/tools/execute", headers=user.headers, json={
+        "tool_name": "agent", "parameters": {"task": f"What is the answer? [[script:{tag}]]"}})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["success"] is True, body
+    assert body["result"]["answer"] == "The answer is 42."
+    task = await client.get(f"/api/tasks/{body['result']['task_id']}", headers=user.headers)
+    assert task.json()["status"] == "completed"

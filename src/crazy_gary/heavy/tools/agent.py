@@ -62,7 +62,10 @@ class AgentTool(Tool):
             await DBOS.start_workflow_async(run_task, task_id)
         try:
             snap = await follow(task_id, ctx.report_progress)
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # the caller went away: the sub-agent stops too
+            from crazy_gary.heavy.agents import stop_tasks
+
+            await stop_tasks(ctx.user_id, [task_id])
             await DBOS.cancel_workflow_async(task_id)
             raise
         return outcome(snap)
