@@ -97,6 +97,10 @@ async def test_execute_unknown_tool_or_bad_parameters(client, user):
                              json={"tool_name": "code_analyzer", "parameters": {"type": "x"}})
     assert resp.status_code == 400
     assert len(resp.json()["details"]["validation_errors"]) == 2
+    resp = await client.post("/api/heavy/tools/execute", headers=user.headers,
+                             json={"tool_name": "wait", "parameters": {"seconds": 86400}})
+    assert resp.status_code == 400
+    assert "only runs inside a workflow" in resp.json()["error"]
 
 
 async def test_estimate_comes_from_recorded_durations(client, user):

@@ -123,6 +123,8 @@ async def execute_tool(*, user_id: int, tool_name: str, parameters: dict[str, An
     tool = get_tool(tool_name)
     if tool is None or not tool.public:
         raise ValidationFailed([f"tool_name: unknown tool '{tool_name}'"])
+    if not tool.standalone:
+        raise ValidationFailed([f"tool_name: '{tool_name}' only runs inside a workflow"])
     problems = tool.check(parameters)
     if problems:
         raise ValidationFailed([f"parameters.{m}" if ":" in m else f"parameters: {m}"

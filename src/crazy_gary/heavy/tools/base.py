@@ -46,6 +46,7 @@ class Tool:
     parameters: ClassVar[dict[str, dict[str, Any]]]  # the contract's parameter description
     typical_seconds: ClassVar[float] = 10.0  # estimate before any run was recorded
     public: ClassVar[bool] = True  # listed by GET /api/heavy/tools
+    standalone: ClassVar[bool] = True  # may run alone through POST /api/heavy/tools/execute
 
     async def run(self, ctx: ToolContext, params: dict[str, Any]) -> Any:
         raise NotImplementedError

@@ -22,6 +22,7 @@ class WaitTool(Tool):
                   "required": False},
     }
     typical_seconds = 1.0
+    standalone = False  # pausing only means something between other steps
 
     async def run(self, ctx: ToolContext, params: dict[str, Any]) -> Any:
         seconds = float(params["seconds"])
