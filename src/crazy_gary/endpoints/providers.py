@@ -181,13 +181,20 @@ class ProcessProvider(Provider):
     def pid(self) -> int | None:
         return self.proc.pid if self.proc and self.proc.returncode is None else None
 
-    async def observe(self) -> Observed:
+    def _crashed(self) -> Observed | None:
         if self.proc is not None and self.proc.returncode is not None and not self._stopping:
             return Observed("failed", url=self.base_url,
                             error=f"process exited with code {self.proc.returncode}")
+        return None
+
+    async def observe(self) -> Observed:
+        if crashed := self._crashed():
+            return crashed
         ok = await probe_models(self.base_url or "", api_key=self.api_key)
         if ok:
             return Observed("running", url=self.base_url)
+        if crashed := self._crashed():  # it may have been reaped while we probed
+            return crashed
         if self.pid is not None:
             return Observed("waking", url=self.base_url)
         return Observed("sleeping", url=self.base_url)
