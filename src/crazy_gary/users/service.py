@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.auth import service as accounts
@@ -22,14 +22,19 @@ from crazy_gary.users.schemas import UserCreate, UserUpdate
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 
 
-async def list_users(session: AsyncSession, *, page: Page) -> tuple[list[User], int]:
-    """One page of users by id, and the total (one query unless the page is empty)."""
+LISTED = (User.id, User.username, User.email, User.name, User.role, User.created_at,
+          User.last_login, User.password_hash.is_not(None).label("has_password"))
+
+
+async def list_users(session: AsyncSession, *, page: Page) -> tuple[list[Row], int]:
+    """One page of users by id (plain rows: a list needs no ORM objects) and the total,
+    in one query unless the page is empty."""
     rows = (await session.execute(
-        select(User, func.count().over().label("total"))
+        select(*LISTED, func.count().over().label("total"))
         .order_by(User.id).limit(page.limit).offset(page.offset)
     )).all()
     if rows:
-        return [row[0] for row in rows], rows[0].total
+        return list(rows), rows[0].total
     return [], await session.scalar(select(func.count()).select_from(User)) or 0
 
 
