@@ -177,11 +177,17 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--database-url", default="",
+                        help="serve on this database (e.g. postgresql://…; it is reset!) "
+                             "instead of embedded SQLite")
     args = parser.parse_args()
+    if args.database_url:
+        reset_database(args.database_url)
     tool = args.tool if args.tool != "auto" else ("wrk" if shutil.which("wrk") else "python")
 
     data_dir = Path(tempfile.mkdtemp(prefix="cg-bench-"))
-    env = child_env({"CRAZY_GARY_DATA_DIR": str(data_dir), "DATABASE_URL": "", "REDIS_URL": "",
+    env = child_env({"CRAZY_GARY_DATA_DIR": str(data_dir), "DATABASE_URL": args.database_url,
+                     "REDIS_URL": "",
                      "RATE_LIMITS_ENABLED": "false", "HUGGINGFACE_API_KEY": "bench",
                      "CRAZY_GARY_EXECUTOR_ID": "bench"})
     hello_port, port = free_port(), free_port()
@@ -212,10 +218,23 @@ def main() -> None:
     results = {name: median_of(runs) for name, runs in rounds.items()}
     report = render(results, machine(), tool, args, rounds)
     print(report)
-    out = args.out or HERE / "results" / f"http_auth-{dt.date.today().isoformat()}.md"
+    name = "http_auth-postgres" if args.database_url else "http_auth"
+    out = args.out or HERE / "results" / f"{name}-{dt.date.today().isoformat()}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report)
     print(f"written to {out}")
+
+
+def reset_database(url: str) -> None:
+    """Empty the PostgreSQL schema so the run starts from a fresh database."""
+    from sqlalchemy import create_engine, text
+
+    sync = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(sync, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
 
 
 def median_of(runs: list[dict]) -> dict:
@@ -232,8 +251,8 @@ def render(results: dict[str, dict], facts: dict[str, str], tool: str, args,
         f"Date: {now}. Load: {tool}, {args.connections} connections; {args.rounds} interleaved "
         f"rounds of {args.duration} s per route after a 2 s warm-up, medians shown; one "
         "uvicorn process per server (`--log-level warning`), both up for the whole run; "
-        "service embedded (`crazy-gary serve`: SQLite, durable engine running, rate limits "
-        f"off, {SEED_USERS + 1} users).",
+        f"service `crazy-gary serve` on {'PostgreSQL' if args.database_url else 'SQLite'} "
+        f"(durable engine running, rate limits off, {SEED_USERS + 1} users).",
         "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in facts.items()),
         "",
