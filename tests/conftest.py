@@ -70,9 +70,27 @@ def base_env(data_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def extra_server_env() -> dict[str, str]:
+def model_standin():
+    """The scripted OpenAI-compatible stand-in both models of the shared server talk to."""
+    from tests.fakes.openai_standin import ScriptedModelServer
+
+    srv = ScriptedModelServer().start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def extra_server_env(model_standin, data_dir: Path) -> dict[str, str]:
     """Domain test set-ups (model stand-ins, MCP config) extend the server's environment."""
-    return {}
+    from tests.toolhub.servers import write_session_mcp_config
+
+    return {
+        # Bare URLs (no lifecycle): both models always reachable through the stand-in.
+        "MODEL_120B_BASE_URL": model_standin.url,
+        "MODEL_20B_BASE_URL": model_standin.url,
+        "MODEL_RETRY_BACKOFF_SECONDS": "0.05",
+        "MCP_CONFIG": str(write_session_mcp_config(data_dir)),  # time + git MCP servers
+    }
 
 
 @pytest.fixture(scope="session")
@@ -126,3 +144,24 @@ async def admin(client, settings) -> AuthedUser:
     email, password = unique_email("admin"), "Adm1n-password"
     await ensure_admin(settings, email=email, password=password, name="Admin")
     return await login(client, email, password)
+
+
+@pytest.fixture(scope="session")
+def counter(server, data_dir):
+    """A counting MCP server (`counter`: tally, slow, bulk) plugged into the shared hub."""
+    from tests.tasks.helpers import add_counter_server
+
+    path = data_dir / "counter.log"
+    remove = add_counter_server(server, path)
+    yield path
+    remove()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def register_user(client):
+    """A factory of fresh users (for tests that need a clean slate of their own)."""
+
+    async def make() -> AuthedUser:
+        return await register(client)
+
+    return make

@@ -1,11 +1,23 @@
-"""The ASGI application served by uvicorn."""
+"""The ASGI application served by uvicorn: socket.io mounted around the FastAPI app."""
 
 from __future__ import annotations
 
+import socketio
+
 from crazy_gary.app import create_app
 from crazy_gary.config import Settings
+from crazy_gary.realtime import fanout
+from crazy_gary.realtime.sockets import build_socket_server
 
 
 def build_asgi(settings: Settings, *, run_engine: bool = True):
-    """The FastAPI app (socket.io is mounted around it by the realtime package)."""
-    return create_app(settings, run_engine=run_engine)
+    """FastAPI for HTTP; /socket.io/ served by the socket.io server (JWT checked at connect)."""
+    app = create_app(settings, run_engine=run_engine)
+    sio = build_socket_server(settings)
+    current = fanout.current()
+    if current is not None:
+        current.sio = sio
+    asgi = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
+    asgi.sio = sio
+    asgi.fastapi_app = app
+    return asgi

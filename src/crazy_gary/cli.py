@@ -32,6 +32,28 @@ def serve(
 
 
 @app.command()
+def worker() -> None:
+    """Run only the durable engine (agent tasks and other queued work), no HTTP."""
+    import signal
+
+    from crazy_gary.app import create_app
+
+    settings = get_settings()
+    service = create_app(settings)  # the lifespan migrates, connects and launches the engine
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with service.router.lifespan_context(service):
+            console.print(f"[green]worker {settings.executor_id} running[/green]")
+            await stop.wait()
+
+    asyncio.run(run())
+
+
+@app.command()
 def migrate() -> None:
     """Apply database migrations."""
     from crazy_gary.migrations import upgrade

@@ -46,8 +46,26 @@ class Settings(BaseSettings):
     )
     model_call_timeout_seconds: float = Field(default=120.0, alias="MODEL_CALL_TIMEOUT_SECONDS")
     model_max_retries: int = Field(default=3, alias="MODEL_MAX_RETRIES")
+    model_retry_backoff_seconds: float = Field(default=0.5, alias="MODEL_RETRY_BACKOFF_SECONDS")
+    endpoint_stop_grace_seconds: float = Field(default=10.0, alias="ENDPOINT_STOP_GRACE_SECONDS")
+    endpoint_poll_seconds: float = Field(default=2.0, alias="ENDPOINT_POLL_SECONDS")
+    endpoint_auto_sleep_check: str = Field(default="*/15 * * * * *",
+                                           alias="ENDPOINT_AUTO_SLEEP_CHECK_CRON")
 
     mcp_config: Path | None = Field(default=None, alias="MCP_CONFIG")
+    mcp_call_timeout_seconds: float = Field(default=60.0, alias="MCP_CALL_TIMEOUT_SECONDS")
+    mcp_connect_timeout_seconds: float = Field(default=30.0, alias="MCP_CONNECT_TIMEOUT_SECONDS")
+    mcp_backoff_initial_seconds: float = Field(default=0.5, alias="MCP_BACKOFF_INITIAL_SECONDS")
+    mcp_backoff_max_seconds: float = Field(default=30.0, alias="MCP_BACKOFF_MAX_SECONDS")
+    mcp_ping_interval_seconds: float = Field(default=15.0, alias="MCP_PING_INTERVAL_SECONDS")
+    workspace_max_upload_bytes: int = Field(default=50 * 1024 * 1024,
+                                            alias="WORKSPACE_MAX_UPLOAD_BYTES")
+    workspace_max_archive_bytes: int = Field(default=50 * 1024 * 1024,
+                                             alias="WORKSPACE_MAX_ARCHIVE_BYTES")
+    workspace_max_archive_files: int = Field(default=5000, alias="WORKSPACE_MAX_ARCHIVE_FILES")
+    workspace_max_extracted_bytes: int = Field(default=200 * 1024 * 1024,
+                                               alias="WORKSPACE_MAX_EXTRACTED_BYTES")
+    workspace_max_read_bytes: int = Field(default=1024 * 1024, alias="WORKSPACE_MAX_READ_BYTES")
 
     rate_limits_enabled: bool = Field(default=True, alias="RATE_LIMITS_ENABLED")
     rate_limit_auth: str = Field(default="10/hour", alias="RATE_LIMIT_AUTH")
@@ -63,9 +81,41 @@ class Settings(BaseSettings):
     executor_id: str = Field(default_factory=socket.gethostname, alias="CRAZY_GARY_EXECUTOR_ID")
     app_version: str = Field(default="1.0.0", alias="CRAZY_GARY_APP_VERSION")
     queue_polling_interval_seconds: float = Field(default=0.1, alias="QUEUE_POLLING_INTERVAL")
+    task_default_model: str = Field(default="gpt-oss-120b", alias="TASK_DEFAULT_MODEL")
+    task_max_steps: int = Field(default=20, alias="TASK_MAX_STEPS")
+    task_token_budget: int = Field(default=200_000, alias="TASK_TOKEN_BUDGET")
+    task_timeout_seconds: float = Field(default=1800.0, alias="TASK_TIMEOUT_SECONDS")
+    task_per_user_concurrency: int = Field(default=3, alias="TASK_PER_USER_CONCURRENCY")
+    task_worker_concurrency: int = Field(default=16, alias="TASK_WORKER_CONCURRENCY")
+    task_tool_result_chars: int = Field(default=8000, alias="TASK_TOOL_RESULT_CHARS")
+    task_tool_timeout_seconds: float = Field(default=120.0, alias="TASK_TOOL_TIMEOUT_SECONDS")
+    task_tool_search_threshold: int = Field(default=24, alias="TASK_TOOL_SEARCH_THRESHOLD")
+    task_tools_startup_wait_seconds: float = Field(default=15.0,
+                                                   alias="TASK_TOOLS_STARTUP_WAIT_SECONDS")
+    chat_timeout_seconds: float = Field(default=120.0, alias="CHAT_TIMEOUT_SECONDS")
+    # USD per million tokens, e.g. {"gpt-oss-120b": {"input": 0.15, "output": 0.6}}
+    model_prices: dict[str, dict[str, float]] = Field(
+        default_factory=lambda: {
+            "gpt-oss-120b": {"input": 0.15, "output": 0.60},
+            "gpt-oss-20b": {"input": 0.05, "output": 0.20},
+        },
+        alias="MODEL_PRICES",
+    )
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT"
     )
+
+    # Live events and monitoring
+    sse_heartbeat_seconds: float = Field(default=15.0, alias="SSE_HEARTBEAT_SECONDS")
+    event_retention_days: int = Field(default=7, alias="EVENT_RETENTION_DAYS")
+    monitoring_retention_days: int = Field(default=7, alias="MONITORING_RETENTION_DAYS")
+    monitoring_max_log_rows: int = Field(default=100_000, alias="MONITORING_MAX_LOG_ROWS")
+    alert_evaluation_seconds: int = Field(default=30, alias="ALERT_EVALUATION_SECONDS")
+    alert_cpu_percent: float = Field(default=80.0, alias="ALERT_CPU_PERCENT")
+    alert_memory_percent: float = Field(default=90.0, alias="ALERT_MEMORY_PERCENT")
+    alert_disk_percent: float = Field(default=90.0, alias="ALERT_DISK_PERCENT")
+    alert_error_rate: float = Field(default=0.05, alias="ALERT_ERROR_RATE")
+    alert_p95_latency_ms: float = Field(default=2000.0, alias="ALERT_P95_LATENCY_MS")
 
     @cached_property
     def resolved_data_dir(self) -> Path:

@@ -22,3 +22,7 @@ TOOL_CALL_LATENCY = Histogram(
 ENDPOINT_STATE = Gauge(
     "crazy_gary_endpoint_state", "1 for the endpoint's current state", ["model", "state"]
 )
+EVENTS_PUBLISHED = Counter("crazy_gary_events_total", "Events published", ["event"])
+REALTIME_CLIENTS = Gauge(
+    "crazy_gary_realtime_clients", "Connected live clients in this process", ["channel"]
+)

@@ -1,7 +1,67 @@
-"""The tracer every domain opens spans with."""
+"""The tracer every domain opens spans with, and the process's tracing set-up.
+
+Spans are classified by name prefix so the read-outs can count them by kind:
+`http ...` (requests), `db.` (queries), `model.` (model calls), `tool.` (tool calls),
+`agent.` (agent steps). Work for one task joins one trace: open the task's spans
+under `task_context(task_id)`, whose trace id is derived from the task id, so steps
+run by any process, before or after a crash, land in the same trace.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+
+from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+from crazy_gary.config import Settings
+
+log = logging.getLogger(__name__)
 
 tracer = trace.get_tracer("crazy_gary")
+
+_configured = False
+
+
+def setup_tracing(settings: Settings) -> None:
+    """Install the SDK provider once per process: the in-memory store, plus OTLP if configured."""
+    global _configured
+    if _configured:
+        return
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from crazy_gary.observability.store import span_store
+
+    provider = TracerProvider(resource=Resource.create({
+        "service.name": "crazy-gary", "service.instance.id": settings.executor_id}))
+    provider.add_span_processor(span_store)
+    if settings.otel_exporter_otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/")
+        if not endpoint.endswith("/v1/traces"):
+            endpoint += "/v1/traces"
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+        log.info("exporting traces over OTLP to %s", endpoint)
+    trace.set_tracer_provider(provider)
+    _configured = True
+
+
+def task_trace_id(task_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"task:{task_id}".encode()).digest()[:16], "big") or 1
+
+
+def task_context(task_id: str) -> otel_context.Context:
+    """A parent context whose trace id is derived from the task id (one trace per task)."""
+    digest = hashlib.sha256(f"span:{task_id}".encode()).digest()
+    parent = SpanContext(
+        trace_id=task_trace_id(task_id),
+        span_id=int.from_bytes(digest[:8], "big") or 1,
+        is_remote=True,
+        trace_flags=TraceFlags(TraceFlags.SAMPLED),
+    )
+    return trace.set_span_in_context(NonRecordingSpan(parent))

@@ -1,4 +1,4 @@
-"""Live events: one ordered log, fanned out to subscribers.
+"""Live events: one ordered log, fanned out to SSE streams and socket.io rooms.
 
 Domains publish through `publish` only; they never import socket.io or SSE code.
 """

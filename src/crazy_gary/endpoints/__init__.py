@@ -1,0 +1,1 @@
+"""Model endpoints: status records and lifecycle (wake, sleep, auto-sleep)."""

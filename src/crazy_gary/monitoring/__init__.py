@@ -1,0 +1,1 @@
+"""Health, metrics, request/error logs, alerts and incidents."""

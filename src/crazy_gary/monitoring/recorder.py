@@ -1,0 +1,124 @@
+"""Per-process telemetry buffer: request and error records are written to the database in
+batches off the request path; the process's heartbeat and CPU samples are kept here too."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import deque
+from typing import Any
+
+import psutil
+from sqlalchemy import insert, select
+
+from crazy_gary.db import session_scope
+from crazy_gary.kit.clock import utcnow
+from crazy_gary.monitoring.models import ErrorLog, ProcessHeartbeat, RequestLog
+
+# Records from this logger are never stored (a failing flush must not feed itself).
+log = logging.getLogger("crazy_gary.monitoring.recorder")
+
+FLUSH_SECONDS = 1.0
+HEARTBEAT_SECONDS = 5.0
+
+
+class Telemetry:
+    def __init__(self) -> None:
+        self.process = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.requests: deque[dict[str, Any]] = deque(maxlen=50_000)
+        self.errors: deque[dict[str, Any]] = deque(maxlen=5_000)
+        self.cpu_samples: deque[tuple[float, float]] = deque(maxlen=120)
+        self.kind = "serve"
+        self.executor_id = ""
+        self.started_at = utcnow()
+        self._task: asyncio.Task | None = None
+        self.dropped = 0
+
+    def record_request(self, row: dict[str, Any]) -> None:
+        """Cheap and thread-safe: the flusher writes it within a second."""
+        row["process"] = self.process
+        self.requests.append(row)
+
+    def record_error(self, row: dict[str, Any]) -> None:
+        row["process"] = self.process
+        self.errors.append(row)
+
+    def start(self, *, kind: str, executor_id: str) -> None:
+        if self._task is not None:
+            return
+        self.kind, self.executor_id = kind, executor_id
+        psutil.cpu_percent(interval=None)  # prime: the next call measures since now
+        self._task = asyncio.create_task(self._run(), name="monitoring-telemetry")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        self._task = None
+        await self.flush()
+
+    async def _run(self) -> None:
+        last_beat = 0.0
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            try:
+                await self.flush()
+                if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
+                    last_beat = time.monotonic()
+                    self.cpu_samples.append((time.time(), psutil.cpu_percent(interval=None)))
+                    await self.heartbeat()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("telemetry flush failed: %s", exc)
+
+    async def flush(self) -> None:
+        requests = _drain(self.requests)
+        errors = _drain(self.errors)
+        if not requests and not errors:
+            return
+        try:
+            async with session_scope() as session:
+                if requests:
+                    await session.execute(insert(RequestLog), requests)
+                if errors:
+                    await session.execute(insert(ErrorLog), errors)
+        except Exception:
+            self.dropped += len(requests) + len(errors)
+            raise
+
+    async def heartbeat(self) -> None:
+        now = utcnow()
+        async with session_scope() as session:
+            row = await session.scalar(
+                select(ProcessHeartbeat).where(ProcessHeartbeat.process == self.process))
+            if row is None:
+                session.add(ProcessHeartbeat(
+                    process=self.process, kind=self.kind, executor_id=self.executor_id,
+                    pid=os.getpid(), started_at=self.started_at, last_seen=now))
+            else:
+                row.last_seen = now
+
+    def cpu_average(self, seconds: float) -> tuple[float | None, int]:
+        """Mean CPU over the last `seconds` and how many samples it is based on."""
+        horizon = time.time() - seconds
+        recent = [value for at, value in self.cpu_samples if at >= horizon]
+        return (sum(recent) / len(recent) if recent else None), len(recent)
+
+
+def _drain(buffer: deque) -> list[dict[str, Any]]:
+    items = []
+    while buffer:
+        try:
+            items.append(buffer.popleft())
+        except IndexError:
+            break
+    return items
+
+
+telemetry = Telemetry()

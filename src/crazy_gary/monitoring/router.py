@@ -1,0 +1,171 @@
+"""Monitoring routes: sign-in required; logs and operator actions are admin-only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from crazy_gary.auth.dependencies import AdminUser, CurrentUser, SettingsDep
+from crazy_gary.db import SessionDep
+from crazy_gary.kit.clock import iso_now
+from crazy_gary.kit.openapi import error_responses
+from crazy_gary.kit.pagination import PageDep, set_page_headers
+from crazy_gary.monitoring import alerts, incidents, presenters, service
+from crazy_gary.monitoring.health import overall_status, run_checks
+from crazy_gary.monitoring.schemas import (
+    AlertRead,
+    BasicHealth,
+    Dashboard,
+    DetailedHealth,
+    ErrorLogRead,
+    IncidentCreate,
+    IncidentCreated,
+    IncidentRead,
+    IncidentUpdate,
+    RequestLogRead,
+    Severity,
+    SystemMetrics,
+)
+from crazy_gary.monitoring.system import host_metrics
+from crazy_gary.realtime import publish
+
+router = APIRouter(prefix="/api/monitoring", tags=["monitoring"],
+                   responses=error_responses(401, 429))
+prometheus_router = APIRouter(tags=["monitoring"])
+
+LogLimit = Annotated[int, Query(ge=1, le=1000, description="Entries to return")]
+
+
+@router.get("/health", response_model=BasicHealth)
+async def health(user: CurrentUser, settings: SettingsDep):
+    """Overall status from the component checks."""
+    components = await run_checks(settings)
+    return BasicHealth(status=overall_status(components), timestamp=iso_now())
+
+
+@router.get("/health/detailed", response_model=DetailedHealth)
+async def health_detailed(user: CurrentUser, settings: SettingsDep):
+    """Every component with its status, last check and response time (ms)."""
+    components = await run_checks(settings)
+    return DetailedHealth(
+        overall=BasicHealth(status=overall_status(components), timestamp=iso_now()),
+        components=components)
+
+
+async def _metrics(session, settings) -> SystemMetrics:
+    return SystemMetrics(**host_metrics(settings.resolved_data_dir),
+                         requests=await service.request_totals(session))
+
+
+@router.get("/metrics", response_model=SystemMetrics)
+async def metrics(user: CurrentUser, session: SessionDep, settings: SettingsDep):
+    """Host CPU, memory, disk, network; requests served by all processes (log retention)."""
+    return await _metrics(session, settings)
+
+
+@router.get("/health/dashboard", response_model=Dashboard)
+async def dashboard(user: CurrentUser, session: SessionDep, settings: SettingsDep):
+    """Health, key metrics, open alerts and open incidents in one call."""
+    components = await run_checks(settings)
+    m = await _metrics(session, settings)
+    active = await alerts.list_alerts(session, status="active", limit=50)
+    open_incidents = await incidents.open_incidents(session)
+    return Dashboard(
+        health=BasicHealth(status=overall_status(components), timestamp=iso_now()),
+        metrics={"cpu": {"usage": m.cpu["usage"]},
+                 "memory": {"usage_percent": m.memory["usage_percent"]},
+                 "disk": {"usage_percent": m.disk["usage_percent"]},
+                 "requests": m.requests.model_dump(),
+                 "components": {name: c["status"] for name, c in components.items()}},
+        alerts=[presenters.alert(a).model_dump() for a in active],
+        incidents=[presenters.incident(i).model_dump(exclude={"timeline"})
+                   for i in open_incidents],
+    )
+
+
+@router.get("/logs/requests", response_model=list[RequestLogRead],
+            responses=error_responses(403))
+async def request_logs(admin: AdminUser, session: SessionDep, limit: LogLimit = 100,
+                       start_time: datetime | None = None):
+    """Recent HTTP requests of every process, newest first (admin only)."""
+    rows = await service.request_logs(session, limit=limit, start_time=start_time)
+    return [presenters.request_log(r) for r in rows]
+
+
+@router.get("/logs/errors", response_model=list[ErrorLogRead], responses=error_responses(403))
+async def error_logs(admin: AdminUser, session: SessionDep, limit: LogLimit = 100,
+                     level: Literal["critical", "error", "warning", "info"] | None = None):
+    """Recent errors and warnings with stack traces, newest first (admin only)."""
+    rows = await service.error_logs(session, limit=limit, level=level)
+    return [presenters.error_log(r) for r in rows]
+
+
+@router.get("/alerts", response_model=list[AlertRead])
+async def list_alerts(user: CurrentUser, session: SessionDep, limit: LogLimit = 100,
+                      status: Literal["active", "resolved", "all"] = "active"):
+    """Active alerts by default; `status=resolved|all` for history."""
+    rows = await alerts.list_alerts(session, status=status, limit=limit)
+    return [presenters.alert(r) for r in rows]
+
+
+@router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead,
+             responses=error_responses(403, 404))
+async def acknowledge_alert(alert_id: str, admin: AdminUser, session: SessionDep):
+    """Mark an alert as seen by an operator (admin only)."""
+    row = await alerts.acknowledge(session, alert_id=alert_id, by=admin.email)
+    return presenters.alert(row)
+
+
+@router.get("/incidents", response_model=list[IncidentRead])
+async def list_incidents(
+    request: Request, response: Response, user: CurrentUser, session: SessionDep,
+    page: PageDep,
+    status: Literal["open", "investigating", "resolved"] | None = None,
+    severity: Severity | None = None,
+):
+    rows, total = await incidents.list_incidents(session, status=status, severity=severity,
+                                                 limit=page.limit, offset=page.offset)
+    set_page_headers(request, response, page, total)
+    return [presenters.incident(r) for r in rows]
+
+
+@router.post("/incidents", status_code=201, response_model=IncidentCreated,
+             responses=error_responses(400))
+async def create_incident(body: IncidentCreate, user: CurrentUser, session: SessionDep):
+    """Open an incident (any signed-in user may report one)."""
+    row = await incidents.create(session, title=body.title, description=body.description,
+                                 severity=body.severity, created_by=user.id, by=user.email)
+    view = presenters.incident(row)
+    await session.commit()  # visible before anyone is told about it
+    await publish("incident_created", view.model_dump(exclude={"timeline"}))
+    return IncidentCreated(id=row.id, status=row.status)
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentRead,
+            responses=error_responses(404))
+async def get_incident(incident_id: str, user: CurrentUser, session: SessionDep):
+    return presenters.incident(await incidents.get(session, incident_id=incident_id))
+
+
+@router.patch("/incidents/{incident_id}", response_model=IncidentRead,
+              responses=error_responses(400, 403, 404))
+async def update_incident(incident_id: str, body: IncidentUpdate, admin: AdminUser,
+                          session: SessionDep):
+    """Assign, investigate, resolve (admin only); each change lands in the timeline."""
+    row = await incidents.update(session, incident_id=incident_id, by=admin.email,
+                                 status=body.status, assignee=body.assignee,
+                                 severity=body.severity, note=body.note)
+    view = presenters.incident(row)
+    await session.commit()
+    await publish("incident_updated", view.model_dump(exclude={"timeline"}))
+    return view
+
+
+@prometheus_router.get("/metrics", response_class=PlainTextResponse, include_in_schema=True)
+async def prometheus_metrics():
+    """Prometheus text exposition of this process (unauthenticated, like most exporters)."""
+    return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,72 @@
+"""Request/error logs, request statistics and retention."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crazy_gary.kit.clock import utcnow
+from crazy_gary.monitoring.models import ErrorLog, ProcessHeartbeat, RequestLog
+
+STREAM_PATHS = ("/api/observability/events/stream",)  # long-lived: not a latency sample
+
+
+async def request_logs(
+    session: AsyncSession, *, limit: int, start_time: datetime | None
+) -> list[RequestLog]:
+    query = select(RequestLog).order_by(RequestLog.id.desc()).limit(limit)
+    if start_time is not None:
+        query = query.where(RequestLog.timestamp >= start_time)
+    return list(await session.scalars(query))
+
+
+async def error_logs(session: AsyncSession, *, limit: int, level: str | None) -> list[ErrorLog]:
+    query = select(ErrorLog).order_by(ErrorLog.id.desc()).limit(limit)
+    if level:
+        query = query.where(ErrorLog.level == level.lower())
+    return list(await session.scalars(query))
+
+
+async def request_totals(session: AsyncSession) -> dict[str, float | int]:
+    """Requests served by every process within the log retention."""
+    failed = func.sum(case((RequestLog.status_code >= 400, 1), else_=0))
+    avg = func.avg(case((RequestLog.path.in_(STREAM_PATHS), None),
+                        else_=RequestLog.response_time))
+    total, failed_count, average = (await session.execute(
+        select(func.count(RequestLog.id), failed, avg))).one()
+    failed_count = int(failed_count or 0)
+    return {"total": int(total), "successful": int(total) - failed_count,
+            "failed": failed_count, "average_response_time": round(float(average or 0.0), 2)}
+
+
+async def window_stats(session: AsyncSession, *, minutes: int = 5) -> tuple[int, int, float | None]:
+    """(requests, server errors, p95 latency ms) over the last `minutes`, all processes."""
+    since = utcnow() - timedelta(minutes=minutes)
+    total, errors = (await session.execute(
+        select(func.count(RequestLog.id),
+               func.sum(case((RequestLog.status_code >= 500, 1), else_=0)))
+        .where(RequestLog.timestamp >= since))).one()
+    times = sorted(await session.scalars(
+        select(RequestLog.response_time)
+        .where(RequestLog.timestamp >= since, RequestLog.path.not_in(STREAM_PATHS))
+        .order_by(RequestLog.id.desc()).limit(20_000)))
+    p95 = times[min(len(times) - 1, int(0.95 * len(times)))] if times else None
+    return int(total), int(errors or 0), p95
+
+
+async def prune_logs(session: AsyncSession, *, older_than: datetime, max_rows: int) -> int:
+    """Drop logs past the retention horizon, and the oldest beyond `max_rows` per table."""
+    removed = 0
+    for model in (RequestLog, ErrorLog):
+        result = await session.execute(delete(model).where(model.timestamp < older_than))
+        removed += result.rowcount or 0
+        cutoff = await session.scalar(
+            select(model.id).order_by(model.id.desc()).offset(max_rows).limit(1))
+        if cutoff is not None:
+            result = await session.execute(delete(model).where(model.id <= cutoff))
+            removed += result.rowcount or 0
+    stale = utcnow() - timedelta(days=1)
+    await session.execute(delete(ProcessHeartbeat).where(ProcessHeartbeat.last_seen < stale))
+    return removed

@@ -1,0 +1,103 @@
+"""In-process fan-out: every subscriber (an SSE stream) gets its own bounded buffer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PublishedEvent:
+    id: int
+    event: str
+    data: dict[str, Any]
+    user_id: int | None
+    timestamp: str | None = None
+
+    def visible_to(self, user_id: int) -> bool:
+        """A user sees their own events and system events, never another user's."""
+        return self.user_id is None or self.user_id == user_id
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"id": self.id, "event": self.event, "data": self.data,
+                "user_id": self.user_id, "timestamp": self.timestamp}
+
+    @classmethod
+    def from_wire(cls, raw: dict[str, Any]) -> PublishedEvent:
+        return cls(id=int(raw["id"]), event=raw["event"], data=raw["data"],
+                   user_id=raw.get("user_id"), timestamp=raw.get("timestamp"))
+
+
+class Subscription:
+    """A subscriber's buffer. When it overflows the subscriber is cut off (it then
+    reconnects with Last-Event-ID and replays from the log) rather than silently losing events."""
+
+    def __init__(self, user_id: int | None, maxsize: int) -> None:
+        self.user_id = user_id
+        self.maxsize = maxsize
+        self.items: deque[PublishedEvent] = deque()
+        self.overflowed = False
+        self.loop = asyncio.get_running_loop()
+        self._ready = asyncio.Event()
+
+    def push(self, event: PublishedEvent) -> None:
+        """Called on the subscriber's loop."""
+        if self.overflowed:
+            return
+        if len(self.items) >= self.maxsize:
+            self.overflowed = True
+            self.items.clear()
+        else:
+            self.items.append(event)
+        self._ready.set()
+
+    async def next_batch(self, wait: float) -> list[PublishedEvent]:
+        """Wait up to `wait` seconds; return what arrived (empty on timeout)."""
+        if not self.items and not self.overflowed:
+            self._ready.clear()
+            try:
+                await asyncio.wait_for(self._ready.wait(), wait)
+            except TimeoutError:
+                return []
+        batch = list(self.items)
+        self.items.clear()
+        return batch
+
+
+class LocalBroker:
+    """Hands each event to the subscriptions that may see it."""
+
+    def __init__(self) -> None:
+        self.subscriptions: set[Subscription] = set()
+
+    def subscribe(self, user_id: int | None, maxsize: int = 2000) -> Subscription:
+        sub = Subscription(user_id, maxsize)
+        self.subscriptions.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self.subscriptions.discard(sub)
+
+    def deliver(self, event: PublishedEvent) -> None:
+        try:
+            current = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        for sub in list(self.subscriptions):
+            if sub.user_id is not None and not event.visible_to(sub.user_id):
+                continue
+            if sub.loop is current:
+                sub.push(event)
+            else:  # published from another thread's loop
+                sub.loop.call_soon_threadsafe(sub.push, event)
+
+    def __len__(self) -> int:
+        return len(self.subscriptions)
+
+
+broker = LocalBroker()

@@ -1,0 +1,149 @@
+"""Fan-out of logged events: in process, through Redis pub/sub, and to socket.io rooms.
+
+Embedded: the publishing process delivers to its own SSE subscribers and sockets.
+Scaled out (REDIS_URL): the event also goes to `<namespace>:events`; every other
+process delivers it to its SSE subscribers; socket.io's AsyncRedisManager carries the
+emit to sockets connected to any process. A Redis outage never fails a publish: the
+event is already in the log, and reconnecting SSE clients replay it from there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from typing import Any
+
+from crazy_gary.config import Settings
+from crazy_gary.realtime.broker import PublishedEvent, broker
+
+log = logging.getLogger(__name__)
+
+REDIS_TIMEOUT = 2.0
+
+
+def user_room(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+class Fanout:
+    """One per process; started by the app lifespan (or lazily by the first publish)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.origin = uuid.uuid4().hex
+        self.channel = f"{settings.redis_namespace}:events"
+        self.sio: Any = None  # socketio.AsyncServer when this process serves sockets
+        self.emitter: Any = None  # write-only manager when it does not
+        self.redis: Any = None
+        self._listener: asyncio.Task | None = None
+        self.started = False
+
+    async def start(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        if not self.settings.redis_url:
+            return
+        import redis.asyncio as aioredis
+
+        self.redis = aioredis.Redis.from_url(
+            self.settings.redis_url, socket_connect_timeout=REDIS_TIMEOUT,
+            socket_timeout=None, health_check_interval=15)
+        self._listener = asyncio.create_task(self._listen(), name="realtime-redis-listener")
+        if self.sio is None:
+            import socketio
+
+            self.emitter = socketio.AsyncRedisManager(
+                self.settings.redis_url, channel=f"{self.settings.redis_namespace}:socketio",
+                write_only=True)
+
+    async def stop(self) -> None:
+        if self._listener:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+            self._listener = None
+        if self.redis is not None:
+            await self.redis.aclose()
+            self.redis = None
+        self.started = False
+
+    async def send(self, event: PublishedEvent) -> None:
+        """Deliver everywhere; never raises."""
+        broker.deliver(event)
+        await self._emit_socket(event)
+        if self.redis is not None:
+            payload = json.dumps({"origin": self.origin, "event": event.to_wire()},
+                                 default=str)
+            try:
+                await asyncio.wait_for(self.redis.publish(self.channel, payload), REDIS_TIMEOUT)
+            except Exception as exc:  # Redis down: the event stays in the log for replay
+                log.warning("event %s not sent through Redis: %s", event.id, exc)
+
+    async def _emit_socket(self, event: PublishedEvent) -> None:
+        target = self.sio or self.emitter
+        if target is None:
+            return
+        room = user_room(event.user_id) if event.user_id is not None else None
+        try:
+            await asyncio.wait_for(
+                target.emit(event.event, event.data, room=room, namespace="/"), REDIS_TIMEOUT)
+        except Exception as exc:
+            log.warning("event %s not emitted to sockets: %s", event.id, exc)
+
+    async def _listen(self) -> None:
+        """Deliver other processes' events to this process's SSE subscribers."""
+        delay = 0.5
+        while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.channel)
+                delay = 0.5
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    self._on_message(message["data"])
+            except asyncio.CancelledError:
+                await asyncio.shield(pubsub.aclose())
+                raise
+            except Exception as exc:
+                log.warning("Redis event listener lost its connection (%s); retrying", exc)
+                await pubsub.aclose()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    def _on_message(self, raw: bytes | str) -> None:
+        try:
+            msg = json.loads(raw)
+            if msg.get("origin") == self.origin:
+                return
+            broker.deliver(PublishedEvent.from_wire(msg["event"]))
+        except Exception:
+            log.warning("malformed event on %s", self.channel, exc_info=True)
+
+
+_fanout: Fanout | None = None
+
+
+def configure(settings: Settings) -> Fanout:
+    """Create the process's fan-out (replacing any earlier one)."""
+    global _fanout
+    _fanout = Fanout(settings)
+    return _fanout
+
+
+async def get_fanout() -> Fanout:
+    """The process's fan-out, started; configured from the environment if nobody did."""
+    global _fanout
+    if _fanout is None:
+        from crazy_gary.config import get_settings
+
+        _fanout = Fanout(get_settings())
+    if not _fanout.started:
+        await _fanout.start()
+    return _fanout
+
+
+def current() -> Fanout | None:
+    return _fanout
