@@ -47,7 +47,12 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> FastAPI:
-    """The whole service. `run_engine=False` serves the API without durable workers."""
+    """The whole service.
+
+    `run_engine=False` builds an extra API-only instance for a process whose main app (if
+    any) runs the durable engine and the process-wide services (fan-out, telemetry, tool
+    hub, model clients); it keeps its own database and never replaces those.
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -56,19 +61,25 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         database = init_database(settings.sqlalchemy_url, replace=run_engine)
         app.state.database = database
         _ = settings.jwt_secret_key  # generate the key file before the first request
+        if not run_engine:
+            # An extra API instance (tests: rate limits, isolated databases): the process's
+            # main app owns the process-wide services; don't restart or replace them.
+            try:
+                yield
+            finally:
+                await close_database(database)
+            return
         await monitoring_runtime.start(settings, database)
         await (await fanout.get_fanout()).start()
         endpoint_manager = endpoints_service.configure(settings)
         llm_service.configure(settings)
         register_check("huggingface_api", huggingface_api_check)
         await start_hub(settings)  # connections come up in the background
-        if run_engine:
-            await durable.launch(settings)
+        await durable.launch(settings)
         try:
             yield
         finally:
-            if run_engine:
-                await asyncio.to_thread(durable.shutdown)
+            await asyncio.to_thread(durable.shutdown)
             await stop_hub()
             await endpoint_manager.close()
             await (await fanout.get_fanout()).stop()
@@ -82,7 +93,8 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         lifespan=lifespan,
     )
     app.state.settings = settings
-    fanout.configure(settings)
+    if run_engine or fanout.current() is None:
+        fanout.configure(settings)
     app.state.user_cache = UserCache(settings.auth_user_cache_seconds)
     install_error_handlers(app)
     # Outermost last: request id wraps everything so even 413/429 carry it.
