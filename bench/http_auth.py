@@ -151,6 +151,20 @@ def seed(base: str, env: dict[str, str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {asyncio.run(register_all())}"}
 
 
+def login_timing(base: str, samples: int = 20) -> dict[str, float]:
+    """Median login latency (ms) for a wrong password vs an unknown email, interleaved."""
+    times: dict[str, list[float]] = {"wrong password": [], "unknown email": []}
+    with httpx.Client(base_url=base, timeout=30) as c:
+        for i in range(samples):
+            for kind, email in (("wrong password", "user1@example.com"),
+                                ("unknown email", f"nobody{i}@example.com")):
+                t0 = time.perf_counter()
+                resp = c.post("/api/auth/login", json={"email": email, "password": "Wr0ng-pass"})
+                times[kind].append((time.perf_counter() - t0) * 1000)
+                assert resp.status_code == 401
+    return {kind: statistics.median(values) for kind, values in times.items()}
+
+
 def machine() -> dict[str, str]:
     cpu = "unknown"
     try:
@@ -212,11 +226,14 @@ def main() -> None:
         for _ in range(args.rounds):
             for name, (url, hdrs) in targets.items():
                 rounds[name].append(run_load(url, hdrs, args.connections, args.duration, tool))
+        timing = login_timing(base)
     finally:
         for proc in procs:
             stop(proc)
     results = {name: median_of(runs) for name, runs in rounds.items()}
     report = render(results, machine(), tool, args, rounds)
+    report += ("\nLogin failure timing (median of 20, sequential): " + ", ".join(
+        f"{kind} {ms:.1f} ms" for kind, ms in timing.items()) + "\n")
     print(report)
     name = "http_auth-postgres" if args.database_url else "http_auth"
     out = args.out or HERE / "results" / f"{name}-{dt.date.today().isoformat()}.md"
