@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         lifespan=lifespan,
     )
     app.state.settings = settings
-    if run_engine:
+    if run_engine or fanout.current() is None:
         fanout.configure(settings)
     app.state.user_cache = UserCache(settings.auth_user_cache_seconds)
     install_error_handlers(app)
