@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         endpoint_manager = endpoints_service.configure(settings)
         llm_service.configure(settings)
         register_check("huggingface_api", huggingface_api_check)
-        await start_hub(settings)  # connections come up in the background
+        hub = await start_hub(settings)  # connections come up in the background
         if run_engine:
             await durable.launch(settings)
         try:
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         finally:
             if run_engine:
                 await asyncio.to_thread(durable.shutdown)
-            await stop_hub()
+            await stop_hub(hub)
             await endpoint_manager.close()
             await (await fanout.get_fanout()).stop()
             await monitoring_runtime.stop()
