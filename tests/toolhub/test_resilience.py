@@ -126,3 +126,15 @@ async def test_hub_is_usable_from_another_event_loop(server):
                                      user_id=1)
     assert result.success is True
     assert get_hub().loop is not asyncio.get_running_loop()
+
+
+async def test_tool_list_changes_are_followed(own_hub):
+    connection = await own_hub.add_server(parse_server("fake", fake_server()))
+    assert await connection.wait_connected(30)
+    assert "sprout" not in {t.name for t in own_hub.list_tools("fake")}
+    result = await own_hub.execute("fake", "grow", {"name": "sprout"}, user_id=1)
+    assert result.success, result.error
+    await wait_until(lambda: "sprout" in {t.name for t in own_hub.list_tools("fake")}, 20)
+    assert own_hub.search("sprout")[0].name == "sprout"
+    result = await own_hub.execute("fake", "sprout", {}, user_id=1)
+    assert "I am sprout" in str(result.result)
