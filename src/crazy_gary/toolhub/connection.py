@@ -184,7 +184,8 @@ class McpConnection:
             async with asyncio.timeout(self.connect_timeout):
                 read, write = await stack.enter_async_context(self._transport(stack))
                 watched = _WatchedReadStream(read, self.mark_broken)
-                session = await stack.enter_async_context(ClientSession(watched, write, message_handler=self._on_message))
+                session = await stack.enter_async_context(
+                    ClientSession(watched, write, message_handler=self._on_message))
                 await session.initialize()
                 tools = await self._list_tools(session)
             self.session = session
