@@ -320,12 +320,15 @@ async def start_hub(settings: Settings) -> ToolHub:
     global _hub
     with _hub_lock:
         current = _hub
-        if current is not None and current.loop is not None and current.loop.is_running():
+        alive = current is not None and current.loop is not None and current.loop.is_running()
+        if alive and current.users > 0:
             current.users += 1
             return current
         workspace.configure(settings)
         hub = _hub = ToolHub(settings)
         hub.users = 1
+    if alive and current.loop is asyncio.get_running_loop():
+        await current.close()  # started lazily (before the app) with default settings
     await hub.start()
 
     async def check() -> dict[str, Any]:
