@@ -54,13 +54,13 @@ async def process_services(settings: Settings, database: Database) -> AsyncItera
     endpoint_manager = endpoints_service.configure(settings)
     llm_service.configure(settings)
     register_check("huggingface_api", huggingface_api_check)
-    await start_hub(settings)  # connections come up in the background
+    hub = await start_hub(settings)  # connections come up in the background
     await durable.launch(settings)
     try:
         yield
     finally:
         await asyncio.to_thread(durable.shutdown)
-        await stop_hub()
+        await stop_hub(hub)
         await endpoint_manager.close()
         await (await fanout.get_fanout()).stop()
         await monitoring_runtime.stop()
