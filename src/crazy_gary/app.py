@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> FastAPI:
     """The whole service. `run_engine=False` serves the API without durable workers."""
     settings = settings or get_settings()
+    events_out = fanout.configure(settings)  # the process's event fan-out, shared by apps
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         app.state.database = database
         _ = settings.jwt_secret_key  # generate the key file before the first request
         await monitoring_runtime.start(settings, database)
-        await (await fanout.get_fanout()).start()
+        await events_out.start()
         endpoint_manager = endpoints_service.configure(settings)
         llm_service.configure(settings)
         register_check("huggingface_api", huggingface_api_check)
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
                 await asyncio.to_thread(durable.shutdown)
             await stop_hub()
             await endpoint_manager.close()
-            await (await fanout.get_fanout()).stop()
+            await events_out.stop()
             await monitoring_runtime.stop()
             await close_database(database)
 
@@ -77,7 +78,6 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         lifespan=lifespan,
     )
     app.state.settings = settings
-    fanout.configure(settings)
     install_error_handlers(app)
     # Outermost last: request id wraps everything so even 413/429 carry it.
     app.add_middleware(RateLimitMiddleware, settings=settings)
