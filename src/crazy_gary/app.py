@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from crazy_gary import __version__, durable
+from crazy_gary.auth.cache import UserCache
 from crazy_gary.auth.router import router as auth_router
 from crazy_gary.chat.router import router as chat_router
 from crazy_gary.config import Settings, get_settings
@@ -20,6 +21,8 @@ from crazy_gary.endpoints.health import huggingface_api_check
 from crazy_gary.endpoints.router import router as endpoints_router
 from crazy_gary.errors import install_error_handlers
 from crazy_gary.health.router import router as health_router
+from crazy_gary.heavy import workflows as _heavy_workflows  # noqa: F401 - registers workflows
+from crazy_gary.heavy.router import router as heavy_router
 from crazy_gary.kit.health_checks import register_check
 from crazy_gary.kit.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from crazy_gary.kit.openapi import install_openapi
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
     )
     app.state.settings = settings
     fanout.configure(settings)
+    app.state.user_cache = UserCache(settings.auth_user_cache_seconds)
     install_error_handlers(app)
     # Outermost last: request id wraps everything so even 413/429 carry it.
     app.add_middleware(RateLimitMiddleware, settings=settings)
@@ -100,6 +104,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         prometheus_router,
         tasks_router,
         chat_router,
+        heavy_router,
     ):
         app.include_router(router)
     install_openapi(app)

@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=3600, alias="ACCESS_TOKEN_TTL_SECONDS")
     refresh_token_ttl_seconds: int = Field(default=30 * 86400, alias="REFRESH_TOKEN_TTL_SECONDS")
     max_body_bytes: int = Field(default=1024 * 1024, alias="MAX_BODY_BYTES")
+    auth_user_cache_seconds: float = Field(default=5.0, alias="AUTH_USER_CACHE_SECONDS")
 
     executor_id: str = Field(default_factory=socket.gethostname, alias="CRAZY_GARY_EXECUTOR_ID")
     app_version: str = Field(default="1.0.0", alias="CRAZY_GARY_APP_VERSION")
