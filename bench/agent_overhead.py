@@ -131,6 +131,12 @@ async def main_async(args) -> str:
         server.stop()
         standin_proc.terminate()
         standin_proc.wait(10)
+    floor_args = [sys.executable, str(REPO / "bench" / "dbos_floor.py")]
+    if args.database_url:
+        floor_args += ["--database-url", args.database_url.rsplit("/", 1)[0] + "/"
+                       + args.database_url.rsplit("/", 1)[1].split("?")[0] + "_bench_floor"]
+    floor = subprocess.run(floor_args, capture_output=True, text=True, timeout=600)  # noqa: ASYNC221
+    lines += [f"- {backend}: {line}" for line in floor.stdout.splitlines() if line]
     return "\n".join(lines)
 
 
