@@ -123,7 +123,7 @@ async def model_step(
         await state.set_phase(task_id, "planning" if kind == "plan" else "acting")
     usage = result.usage
     prompt, completion = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
-    cost = estimate_cost(get_settings(), model, prompt, completion)
+    cost = estimate_cost(get_settings(), result.model or model, prompt, completion)
     calls = [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in result.tool_calls]
     await state.record_step(
         task_id, seq, kind=kind, model=result.model, output=result.content,
