@@ -96,14 +96,6 @@ class OrchestrationProgress(BaseModel):
     artifacts: list[dict[str, Any]] | None = None
 
 
-class ToolParameter(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    type: str | None = None
-    description: str | None = None
-    required: bool = False
-
-
 class ToolInfo(BaseModel):
     name: str
     description: str
