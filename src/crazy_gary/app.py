@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from crazy_gary import __version__, durable
+from crazy_gary.auth.cache import UserCache
 from crazy_gary.auth.router import router as auth_router
 from crazy_gary.chat.router import router as chat_router
 from crazy_gary.config import Settings, get_settings
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
     )
     app.state.settings = settings
     fanout.configure(settings)
+    app.state.user_cache = UserCache(settings.auth_user_cache_seconds)
     install_error_handlers(app)
     # Outermost last: request id wraps everything so even 413/429 carry it.
     app.add_middleware(RateLimitMiddleware, settings=settings)

@@ -12,8 +12,8 @@ LOOPING = {"tool_calls": [{"name": "counter__tally", "arguments": {"label": "aga
            "usage": {"prompt_tokens": 100, "completion_tokens": 10}}
 
 
-async def wait_requests(model_standin, script: str, count: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_requests(model_standin, script: str, count: int, within: float = 20.0) -> None:
+    deadline = time.monotonic() + within
     while len(model_standin.requests(script)) < count:
         assert time.monotonic() < deadline, "the model was never called"
         await asyncio.sleep(0.05)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 import httpx
@@ -31,7 +32,7 @@ async def test_wake_starts_the_server_and_sleep_stops_it(server, lifecycle):
     async def wake_and_call():
         assert (await manager.status_one("20b"))["status"] == "sleeping"
         await manager.wake("20b")
-        running = await wait_status(manager, "20b", "running", timeout=30)
+        running = await wait_status(manager, "20b", "running", within=30)
         result = await models.chat("gpt-oss-20b", [{"role": "user", "content": "hi"}],
                                    allow_fallback=False)
         return running, result
@@ -43,7 +44,7 @@ async def test_wake_starts_the_server_and_sleep_stops_it(server, lifecycle):
 
     async def stop():
         await manager.sleep("20b")
-        return await wait_status(manager, "20b", "sleeping", timeout=30)
+        return await wait_status(manager, "20b", "sleeping", within=30)
 
     asleep = server.run_coro(stop(), timeout=60)
     assert asleep["sleep_time"] is not None
@@ -57,10 +58,14 @@ async def test_a_crashed_server_marks_the_endpoint_failed_and_raises_an_alert(se
     async def scenario():
         first = await last_event_id()
         await manager.wake("20b")
-        await wait_status(manager, "20b", "running", timeout=30)
+        await wait_status(manager, "20b", "running", within=30)
         RemoteModelServer(port=port).exit(3)
-        failed = await wait_status(manager, "20b", "failed", timeout=30)
-        alerts = await events_named("system_alert", first)
+        failed = await wait_status(manager, "20b", "failed", within=30)
+        for _ in range(100):  # the alert follows the status change
+            alerts = await events_named("system_alert", first)
+            if alerts:
+                break
+            await asyncio.sleep(0.1)
         # The next call starts it again.
         result = await models.chat("gpt-oss-20b", [{"role": "user", "content": "again"}],
                                    allow_fallback=False)
@@ -81,7 +86,7 @@ async def test_a_server_that_never_answers_fails_the_wake(server, lifecycle):
 
     async def scenario():
         await manager.wake("20b")
-        return await wait_status(manager, "20b", "failed", timeout=30)
+        return await wait_status(manager, "20b", "failed", within=30)
 
     failed = server.run_coro(scenario(), timeout=60)
     assert "did not answer" in failed["last_error"]

@@ -59,8 +59,8 @@ class SSEReader:
     def events(self, name: str | None = None) -> list[dict[str, Any]]:
         return [f for f in self.frames if name is None or f["event"] == name]
 
-    async def wait_for(self, predicate, timeout: float = 10.0) -> dict[str, Any]:
-        deadline = asyncio.get_running_loop().time() + timeout
+    async def wait_for(self, predicate, within: float = 10.0) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + within
         while True:
             for frame in self.frames:
                 if predicate(frame):

@@ -30,8 +30,8 @@ class Recorder:
             self.received.append((name, data))
         return handle
 
-    async def wait_for(self, predicate, timeout: float = 10.0):
-        for _ in range(int(timeout / 0.02)):
+    async def wait_for(self, predicate, within: float = 10.0):
+        for _ in range(int(within / 0.02)):
             for item in self.received:
                 if predicate(*item):
                     return item
@@ -94,7 +94,8 @@ setTimeout(() => done(1), 15000);
 
 
 def _node_ready() -> bool:
-    return shutil.which("node") is not None and (JS_DIR / "node_modules" / "socket.io-client").is_dir()
+    module = JS_DIR / "node_modules" / "socket.io-client"
+    return shutil.which("node") is not None and module.is_dir()
 
 
 @pytest.mark.skipif(not _node_ready(), reason="node or socket.io-client (tests/js) missing")

@@ -39,9 +39,9 @@ async def run_task(client, user, script_tag: str, **extra) -> str:
     return task_id
 
 
-async def wait_for(client, user, task_id: str, statuses=FINAL, timeout: float = 30.0,
+async def wait_for(client, user, task_id: str, statuses=FINAL, within: float = 30.0,
                    phase: str | None = None) -> dict:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     body: dict = {}
     while time.monotonic() < deadline:
         resp = await client.get(f"/api/tasks/{task_id}", headers=user.headers)

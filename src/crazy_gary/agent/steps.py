@@ -40,6 +40,7 @@ async def select_tools_step(user_id: int, query: str, allow: list[str] | None) -
 
     settings = get_settings()
     hub = get_hub()
+    await _settle(hub, None, settings.task_tools_startup_wait_seconds)
     try:
         listed = [agent_tools.describe(t) for t in await _maybe_await(hub.list_tools())]
     except Exception:  # a broken MCP server must not sink the task
@@ -56,6 +57,19 @@ async def select_tools_step(user_id: int, query: str, allow: list[str] | None) -
             log.exception("tool search failed; offering the first tools")
             listed = listed[: settings.task_tool_search_threshold]
     return agent_tools.toolset(listed)
+
+
+async def _settle(hub: Any, client: str | None, wait: float) -> None:
+    """Give MCP servers that are still starting (e.g. right after a restart) time to connect."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        connections = getattr(hub, "connections", {}) or {}
+        pending = [c for name, c in connections.items()
+                   if (client is None or name == client)
+                   and getattr(c, "status", None) == "connecting"]
+        if not pending:
+            return
+        await asyncio.sleep(0.1)
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -141,6 +155,7 @@ async def tool_step(
         from crazy_gary.toolhub import get_hub
 
         timeout = min(settings.task_tool_timeout_seconds, max(1.0, deadline - time.time()))
+        await _settle(get_hub(), checked.client, min(timeout, 15.0))
         try:
             result = await get_hub().execute(checked.client, checked.tool, checked.params,
                                               user_id=user_id, timeout=timeout)

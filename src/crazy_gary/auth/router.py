@@ -9,7 +9,13 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from crazy_gary.auth import service
-from crazy_gary.auth.dependencies import CurrentUser, SettingsDep, bearer, user_from_token
+from crazy_gary.auth.dependencies import (
+    CurrentUser,
+    SettingsDep,
+    bearer,
+    user_cache_of,
+    user_from_token,
+)
 from crazy_gary.auth.presenters import profile_of
 from crazy_gary.auth.schemas import (
     AuthResponse,
@@ -117,7 +123,8 @@ async def validate(
     try:
         if credentials is None:
             raise AuthRequired()
-        user = await user_from_token(session, settings, credentials.credentials)
+        user = await user_from_token(session, settings, credentials.credentials,
+                                     user_cache_of(request))
     except AppError:
         return JSONResponse({"valid": False}, status_code=401)
     return ValidateResponse(valid=True,

@@ -115,9 +115,9 @@ class EndpointManager:
             rec = await session.get(EndpointRecord, self.prefix + key)
             if rec is None:
                 provider = self.provider(key)
-                rec = EndpointRecord(key=self.prefix + key, provider=provider.kind if provider else "none",
-                                     status="sleeping" if provider and provider.manageable
-                                     else "unreachable")
+                rec = EndpointRecord(
+                    key=self.prefix + key, provider=provider.kind if provider else "none",
+                    status="sleeping" if provider and provider.manageable else "unreachable")
                 session.add(rec)
                 try:
                     await session.flush()
@@ -132,16 +132,15 @@ class EndpointManager:
         """Update the record (conditionally); publish when the status changed."""
         await self._record(key)
         async with session_scope() as session:
-            old = (await session.execute(
-                select(EndpointRecord.status).where(EndpointRecord.key == self.prefix + key))).scalar_one()
+            old = (await session.execute(select(EndpointRecord.status).where(
+                EndpointRecord.key == self.prefix + key))).scalar_one()
             stmt = update(EndpointRecord).where(EndpointRecord.key == self.prefix + key)
             if only_if is not None:
                 stmt = stmt.where(EndpointRecord.status.in_(only_if))
             if not_if is not None:
                 cond = EndpointRecord.status.not_in(not_if)
-                if stale_before is not None:
-                    cond = or_(cond, EndpointRecord.operation_started.is_(None),
-                               EndpointRecord.operation_started < stale_before)
+                if stale_before is not None:  # an operation whose owner vanished
+                    cond = or_(cond, EndpointRecord.operation_started < stale_before)
                 stmt = stmt.where(cond)
             values["updated_at"] = utcnow()
             result = await session.execute(stmt.values(**values))
@@ -167,7 +166,8 @@ class EndpointManager:
         provider = self.provider(rec.key.removeprefix(self.prefix))
         auto_sleep_in = None
         if rec.status == "running" and provider is not None and provider.manageable:
-            since = max(t for t in (rec.last_activity, rec.wake_time, rec.updated_at) if t)
+            since = max((t for t in (rec.last_activity, rec.wake_time) if t),
+                        default=rec.updated_at)
             idle = (utcnow() - since).total_seconds()
             auto_sleep_in = max(0, int(self.settings.endpoint_auto_sleep_seconds - idle))
         return {"status": rec.status, "url": rec.url, "last_activity": _epoch(rec.last_activity),
@@ -210,13 +210,15 @@ class EndpointManager:
         if status != rec.status:
             values["status"] = status
             values["operation_started"] = None
-            if status == "running" and rec.wake_time is None:
+            if status == "running":  # woken from outside (console, another tool)
                 values["wake_time"] = utcnow()
             if status == "sleeping" and rec.status in ("running", "stopping"):
                 values["sleep_time"] = utcnow()
             values["last_error"] = observed.error
         if len(values) > 1 or "status" in values or rec.provider != provider.kind:
-            await self._set(key, **values)
+            # Only if nobody changed the status since we read it (another process may
+            # have just claimed an operation).
+            await self._set(key, only_if=(rec.status,), **values)
 
     async def status_all(self) -> dict[str, dict[str, Any]]:
         return {key: self.view(await self.refresh(key)) for key in MODEL_KEYS}
@@ -265,8 +267,8 @@ class EndpointManager:
     async def _claim_sleep(self, key: str, idle_before: datetime | None) -> bool:
         await self._record(key)
         async with session_scope() as session:
-            old = (await session.execute(select(EndpointRecord.status)
-                                         .where(EndpointRecord.key == self.prefix + key))).scalar_one()
+            old = (await session.execute(select(EndpointRecord.status).where(
+                EndpointRecord.key == self.prefix + key))).scalar_one()
             stmt = update(EndpointRecord).where(EndpointRecord.key == self.prefix + key)
             if idle_before is not None:  # auto-sleep: only a running, idle endpoint
                 stmt = stmt.where(EndpointRecord.status == "running", or_(

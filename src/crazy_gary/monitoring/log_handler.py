@@ -23,16 +23,18 @@ def component_of(logger_name: str) -> str:
     return COMPONENTS.get(parts[0], parts[0])
 
 
+CANCEL_ERRORS = {"DBOSWorkflowCancelledError", "DBOSAwaitedWorkflowCancelledError",
+                 "CancelledError"}
+
+
 def is_noise(record: logging.LogRecord) -> bool:
     """The engine logs a full traceback for every cancelled workflow: that is not an error."""
     if record.name == "crazy_gary.monitoring.recorder":
         return True
-    if record.name.startswith("dbos"):
-        exc_type = record.exc_info[0] if record.exc_info else None
-        name = exc_type.__name__ if exc_type else ""
-        if "Cancel" in name or "cancel" in record.getMessage().lower():
-            return True
-    return False
+    exc_type = record.exc_info[0] if record.exc_info else None
+    if exc_type is not None and exc_type.__name__ in CANCEL_ERRORS:
+        return True
+    return record.name.startswith("dbos") and "cancel" in record.getMessage().lower()
 
 
 class DatabaseLogHandler(logging.Handler):
@@ -76,3 +78,15 @@ def install() -> None:
         if logging.getLogger().level > logging.WARNING:
             # Root at WARNING lets our warnings through; uvicorn's own config stays intact.
             logging.getLogger().setLevel(logging.WARNING)
+    attach_to_isolated_loggers()
+
+
+def attach_to_isolated_loggers() -> None:
+    """Libraries that log to their own handlers without propagating (uvicorn; the engine once
+    launched) get the handler too. Idempotent."""
+    if _handler is None:
+        return
+    for name in ("dbos", "uvicorn"):
+        logger = logging.getLogger(name)
+        if not logger.propagate and _handler not in logger.handlers:
+            logger.addHandler(_handler)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextvars
 import time
+from contextlib import nullcontext
 
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,6 +19,7 @@ from crazy_gary.config import Settings
 from crazy_gary.kit.clock import utcnow
 from crazy_gary.monitoring.recorder import telemetry
 from crazy_gary.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from crazy_gary.observability.store import span_store
 from crazy_gary.observability.tracing import tracer
 
 current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -35,7 +38,9 @@ class RequestTelemetryMiddleware:
         started_at = utcnow()
         t0 = time.perf_counter()
         request_id = scope.get("state", {}).get("request_id")
-        token = current_request_id.set(request_id)
+        # Not reset afterwards: the outermost error middleware logs after we return, and
+        # each request runs in its own task, so the value dies with it.
+        current_request_id.set(request_id)
         headers = dict(scope.get("headers") or ())
         raw_token = bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
         user_id = peek_user_id(self.settings, raw_token) if raw_token else None
@@ -48,15 +53,23 @@ class RequestTelemetryMiddleware:
                 status = message["status"]
             await send(message)
 
-        attributes = {"http.method": method, "http.target": scope.get("path", "")}
+        attributes: dict = {}
         if user_id is not None:
             attributes["user_id"] = user_id
         if request_id:
             attributes["request_id"] = request_id
-        with tracer.start_as_current_span(f"http {method}", kind=SpanKind.SERVER,
-                                          attributes=attributes,
-                                          record_exception=False,
-                                          set_status_on_exception=False) as span:
+        # FastAPI's native telemetry already opened the request's server span when a tracer
+        # provider is installed: enrich it; otherwise open our own.
+        outer = trace.get_current_span()
+        if outer.is_recording():
+            outer.set_attributes(attributes)
+            span_store.add_tags(outer, attributes)
+            scope_cm = nullcontext(outer)
+        else:
+            attributes.update({"http.request.method": method, "url.path": scope.get("path", "")})
+            scope_cm = tracer.start_as_current_span(f"{method}", kind=SpanKind.SERVER,
+                                                    attributes=attributes)
+        with scope_cm as span:
             try:
                 await self.app(scope, receive, send_wrapper)
             finally:
@@ -64,11 +77,12 @@ class RequestTelemetryMiddleware:
                 route_obj = scope.get("route")
                 route = getattr(route_obj, "path", None)
                 label = route or "unmatched"
-                span.update_name(f"http {method} {label}")
-                span.set_attribute("http.route", label)
-                span.set_attribute("http.status_code", status)
-                if status >= 500:
-                    span.set_status(Status(StatusCode.ERROR))
+                if span is not outer:
+                    span.update_name(f"{method} {label}")
+                    span.set_attribute("http.route", label)
+                    span.set_attribute("http.response.status_code", status)
+                    if status >= 500:
+                        span.set_status(Status(StatusCode.ERROR))
                 HTTP_REQUESTS.labels(method=method, route=label, status=str(status)).inc()
                 HTTP_LATENCY.labels(method=method, route=label).observe(elapsed)
                 client = scope.get("client")
@@ -85,4 +99,3 @@ class RequestTelemetryMiddleware:
                     "user_id": user_id,
                     "request_id": request_id,
                 })
-                current_request_id.reset(token)

@@ -11,7 +11,7 @@ from dbos import DBOS
 
 from crazy_gary import durable
 from crazy_gary.config import get_settings
-from crazy_gary.monitoring import evaluation
+from crazy_gary.monitoring import evaluation, log_handler
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ async def monitoring_tick(scheduled_at: datetime, context: Any) -> None:
 
 @durable.after_launch
 async def register_schedule() -> None:
+    log_handler.attach_to_isolated_loggers()  # the engine set up its own logger at launch
     every = max(1, min(59, get_settings().alert_evaluation_seconds))
     await DBOS.apply_schedules_async([{
         "schedule_name": SCHEDULE, "workflow_fn": monitoring_tick,

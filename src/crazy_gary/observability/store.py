@@ -15,8 +15,8 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import SpanKind, StatusCode
 
 MAX_TRACES = 1000
-TAG_KEYS = ("user_id", "task_id", "model", "tool", "client", "http.method", "http.route",
-            "http.status_code", "step")
+TAG_KEYS = ("user_id", "task_id", "model", "tool", "client", "step", "request_id",
+            "http.request.method", "http.route", "http.response.status_code", "url.path")
 
 
 def kind_of(span: ReadableSpan) -> str:
@@ -97,6 +97,8 @@ class SpanStore(SpanProcessor):
             if span.end_time:
                 summary.end_ns = max(summary.end_ns or 0, span.end_time)
             if _is_entry(span):
+                if format(span.context.span_id, "016x") == summary.span_id:
+                    summary.operation_name = span.name  # renamed once the route is known
                 summary.running = max(0, summary.running - 1)
                 summary.tags.update(_tags(span))
                 if summary.running == 0 and not summary.counted:
@@ -105,6 +107,13 @@ class SpanStore(SpanProcessor):
                     self.traces_failed += int(summary.error)
                     self.latency_sum_ms += ((summary.end_ns or summary.start_ns)
                                             - summary.start_ns) / 1e6
+
+    def add_tags(self, span: ReadableSpan, tags: dict[str, Any]) -> None:
+        """Tags learnt after a trace's entry span started (e.g. the signed-in user)."""
+        with self.lock:
+            summary = self.traces.get(format(span.get_span_context().trace_id, "032x"))
+            if summary is not None:
+                summary.tags.update({k: str(v) for k, v in tags.items() if k in TAG_KEYS})
 
     def snapshot(self) -> list[TraceSummary]:
         """Most recent first."""

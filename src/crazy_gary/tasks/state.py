@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import and_ as sa_and
 from sqlalchemy import case, func, select, update
 
 from crazy_gary.config import get_settings
 from crazy_gary.db import session_scope, utcnow
+from crazy_gary.kit.clock import iso
 from crazy_gary.observability.metrics import TASKS
 from crazy_gary.realtime import publish
 from crazy_gary.tasks.models import Task, TaskStep
@@ -43,6 +45,7 @@ async def begin(task_id: str) -> dict[str, Any] | None:
             "origin": task.origin,
             "history": await _history(session, task) if task.conversation_id else [],
         }
+    _phase_seen[task_id] = ("planning", None)
     await _publish_task(task)
     return spec
 
@@ -61,7 +64,14 @@ async def _history(session, task: Task, turns: int = 20) -> list[dict[str, str]]
     return history
 
 
+_phase_seen: dict[str, tuple[str, str | None]] = {}
+
+
 async def set_phase(task_id: str, phase: str, reason: str | None = None) -> None:
+    """Record the phase (skipped when this process already wrote the same one)."""
+    if _phase_seen.get(task_id) == (phase, reason):
+        return
+    _phase_seen[task_id] = (phase, reason)
     async with session_scope() as session:
         result = await session.execute(
             update(Task).where(Task.id == task_id, Task.status == "running",
@@ -114,22 +124,38 @@ async def record_step(
         step = TaskStep(task_id=task_id, seq=seq, kind=kind, outcome=outcome, name=name,
                         arguments=arguments, output=output, model=model,
                         prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                        cost_usd=cost_usd, latency_ms=latency_ms)
+                        cost_usd=cost_usd, latency_ms=latency_ms, created_at=utcnow())
         session.add(step)
-        task = await session.get(Task, task_id, with_for_update=True)
-        if task is None:
+        values: dict[str, Any] = dict(
+            prompt_tokens=Task.prompt_tokens + prompt_tokens,
+            completion_tokens=Task.completion_tokens + completion_tokens,
+            total_tokens=Task.total_tokens + prompt_tokens + completion_tokens,
+            cost_usd=Task.cost_usd + cost_usd, updated_at=utcnow())
+        if progress is not None:
+            capped = min(progress, 99)
+            values["progress"] = case(
+                (sa_and(Task.status == "running", Task.progress < capped), capped),
+                else_=Task.progress)
+        row = (await session.execute(
+            update(Task).where(Task.id == task_id).values(**values)
+            .returning(*_EVENT_COLUMNS).execution_options(synchronize_session=False))).first()
+        if row is None:
             return
-        task.prompt_tokens += prompt_tokens
-        task.completion_tokens += completion_tokens
-        task.total_tokens += prompt_tokens + completion_tokens
-        task.cost_usd += cost_usd
-        if task.status == "running" and progress is not None and progress > task.progress:
-            task.progress = min(progress, 99)
-        task.updated_at = utcnow()
-        await session.flush()
         payload = step_dict(step)
-    if task.status == "running":
-        await _publish_task(task, step=payload)
+    if row.status == "running":
+        await publish("task_update", _row_payload(row, step=payload), user_id=row.user_id)
+
+
+_EVENT_COLUMNS = (Task.id, Task.user_id, Task.title, Task.status, Task.phase, Task.phase_reason,
+                  Task.progress, Task.updated_at)
+
+
+def _row_payload(row: Any, **extra: Any) -> dict[str, Any]:
+    data = {"task_id": row.id, "title": row.title, "status": row.status,
+            "phase": row.phase, "phase_reason": row.phase_reason, "progress": row.progress,
+            "updated_at": iso(row.updated_at)}
+    data.update(extra)
+    return data
 
 
 async def finish(
@@ -141,6 +167,7 @@ async def finish(
     error: dict[str, str] | None = None,
 ) -> str:
     """End a running task as completed or failed; returns the task's final status."""
+    _phase_seen.pop(task_id, None)
     async with session_scope() as session:
         now = utcnow()
         values: dict[str, Any] = dict(status=status, phase=None, phase_reason=None,

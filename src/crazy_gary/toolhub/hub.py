@@ -41,7 +41,6 @@ class ToolHub:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._index: ToolIndex | None = None
         self._started = False
-        self._lock = threading.Lock()
 
     # lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:

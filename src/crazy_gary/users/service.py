@@ -23,11 +23,14 @@ MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 
 
 async def list_users(session: AsyncSession, *, page: Page) -> tuple[list[User], int]:
-    total = await session.scalar(select(func.count()).select_from(User)) or 0
-    rows = await session.scalars(
-        select(User).order_by(User.id).limit(page.limit).offset(page.offset)
-    )
-    return list(rows), total
+    """One page of users by id, and the total (one query unless the page is empty)."""
+    rows = (await session.execute(
+        select(User, func.count().over().label("total"))
+        .order_by(User.id).limit(page.limit).offset(page.offset)
+    )).all()
+    if rows:
+        return [row[0] for row in rows], rows[0].total
+    return [], await session.scalar(select(func.count()).select_from(User)) or 0
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User | None:

@@ -1,0 +1,75 @@
+"""Traces and observability metrics computed from the real spans and events."""
+
+from __future__ import annotations
+
+import asyncio
+
+from crazy_gary.observability.tracing import task_context, task_trace_id, tracer
+
+
+async def _poll(fetch, predicate, within: float = 10.0):
+    for _ in range(int(within / 0.1)):
+        result = await fetch()
+        if predicate(result):
+            return result
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"condition not met; last: {result}")
+
+
+async def test_requests_become_traces_with_database_spans(client, user, other_user):
+    await client.get("/api/auth/me", headers=user.headers)
+
+    async def fetch():
+        resp = await client.get("/api/observability/traces/active", headers=user.headers)
+        assert resp.status_code == 200
+        return resp.json()
+
+    def is_me(t):
+        return t["operation_name"] == "GET /api/auth/me" and t["status"] == "ok"
+
+    traces = await _poll(fetch, lambda ts: any(is_me(t) for t in ts))
+    trace = next(t for t in traces if is_me(t))
+    assert trace["tags"]["http.route"] == "/api/auth/me"
+    assert trace["tags"]["http.response.status_code"] == "200"
+    assert len(trace["trace_id"]) == 32 and len(trace["span_id"]) == 16
+    assert trace["tags"]["user_id"] == str(user.id)
+    assert trace["duration"] > 0 and trace["start_time"].endswith("Z")
+    assert trace["span_count"] >= 2  # the request and at least one query
+    # Nobody sees another user's traces.
+    assert all(t["tags"].get("user_id") == str(user.id) for t in traces)
+    theirs = (await client.get("/api/observability/traces/active",
+                               headers=other_user.headers)).json()
+    assert trace["trace_id"] not in [t["trace_id"] for t in theirs]
+
+
+async def test_task_work_joins_one_trace(client, admin):
+    task_id = "task_trace_test"
+    for step in range(3):  # e.g. steps run by different processes, before and after a crash
+        with tracer.start_as_current_span("agent.step", context=task_context(task_id),
+                                          attributes={"task_id": task_id, "step": step}):
+            with tracer.start_as_current_span("model.chat", attributes={"model": "gpt-oss-20b"}):
+                pass
+    resp = await client.get("/api/observability/traces/active", headers=admin.headers,
+                            params={"limit": 100})
+    trace_id = format(task_trace_id(task_id), "032x")
+    found = [t for t in resp.json() if t["trace_id"] == trace_id]
+    assert len(found) == 1
+    assert found[0]["span_count"] == 6
+    assert found[0]["tags"]["task_id"] == task_id
+    assert found[0]["status"] == "ok"
+
+
+async def test_observability_metrics(client, user):
+    await client.get("/api/auth/me", headers=user.headers)
+    resp = await client.get("/api/observability/metrics", headers=user.headers)
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["traces"]["total"] > 0
+    assert 0 <= body["traces"]["error_rate"] <= 1
+    assert body["traces"]["average_latency"] > 0
+    assert body["spans"]["total"] >= body["spans"]["db_spans"] > 0
+    assert body["spans"]["by_kind"]["request"] > 0
+    assert "external_spans" in body["spans"]
+    assert body["events"]["total"] == sum(body["events"]["by_kind"].values())
+    assert "task_events" in body["events"] and "agent_events" in body["events"]
+    assert (await client.get("/api/observability/metrics")).status_code == 401
