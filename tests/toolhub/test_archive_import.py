@@ -161,3 +161,15 @@ async def test_not_an_archive(client, user):
     resp = await import_archive(client, user, b"just some text", name="notes.txt")
     assert resp.status_code == 400
     assert "archive" in resp.json()["error"]
+
+
+async def test_archive_cannot_turn_files_into_directories(client, user):
+    await import_archive(client, user, make_zip({"tree/leaf.txt": b"leaf"}))
+    resp = await import_archive(client, user, make_zip({"tree/leaf.txt/inner.txt": b"x",
+                                                        "tree/new.txt": b"new"}))
+    assert resp.status_code == 400
+    resp = await import_archive(client, user, make_zip({"tree": b"now a file"}))
+    assert resp.status_code == 400
+    assert "tree/new.txt" not in await listing(client, user)
+    resp = await client.get("/api/workspace/files/tree/leaf.txt", headers=user.headers)
+    assert resp.content == b"leaf"
