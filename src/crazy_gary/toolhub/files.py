@@ -200,11 +200,11 @@ def _tar_entries(archive: tarfile.TarFile, problems: list[str]) -> Iterator[_Ent
                      lambda member=member: archive.extractfile(member))
 
 
-def _open_archive(path: Path) -> tuple[Any, str]:
+def _open_archive(path: Path) -> zipfile.ZipFile | tarfile.TarFile:
     if zipfile.is_zipfile(path):
-        return zipfile.ZipFile(path), "zip"
+        return zipfile.ZipFile(path)
     try:
-        return tarfile.open(path, mode="r:*"), "tar"
+        return tarfile.open(path, mode="r:*")
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise ValidationFailed("the file is not a zip or tar archive") from exc
 
@@ -243,7 +243,7 @@ def import_archive(user_id: int | str, source: IO[bytes], target_dir: str | None
 
 
 def _extract(archive_path: Path, tree: Path, limits: Limits) -> list[str]:
-    archive, _kind = _open_archive(archive_path)
+    archive = _open_archive(archive_path)
     with archive:
         problems: list[str] = []
         try:
