@@ -62,8 +62,8 @@ async def test_other_users_workspace_is_invisible(client, user, other_user):
 
 @pytest.mark.parametrize("path", ["../escape.txt", "/etc/passwd", "a/../../escape.txt",
                                   "..\\escape.txt"])
-async def test_upload_refuses_paths_leaving_the_workspace(client, user, path, data_dir):
-    resp = await upload(client, user, "x.txt", b"x", path)
+async def test_upload_refuses_paths_leaving_the_workspace(client, module_user, path, data_dir):
+    resp = await upload(client, module_user, "x.txt", b"x", path)
     assert resp.status_code == 400, resp.text
     assert resp.json()["code"] == "VALIDATION_ERROR"
     assert not (data_dir / "workspaces" / "escape.txt").exists()
