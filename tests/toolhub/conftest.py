@@ -53,3 +53,14 @@ async def add_server(server):
             server.run_coro(get_hub().remove_server(name))
         except Exception:
             pass
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
+async def module_user(server):
+    """One account for a module's parametrized attack cases (registration is slow-ish)."""
+    import httpx
+
+    from tests.support import register
+
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        return await register(client)

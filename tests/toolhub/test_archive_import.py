@@ -91,14 +91,14 @@ async def test_zip_and_tar_archives_unpack(client, user, other_user):
 
 @pytest.mark.parametrize("bad_name", ["../../evil.txt", "/tmp/evil.txt", "ok/../../evil.txt",
                                       "..\\..\\evil.txt"])
-async def test_zip_slip_is_refused_and_nothing_is_written(client, user, bad_name, data_dir):
+async def test_zip_slip_is_refused_and_nothing_is_written(client, module_user, bad_name, data_dir):
     archive = make_zip({"good.txt": b"good", bad_name: b"evil"})
-    resp = await import_archive(client, user, archive)
+    resp = await import_archive(client, module_user, archive)
     assert resp.status_code == 400, resp.text
     body = resp.json()
     assert body["code"] == "VALIDATION_ERROR"
     assert any(bad_name in e for e in body["details"]["validation_errors"])
-    assert "good.txt" not in await listing(client, user)  # all or nothing
+    assert "good.txt" not in await listing(client, module_user)  # all or nothing
     assert not list(data_dir.rglob("evil.txt"))
 
 
@@ -161,3 +161,15 @@ async def test_not_an_archive(client, user):
     resp = await import_archive(client, user, b"just some text", name="notes.txt")
     assert resp.status_code == 400
     assert "archive" in resp.json()["error"]
+
+
+async def test_archive_cannot_turn_files_into_directories(client, user):
+    await import_archive(client, user, make_zip({"tree/leaf.txt": b"leaf"}))
+    resp = await import_archive(client, user, make_zip({"tree/leaf.txt/inner.txt": b"x",
+                                                        "tree/new.txt": b"new"}))
+    assert resp.status_code == 400
+    resp = await import_archive(client, user, make_zip({"tree": b"now a file"}))
+    assert resp.status_code == 400
+    assert "tree/new.txt" not in await listing(client, user)
+    resp = await client.get("/api/workspace/files/tree/leaf.txt", headers=user.headers)
+    assert resp.content == b"leaf"

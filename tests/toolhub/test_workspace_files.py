@@ -62,8 +62,8 @@ async def test_other_users_workspace_is_invisible(client, user, other_user):
 
 @pytest.mark.parametrize("path", ["../escape.txt", "/etc/passwd", "a/../../escape.txt",
                                   "..\\escape.txt"])
-async def test_upload_refuses_paths_leaving_the_workspace(client, user, path, data_dir):
-    resp = await upload(client, user, "x.txt", b"x", path)
+async def test_upload_refuses_paths_leaving_the_workspace(client, module_user, path, data_dir):
+    resp = await upload(client, module_user, "x.txt", b"x", path)
     assert resp.status_code == 400, resp.text
     assert resp.json()["code"] == "VALIDATION_ERROR"
     assert not (data_dir / "workspaces" / "escape.txt").exists()
@@ -107,3 +107,25 @@ async def test_workspace_needs_sign_in_and_a_file(client, user):
     assert (await client.get("/api/workspace/files")).status_code == 401
     resp = await client.post("/api/workspace/files", headers=user.headers, data={"path": "x"})
     assert resp.status_code == 400
+
+
+async def test_files_and_directories_do_not_clash(client, user):
+    await upload(client, user, "x.txt", b"x", "clash/x.txt")
+    resp = await upload(client, user, "y.txt", b"y", "clash/x.txt/y.txt")
+    assert resp.status_code == 400
+    assert "is a file" in resp.text
+    resp = await upload(client, user, "dir", b"y", "clash")
+    assert resp.status_code == 400
+    resp = await client.get("/api/workspace/files/clash/x.txt", headers=user.headers)
+    assert resp.content == b"x"
+
+
+async def test_uploads_need_a_declared_length(client, user):
+    async def body():
+        yield b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\n"
+        yield b"data\r\n--b--\r\n"
+
+    resp = await client.post("/api/workspace/files", content=body(), headers={
+        **user.headers, "Content-Type": "multipart/form-data; boundary=b"})
+    assert resp.status_code == 411
+    assert resp.json()["code"] == "LENGTH_REQUIRED"

@@ -57,8 +57,8 @@ async def test_write_read_list_and_search(client, user):
     ("search_code", {"query": "root", "repository": "/etc"}),
     ("search_code", {"query": "root", "repository": "../.."}),
 ])
-async def test_paths_leaving_the_workspace_are_refused(client, user, tool, params, data_dir):
-    body = await run(client, user, tool, params)
+async def test_paths_leaving_the_workspace_are_refused(client, module_user, tool, params, data_dir):
+    body = await run(client, module_user, tool, params)
     assert body["success"] is False
     assert "workspace" in body["error"] or "not allowed" in body["error"]
     assert not (data_dir / "workspaces" / "evil.txt").exists()

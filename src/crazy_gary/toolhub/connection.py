@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import sys
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -229,8 +230,6 @@ class McpConnection:
     def _errlog(self, stack: AsyncExitStack):
         """The server's stderr goes to a log file under the data dir (not our console)."""
         if self.log_dir is None:
-            import sys
-
             return sys.stderr
         self.log_dir.mkdir(parents=True, exist_ok=True)
         fh = open(self.log_dir / f"mcp-{self.name}.log", "a")  # noqa: SIM115 - closed by stack

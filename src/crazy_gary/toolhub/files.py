@@ -81,6 +81,7 @@ def save_upload(user_id: int | str, source: IO[bytes], path: str, *,
     if target == workspace_root(user_id) or target.is_dir():
         raise ValidationFailed(f"path is a directory: {path}")
     limits = limits or Limits.from_settings()
+    _check_parents(user_id, [target])
     staging = _staging(user_id)
     try:
         tmp = staging / "upload"
@@ -90,6 +91,20 @@ def save_upload(user_id: int | str, source: IO[bytes], path: str, *,
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return describe(user_id, target)
+
+
+def _check_parents(user_id: int | str, targets: list[Path]) -> None:
+    """Refuse targets below an existing file (``a.txt/b``) before anything is written."""
+    root = workspace_root(user_id)
+    problems = []
+    for target in targets:
+        for parent in target.relative_to(root).parents:
+            if parent.as_posix() != "." and (root / parent).is_file():
+                problems.append(f"{target.relative_to(root).as_posix()}: "
+                                f"{parent.as_posix()} is a file, not a directory")
+                break
+    if problems:
+        raise ValidationFailed(problems[:50])
 
 
 def list_files(user_id: int | str, prefix: str | None = None) -> list[dict[str, Any]]:
@@ -185,11 +200,11 @@ def _tar_entries(archive: tarfile.TarFile, problems: list[str]) -> Iterator[_Ent
                      lambda member=member: archive.extractfile(member))
 
 
-def _open_archive(path: Path) -> tuple[Any, str]:
+def _open_archive(path: Path) -> zipfile.ZipFile | tarfile.TarFile:
     if zipfile.is_zipfile(path):
-        return zipfile.ZipFile(path), "zip"
+        return zipfile.ZipFile(path)
     try:
-        return tarfile.open(path, mode="r:*"), "tar"
+        return tarfile.open(path, mode="r:*")
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise ValidationFailed("the file is not a zip or tar archive") from exc
 
@@ -208,13 +223,17 @@ def import_archive(user_id: int | str, source: IO[bytes], target_dir: str | None
         tree = staging / "tree"
         tree.mkdir()
         names = _extract(archive_path, tree, limits)
-        destination.mkdir(parents=True, exist_ok=True)
+        root = workspace_root(user_id)
+        finals = [resolve_in_workspace(user_id, (destination / name).relative_to(root).as_posix())
+                  for name in names]
+        _check_parents(user_id, finals)
+        conflicts = [f.relative_to(root).as_posix() for f in finals if f.is_dir()]
+        if conflicts:
+            raise ValidationFailed(
+                [f"{c}: a directory of that name exists" for c in conflicts[:50]],
+                message="The archive would replace directories")
         files = []
-        for name in names:
-            final = resolve_in_workspace(user_id, (destination / name).relative_to(
-                workspace_root(user_id)).as_posix())
-            if final.is_dir():
-                shutil.rmtree(final)
+        for name, final in zip(names, finals, strict=True):
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tree / name, final)
             files.append(describe(user_id, final))
@@ -224,7 +243,7 @@ def import_archive(user_id: int | str, source: IO[bytes], target_dir: str | None
 
 
 def _extract(archive_path: Path, tree: Path, limits: Limits) -> list[str]:
-    archive, _kind = _open_archive(archive_path)
+    archive = _open_archive(archive_path)
     with archive:
         problems: list[str] = []
         try:

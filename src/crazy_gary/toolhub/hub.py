@@ -209,7 +209,11 @@ class ToolHub:
                 raise
             except ConnectionLost as exc:
                 outcome = "unavailable"
-                raise self._unavailable(self._connection(client), str(exc)) from None
+                connection = self.connections.get(client)
+                if connection is None:  # removed while the call was running
+                    raise ServiceUnavailable(f"MCP client '{client}' was removed",
+                                             code=UNAVAILABLE) from None
+                raise self._unavailable(connection, str(exc)) from None
             finally:
                 elapsed = time.perf_counter() - started
                 TOOL_CALL_LATENCY.labels(client=client, tool=tool, outcome=outcome).observe(elapsed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
@@ -44,30 +45,30 @@ class ToolIndex:
         self.docs = [Counter(document(t)) for t in self.tools]
         self.lengths = [sum(d.values()) for d in self.docs]
         self.avg = (sum(self.lengths) / len(self.lengths)) if self.lengths else 0.0
-        df: Counter[str] = Counter()
-        for doc in self.docs:
-            df.update(doc.keys())
+        self.postings: dict[str, list[tuple[int, int]]] = {}
+        for i, doc in enumerate(self.docs):
+            for term, tf in doc.items():
+                self.postings.setdefault(term, []).append((i, tf))
         n = len(self.docs)
-        self.idf = {term: math.log(1 + (n - f + 0.5) / (f + 0.5)) for term, f in df.items()}
+        self.idf = {term: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))
+                    for term, p in self.postings.items()}
 
     def search(self, query: str, limit: int = 10) -> list[ToolInfo]:
         terms = tokens(query)
         if not terms or not self.docs:
             return []
         lowered = query.strip().lower()
+        scores: dict[int, float] = {}
+        for term in set(terms):
+            weight = self.idf.get(term, 0.0) * terms.count(term)
+            for i, tf in self.postings.get(term, ()):
+                norm = K1 * (1 - B + B * self.lengths[i] / (self.avg or 1))
+                scores[i] = scores.get(i, 0.0) + weight * tf * (K1 + 1) / (tf + norm)
         scored = []
-        for i, doc in enumerate(self.docs):
-            score = 0.0
-            norm = K1 * (1 - B + B * self.lengths[i] / (self.avg or 1))
-            for term in terms:
-                tf = doc.get(term, 0)
-                if tf:
-                    score += self.idf[term] * tf * (K1 + 1) / (tf + norm)
-            if score <= 0:
-                continue
+        for i, score in scores.items():
             if self.tools[i].name.lower() == lowered:
                 score += 10.0  # the exact tool name wins
             scored.append((score, i))
-        scored.sort(key=lambda item: (-item[0], self.tools[item[1]].client,
-                                      self.tools[item[1]].name))
-        return [self.tools[i] for _, i in scored[:limit]]
+        best = heapq.nsmallest(limit, scored, key=lambda item: (
+            -item[0], self.tools[item[1]].client, self.tools[item[1]].name))
+        return [self.tools[i] for _, i in best]

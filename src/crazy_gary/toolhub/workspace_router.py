@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from crazy_gary.auth.dependencies import CurrentUser, SettingsDep
-from crazy_gary.errors import PayloadTooLarge, ValidationFailed
+from crazy_gary.errors import AppError, PayloadTooLarge, ValidationFailed
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.kit.pagination import PageDep, set_page_headers
 from crazy_gary.toolhub import files
@@ -22,7 +22,11 @@ MULTIPART_OVERHEAD = 64 * 1024
 async def _form_file(request: Request, limit: int) -> tuple[UploadFile, str | None]:
     """The `file` part (and optional `path`) of a multipart body, refusing oversize bodies early."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
+    if declared is None or not declared.isdigit():
+        # The declared length bounds what the server reads (and spools to disk) for the form.
+        raise AppError("Content-Length is required for uploads", code="LENGTH_REQUIRED",
+                       status_code=411)
+    if int(declared) > limit + MULTIPART_OVERHEAD:
         raise PayloadTooLarge(f"Upload larger than the limit of {limit} bytes")
     try:
         form = await request.form(max_files=1, max_fields=5)
