@@ -144,3 +144,24 @@ async def admin(client, settings) -> AuthedUser:
     email, password = unique_email("admin"), "Adm1n-password"
     await ensure_admin(settings, email=email, password=password, name="Admin")
     return await login(client, email, password)
+
+
+@pytest.fixture(scope="session")
+def counter(server, data_dir):
+    """A counting MCP server (`counter`: tally, slow, bulk) plugged into the shared hub."""
+    from tests.tasks.helpers import add_counter_server
+
+    path = data_dir / "counter.log"
+    remove = add_counter_server(server, path)
+    yield path
+    remove()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def register_user(client):
+    """A factory of fresh users (for tests that need a clean slate of their own)."""
+
+    async def make() -> AuthedUser:
+        return await register(client)
+
+    return make

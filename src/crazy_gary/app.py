@@ -10,15 +10,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from crazy_gary import __version__, durable
+from crazy_gary.auth.cache import UserCache
 from crazy_gary.auth.router import router as auth_router
+from crazy_gary.chat.router import router as chat_router
 from crazy_gary.config import Settings, get_settings
-from crazy_gary.db import close_database, init_database
+from crazy_gary.db import Database, close_database, init_database
 from crazy_gary.endpoints import service as endpoints_service
 from crazy_gary.endpoints import workflows as _endpoint_workflows  # noqa: F401 - DBOS decorators
 from crazy_gary.endpoints.health import huggingface_api_check
 from crazy_gary.endpoints.router import router as endpoints_router
 from crazy_gary.errors import install_error_handlers
 from crazy_gary.health.router import router as health_router
+from crazy_gary.heavy import workflows as _heavy_workflows  # noqa: F401 - registers workflows
+from crazy_gary.heavy.router import router as heavy_router
 from crazy_gary.kit.health_checks import register_check
 from crazy_gary.kit.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from crazy_gary.kit.openapi import install_openapi
@@ -33,6 +37,7 @@ from crazy_gary.observability.router import router as observability_router
 from crazy_gary.ratelimit.middleware import RateLimitMiddleware
 from crazy_gary.realtime import fanout
 from crazy_gary.realtime.router import router as realtime_router
+from crazy_gary.tasks.router import router as tasks_router
 from crazy_gary.toolhub.hub import start_hub, stop_hub
 from crazy_gary.toolhub.router import router as mcp_router
 from crazy_gary.toolhub.workspace_router import router as workspace_router
@@ -41,8 +46,35 @@ from crazy_gary.users.router import router as users_router
 log = logging.getLogger(__name__)
 
 
+@asynccontextmanager
+async def process_services(
+    settings: Settings, database: Database, events_out: fanout.Fanout
+) -> AsyncIterator[None]:
+    """Start the process-wide services in dependency order; stop them in reverse."""
+    await monitoring_runtime.start(settings, database)
+    await events_out.start()
+    endpoint_manager = endpoints_service.configure(settings)
+    llm_service.configure(settings)
+    register_check("huggingface_api", huggingface_api_check)
+    hub = await start_hub(settings)  # connections come up in the background
+    await durable.launch(settings)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(durable.shutdown)
+        await stop_hub(hub)
+        await endpoint_manager.close()
+        await events_out.stop()
+        await monitoring_runtime.stop()
+
+
 def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> FastAPI:
-    """The whole service. `run_engine=False` serves the API without durable workers."""
+    """The whole service.
+
+    `run_engine=False` builds an extra API instance for a process whose primary app already
+    runs the process-wide services (engine, fan-out, telemetry, model and tool clients); it
+    only serves HTTP on its own database. Tests use it for side-by-side instances.
+    """
     settings = settings or get_settings()
     events_out = fanout.configure(settings)  # the process's event fan-out, shared by apps
 
@@ -52,23 +84,13 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         database = init_database(settings.sqlalchemy_url, replace=run_engine)
         app.state.database = database
         _ = settings.jwt_secret_key  # generate the key file before the first request
-        await monitoring_runtime.start(settings, database)
-        await events_out.start()
-        endpoint_manager = endpoints_service.configure(settings)
-        llm_service.configure(settings)
-        register_check("huggingface_api", huggingface_api_check)
-        await start_hub(settings)  # connections come up in the background
-        if run_engine:
-            await durable.launch(settings)
         try:
-            yield
-        finally:
             if run_engine:
-                await asyncio.to_thread(durable.shutdown)
-            await stop_hub()
-            await endpoint_manager.close()
-            await events_out.stop()
-            await monitoring_runtime.stop()
+                async with process_services(settings, database, events_out):
+                    yield
+            else:  # an extra API instance: the primary app runs the services
+                yield
+        finally:
             await close_database(database)
 
     app = FastAPI(
@@ -78,6 +100,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.user_cache = UserCache(settings.auth_user_cache_seconds)
     install_error_handlers(app)
     # Outermost last: request id wraps everything so even 413/429 carry it.
     app.add_middleware(RateLimitMiddleware, settings=settings)
@@ -96,6 +119,9 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         observability_router,
         realtime_router,
         prometheus_router,
+        tasks_router,
+        chat_router,
+        heavy_router,
     ):
         app.include_router(router)
     install_openapi(app)

@@ -32,6 +32,28 @@ def serve(
 
 
 @app.command()
+def worker() -> None:
+    """Run only the durable engine (agent tasks and other queued work), no HTTP."""
+    import signal
+
+    from crazy_gary.app import create_app
+
+    settings = get_settings()
+    service = create_app(settings)  # the lifespan migrates, connects and launches the engine
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with service.router.lifespan_context(service):
+            console.print(f"[green]worker {settings.executor_id} running[/green]")
+            await stop.wait()
+
+    asyncio.run(run())
+
+
+@app.command()
 def migrate() -> None:
     """Apply database migrations."""
     from crazy_gary.migrations import upgrade
@@ -50,16 +72,31 @@ def create_admin(
     ),
 ) -> None:
     """Create an administrator (or promote an existing user and set the password)."""
+    from crazy_gary.errors import AppError
     from crazy_gary.users.bootstrap import ensure_admin
 
-    password = os.environ.get(password_env) or getpass.getpass("Password: ")
+    password = os.environ.get(password_env) or _prompt_password()
     settings = get_settings()
     try:
         user_id = asyncio.run(ensure_admin(settings, email=email, password=password, name=name))
-    except Exception as exc:  # shown to the operator, not a client
+    except AppError as exc:  # shown to the operator, not a client
+        console.print(f"[red]{exc.message}[/red]")
+        for problem in exc.details.get("validation_errors", []):
+            console.print(f"  - {problem}")
+        raise typer.Exit(1) from exc
+    except Exception as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
     console.print(f"[green]admin ready[/green] id={user_id} email={email.lower()}")
+
+
+def _prompt_password() -> str:
+    """Ask twice (without echo on a terminal) so a typo does not lock the admin out."""
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != password:
+        console.print("[red]The passwords differ[/red]")
+        raise typer.Exit(1)
+    return password
 
 
 if __name__ == "__main__":

@@ -76,10 +76,31 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=3600, alias="ACCESS_TOKEN_TTL_SECONDS")
     refresh_token_ttl_seconds: int = Field(default=30 * 86400, alias="REFRESH_TOKEN_TTL_SECONDS")
     max_body_bytes: int = Field(default=1024 * 1024, alias="MAX_BODY_BYTES")
+    auth_user_cache_seconds: float = Field(default=5.0, alias="AUTH_USER_CACHE_SECONDS")
 
     executor_id: str = Field(default_factory=socket.gethostname, alias="CRAZY_GARY_EXECUTOR_ID")
     app_version: str = Field(default="1.0.0", alias="CRAZY_GARY_APP_VERSION")
     queue_polling_interval_seconds: float = Field(default=0.1, alias="QUEUE_POLLING_INTERVAL")
+    task_default_model: str = Field(default="gpt-oss-120b", alias="TASK_DEFAULT_MODEL")
+    task_max_steps: int = Field(default=20, alias="TASK_MAX_STEPS")
+    task_token_budget: int = Field(default=200_000, alias="TASK_TOKEN_BUDGET")
+    task_timeout_seconds: float = Field(default=1800.0, alias="TASK_TIMEOUT_SECONDS")
+    task_per_user_concurrency: int = Field(default=3, alias="TASK_PER_USER_CONCURRENCY")
+    task_worker_concurrency: int = Field(default=16, alias="TASK_WORKER_CONCURRENCY")
+    task_tool_result_chars: int = Field(default=8000, alias="TASK_TOOL_RESULT_CHARS")
+    task_tool_timeout_seconds: float = Field(default=120.0, alias="TASK_TOOL_TIMEOUT_SECONDS")
+    task_tool_search_threshold: int = Field(default=24, alias="TASK_TOOL_SEARCH_THRESHOLD")
+    task_tools_startup_wait_seconds: float = Field(default=15.0,
+                                                   alias="TASK_TOOLS_STARTUP_WAIT_SECONDS")
+    chat_timeout_seconds: float = Field(default=120.0, alias="CHAT_TIMEOUT_SECONDS")
+    # USD per million tokens, e.g. {"gpt-oss-120b": {"input": 0.15, "output": 0.6}}
+    model_prices: dict[str, dict[str, float]] = Field(
+        default_factory=lambda: {
+            "gpt-oss-120b": {"input": 0.15, "output": 0.60},
+            "gpt-oss-20b": {"input": 0.05, "output": 0.20},
+        },
+        alias="MODEL_PRICES",
+    )
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT"
     )

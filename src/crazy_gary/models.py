@@ -1,6 +1,8 @@
 """Every ORM model, imported so the metadata (and Alembic) sees all tables."""
 
 from crazy_gary.auth.models import RefreshToken, User  # noqa: F401
+from crazy_gary.endpoints.models import EndpointRecord  # noqa: F401
+from crazy_gary.heavy.models import Orchestration, OrchestrationStep  # noqa: F401
 from crazy_gary.monitoring.models import (  # noqa: F401
     Alert,
     ErrorLog,
@@ -9,4 +11,4 @@ from crazy_gary.monitoring.models import (  # noqa: F401
     RequestLog,
 )
 from crazy_gary.realtime.models import Event  # noqa: F401
-from crazy_gary.endpoints.models import EndpointRecord  # noqa: F401
+from crazy_gary.tasks.models import Task, TaskStep  # noqa: F401

@@ -38,7 +38,7 @@ def lifecycle(server, settings):
 
     yield build
     for manager in built:
-        for key, provider in manager.providers.items():
+        for provider in manager.providers.values():
             if provider is not None and provider.kind == "process":
                 server.run_coro(provider.sleep())
         server.run_coro(manager.close())

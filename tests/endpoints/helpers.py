@@ -11,8 +11,8 @@ from crazy_gary.db import session_scope
 from crazy_gary.realtime.models import Event
 
 
-async def wait_status(manager, key: str, wanted: str, timeout: float = 20.0) -> dict:
-    deadline = time.monotonic() + timeout
+async def wait_status(manager, key: str, wanted: str, within: float = 20.0) -> dict:
+    deadline = time.monotonic() + within
     view = None
     while time.monotonic() < deadline:
         view = manager.view(await manager.refresh(key, max_age=0))

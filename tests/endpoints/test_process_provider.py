@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 import httpx
@@ -31,7 +32,7 @@ async def test_wake_starts_the_server_and_sleep_stops_it(server, lifecycle):
     async def wake_and_call():
         assert (await manager.status_one("20b"))["status"] == "sleeping"
         await manager.wake("20b")
-        running = await wait_status(manager, "20b", "running", timeout=30)
+        running = await wait_status(manager, "20b", "running", within=30)
         result = await models.chat("gpt-oss-20b", [{"role": "user", "content": "hi"}],
                                    allow_fallback=False)
         return running, result
@@ -43,7 +44,7 @@ async def test_wake_starts_the_server_and_sleep_stops_it(server, lifecycle):
 
     async def stop():
         await manager.sleep("20b")
-        return await wait_status(manager, "20b", "sleeping", timeout=30)
+        return await wait_status(manager, "20b", "sleeping", within=30)
 
     asleep = server.run_coro(stop(), timeout=60)
     assert asleep["sleep_time"] is not None
@@ -57,10 +58,14 @@ async def test_a_crashed_server_marks_the_endpoint_failed_and_raises_an_alert(se
     async def scenario():
         first = await last_event_id()
         await manager.wake("20b")
-        await wait_status(manager, "20b", "running", timeout=30)
+        await wait_status(manager, "20b", "running", within=30)
         RemoteModelServer(port=port).exit(3)
-        failed = await wait_status(manager, "20b", "failed", timeout=30)
-        alerts = await events_named("system_alert", first)
+        failed = await wait_status(manager, "20b", "failed", within=30)
+        for _ in range(100):  # the alert follows the status change
+            alerts = await events_named("system_alert", first)
+            if alerts:
+                break
+            await asyncio.sleep(0.1)
         # The next call starts it again.
         result = await models.chat("gpt-oss-20b", [{"role": "user", "content": "again"}],
                                    allow_fallback=False)
@@ -81,7 +86,38 @@ async def test_a_server_that_never_answers_fails_the_wake(server, lifecycle):
 
     async def scenario():
         await manager.wake("20b")
-        return await wait_status(manager, "20b", "failed", timeout=30)
+        return await wait_status(manager, "20b", "failed", within=30)
 
     failed = server.run_coro(scenario(), timeout=60)
     assert "did not answer" in failed["last_error"]
+
+
+async def test_another_process_can_put_the_server_to_sleep(server, lifecycle):
+    """A second manager on the same records (as in a second service process) stops the
+    server by its recorded process group, and a wake during the stop waits for it."""
+    port = free_port()
+    owner, _ = lifecycle(**process_env(port))
+    other, _ = lifecycle(**process_env(port))
+    other.prefix = owner.prefix
+
+    async def scenario():
+        await owner.wake("20b")
+        await wait_status(owner, "20b", "running", within=30)
+        assert (await other.status_one("20b"))["status"] == "running"
+        first = await last_event_id()
+        await other.sleep("20b")
+        asleep = await wait_status(other, "20b", "sleeping", within=30)
+        gone = not answers(port)
+        await asyncio.sleep(0.5)  # the owner notices its child exit: not a crash
+        assert (await owner.status_one("20b"))["status"] == "sleeping"
+        assert not await events_named("system_alert", first)
+        # Wake while a sleep is under way: it is queued behind the stop, then runs.
+        await owner.wake("20b")
+        await wait_status(owner, "20b", "running", within=30)
+        await owner.sleep("20b")
+        assert await owner.wake("20b") is True
+        return asleep, gone, await wait_status(owner, "20b", "running", within=30)
+
+    asleep, gone, running = server.run_coro(scenario(), timeout=120)
+    assert gone and asleep["sleep_time"]
+    assert running["status"] == "running" and answers(port)

@@ -2,11 +2,12 @@
 
 Speaks the real wire protocol over HTTP: `POST /v1/chat/completions` (plain JSON or
 `stream: true` server-sent events, tool calls, `reasoning_content`, usage) and
-`GET /v1/models` (and `GET /health`, as TGI/vLLM serve it). Replies come from scripts chosen by a tag: a request whose messages
-contain `[[script:TAG]]` consumes the next reply of script TAG (the last reply repeats
-once the script is exhausted). A script registered as `TAG@MODEL` (MODEL = the model id
-of the request) wins over plain `TAG`, so one server can answer the two models
-differently. A request without a tag (or with an unknown tag) gets a default answer.
+`GET /v1/models` (and `GET /health`, as vLLM serves it). Replies come from scripts
+chosen by a tag: a request whose messages contain `[[script:TAG]]` consumes the next
+reply of script TAG (the last reply repeats once the script is exhausted). A script
+registered as `TAG@MODEL` (MODEL = the model id of the request) wins over plain `TAG`,
+so one server can answer the two models differently. A request without a tag (or with
+an unknown tag) gets a default answer.
 
 A reply is a dict:
 - `{"content": "text"}` and/or `{"tool_calls": [{"name": str, "arguments": dict | str}]}`

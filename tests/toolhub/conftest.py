@@ -11,9 +11,9 @@ from crazy_gary.toolhub import get_hub
 from crazy_gary.toolhub.servers import parse_server
 
 
-async def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05):
+async def wait_until(predicate, seconds: float = 30.0, interval: float = 0.05):
     """Poll `predicate` (sync or async) until truthy; returns its value."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + seconds
     while True:
         value = predicate()
         if asyncio.iscoroutine(value):
@@ -25,7 +25,7 @@ async def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05):
         await asyncio.sleep(interval)
 
 
-async def wait_connected(client, headers, name: str, timeout: float = 30.0) -> dict:
+async def wait_connected(client, headers, name: str, seconds: float = 30.0) -> dict:
     """Poll /api/mcp/status until the client is connected."""
 
     async def check():
@@ -33,7 +33,7 @@ async def wait_connected(client, headers, name: str, timeout: float = 30.0) -> d
         info = resp.json()["clients"].get(name)
         return info if info and info["status"] == "connected" else None
 
-    return await wait_until(check, timeout, 0.1)
+    return await wait_until(check, seconds, 0.1)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

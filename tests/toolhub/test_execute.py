@@ -103,7 +103,7 @@ async def test_npm_filesystem_server(client, user, add_server, tmp_path):
     shared.mkdir()
     (shared / "notes.md").write_text("# Notes\nremember the milk\n")
     name = add_server({"command": str(FILESYSTEM_SERVER), "args": [str(shared)]}, "fs")
-    await wait_connected(client, user.headers, name, timeout=60)
+    await wait_connected(client, user.headers, name, seconds=60)
     tools = (await client.get(f"/api/mcp/tools/{name}", headers=user.headers)).json()
     assert {"read_text_file", "list_directory", "write_file"} <= {t["name"] for t in tools}
 

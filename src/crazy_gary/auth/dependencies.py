@@ -8,39 +8,62 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crazy_gary.auth.cache import UserCache
 from crazy_gary.auth.models import User
 from crazy_gary.auth.tokens import ACCESS, decode_token
 from crazy_gary.config import Settings
-from crazy_gary.db import SessionDep
+from crazy_gary.db import request_database, session_scope
 from crazy_gary.errors import AuthRequired, InsufficientPermissions
 
 bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-async def user_from_token(session: AsyncSession, settings: Settings, token: str) -> User:
+async def user_from_token(
+    session: AsyncSession, settings: Settings, token: str, cache: UserCache | None = None
+) -> User:
     """The user an access token speaks for; tokens from before a password change fail."""
     claims = decode_token(settings, token, expected_type=ACCESS)
-    user = await session.get(User, claims.user_id)
+    user = cache.get(session, claims.user_id) if cache is not None else None
+    if user is None:
+        user = await session.get(User, claims.user_id)
+        if user is not None and cache is not None:
+            cache.put(user)
     if user is None or claims.version != user.token_version:
         raise AuthRequired()
     return user
 
 
+def user_cache_of(request: Request) -> UserCache | None:
+    return getattr(request.app.state, "user_cache", None)
+
+
 async def get_current_user(
-    session: SessionDep,
+    request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
+    """The signed-in user as a detached snapshot (read it; to change the row, load it in
+    the request's session). Usually served from the app's user cache without a query."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthRequired()
-    return await user_from_token(session, settings, credentials.credentials)
+    claims = decode_token(settings, credentials.credentials, expected_type=ACCESS)
+    cache = user_cache_of(request)
+    user = cache.snapshot(claims.user_id) if cache is not None else None
+    if user is None:
+        async with session_scope(request_database(request)) as session:
+            user = await session.get(User, claims.user_id)
+        if user is not None and cache is not None:
+            cache.put(user)
+    if user is None or claims.version != user.token_version:
+        raise AuthRequired()
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -9,7 +9,13 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from crazy_gary.auth import service
-from crazy_gary.auth.dependencies import CurrentUser, SettingsDep, bearer, user_from_token
+from crazy_gary.auth.dependencies import (
+    CurrentUser,
+    SettingsDep,
+    bearer,
+    user_cache_of,
+    user_from_token,
+)
 from crazy_gary.auth.presenters import profile_of
 from crazy_gary.auth.schemas import (
     AuthResponse,
@@ -77,10 +83,10 @@ async def me(user: CurrentUser):
 
 
 @router.put("/me", response_model=UserEnvelope, responses=error_responses(400, 401))
-async def update_me(body: ProfileUpdate, user: CurrentUser):
+async def update_me(body: ProfileUpdate, user: CurrentUser, session: SessionDep):
     """Change the signed-in user's display name."""
-    user.name = body.name.strip() or user.name
-    return UserEnvelope(user=profile_of(user))
+    updated = await service.update_profile(session, user_id=user.id, name=body.name)
+    return UserEnvelope(user=profile_of(updated))
 
 
 @router.post(
@@ -90,8 +96,9 @@ async def change_password(
     body: ChangePasswordRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ):
     """Change the password; every earlier token ends, and this client gets a fresh pair."""
-    await service.change_password(
-        session, user, current_password=body.current_password, new_password=body.new_password
+    user = await service.change_password(
+        session, user_id=user.id, current_password=body.current_password,
+        new_password=body.new_password,
     )
     access, refresh = await service.issue_tokens(session, settings, user)
     return PasswordChanged(message="Password changed successfully", token=access,
@@ -117,7 +124,8 @@ async def validate(
     try:
         if credentials is None:
             raise AuthRequired()
-        user = await user_from_token(session, settings, credentials.credentials)
+        user = await user_from_token(session, settings, credentials.credentials,
+                                     user_cache_of(request))
     except AppError:
         return JSONResponse({"valid": False}, status_code=401)
     return ValidateResponse(valid=True,

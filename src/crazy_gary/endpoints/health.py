@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -17,8 +18,9 @@ async def huggingface_api_check() -> dict[str, Any]:
     if not configured:
         return {"status": "not_configured", "message": "no model endpoint configured"}
     started = time.monotonic()
-    statuses = {k: (await manager.refresh(k, max_age=0)).status for k in configured}
+    records = await asyncio.gather(*(manager.refresh(k, max_age=1.0) for k in configured))
     response_ms = round((time.monotonic() - started) * 1000, 1)
+    statuses = {k: r.status for k, r in zip(configured, records, strict=True)}
     error_rate = manager.stats.error_rate()
     bad = [k for k, s in statuses.items() if s in BAD]
     if len(bad) == len(configured):
@@ -28,4 +30,5 @@ async def huggingface_api_check() -> dict[str, Any]:
     else:
         status = "healthy"
     return {"status": status, "response_time": response_ms, "error_rate": error_rate,
-            "endpoints": statuses}
+            "endpoints": {k: {"status": s, "error": r.last_error}
+                          for (k, s), r in zip(statuses.items(), records, strict=True)}}

@@ -17,9 +17,11 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from crazy_gary.config import Settings
 from crazy_gary.errors import NotFound, PayloadTooLarge, ValidationFailed
 from crazy_gary.kit.clock import iso
 from crazy_gary.toolhub.workspace import (
@@ -40,16 +42,14 @@ class Limits:
     max_total_bytes: int
 
     @classmethod
-    def from_settings(cls) -> Limits:
-        s = current_settings()
+    def from_settings(cls, settings: Settings | None = None) -> Limits:
+        s = settings or current_settings()
         return cls(s.workspace_max_upload_bytes, s.workspace_max_archive_bytes,
                    s.workspace_max_archive_files, s.workspace_max_extracted_bytes)
 
 
 def describe(user_id: int | str, path: Path) -> dict[str, Any]:
     info = path.stat()
-    from datetime import UTC, datetime
-
     return {"path": path.relative_to(workspace_root(user_id)).as_posix(), "size": info.st_size,
             "modified": iso(datetime.fromtimestamp(info.st_mtime, UTC))}
 
@@ -74,12 +74,13 @@ def _staging(user_id: int | str) -> Path:
     return path
 
 
-def save_upload(user_id: int | str, source: IO[bytes], path: str) -> dict[str, Any]:
+def save_upload(user_id: int | str, source: IO[bytes], path: str, *,
+                limits: Limits | None = None) -> dict[str, Any]:
     """Store one uploaded file at `path` (relative to the workspace), replacing any old one."""
     target = resolve_in_workspace(user_id, path)
     if target == workspace_root(user_id) or target.is_dir():
         raise ValidationFailed(f"path is a directory: {path}")
-    limits = Limits.from_settings()
+    limits = limits or Limits.from_settings()
     staging = _staging(user_id)
     try:
         tmp = staging / "upload"
@@ -93,7 +94,6 @@ def save_upload(user_id: int | str, source: IO[bytes], path: str) -> dict[str, A
 
 def list_files(user_id: int | str, prefix: str | None = None) -> list[dict[str, Any]]:
     """Every regular file under the workspace (or a sub-directory), sorted by path."""
-    root = workspace_root(user_id)
     start = resolve_in_workspace(user_id, prefix or ".")
     if not start.exists():
         return []
@@ -108,7 +108,6 @@ def list_files(user_id: int | str, prefix: str | None = None) -> list[dict[str, 
                 continue
             files.append(describe(user_id, entry))
     files.sort(key=lambda f: f["path"])
-    _ = root
     return files
 
 
@@ -164,7 +163,7 @@ def _zip_entries(archive: zipfile.ZipFile, problems: list[str]) -> Iterator[_Ent
         if stat.S_ISLNK(mode):
             problems.append(f"{info.filename}: links are not allowed")
             continue
-        if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
             problems.append(f"{info.filename}: special files are not allowed")
             continue
         yield _Entry(name, info.is_dir(), info.file_size,
@@ -195,10 +194,10 @@ def _open_archive(path: Path) -> tuple[Any, str]:
         raise ValidationFailed("the file is not a zip or tar archive") from exc
 
 
-def import_archive(user_id: int | str, source: IO[bytes], target_dir: str | None = None,
-                   ) -> dict[str, Any]:
+def import_archive(user_id: int | str, source: IO[bytes], target_dir: str | None = None, *,
+                   limits: Limits | None = None) -> dict[str, Any]:
     """Unpack a zip or tar (optionally compressed) into the workspace, all or nothing."""
-    limits = Limits.from_settings()
+    limits = limits or Limits.from_settings()
     destination = resolve_in_workspace(user_id, target_dir or ".")
     if destination.exists() and not destination.is_dir():
         raise ValidationFailed(f"not a directory: {target_dir}")

@@ -41,7 +41,9 @@ class ClientStatus(BaseModel):
     last_error_at: str | None = None
     last_call_latency_ms: float | None = None
     connected_since: str | None = None
+    last_checked_at: str | None = None
     reconnects: int | None = None
+    call_timeout_seconds: float | None = None
 
 
 class StatusResponse(BaseModel):

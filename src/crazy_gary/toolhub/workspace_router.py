@@ -46,7 +46,8 @@ async def upload_file(request: Request, user: CurrentUser, settings: SettingsDep
     if path and path.endswith("/") and upload.filename:
         target = path + upload.filename.replace("\\", "/").rsplit("/", 1)[-1]
     try:
-        return await asyncio.to_thread(files.save_upload, user.id, upload.file, target)
+        return await asyncio.to_thread(files.save_upload, user.id, upload.file, target,
+                                       limits=files.Limits.from_settings(settings))
     finally:
         await upload.close()
 
@@ -57,7 +58,8 @@ async def import_archive(request: Request, user: CurrentUser, settings: Settings
     """Unpack a zip or tar archive (multipart `file`; optional target directory `path`)."""
     upload, path = await _form_file(request, settings.workspace_max_archive_bytes)
     try:
-        return await asyncio.to_thread(files.import_archive, user.id, upload.file, path)
+        return await asyncio.to_thread(files.import_archive, user.id, upload.file, path,
+                                       limits=files.Limits.from_settings(settings))
     finally:
         await upload.close()
 

@@ -1,0 +1,70 @@
+"""A short-lived, per-app cache of signed-in users, so an authenticated request needs no
+database round trip just to learn who is asking.
+
+Any change to a user row made through the ORM in this process (password change, role,
+deletion, sign-in) drops the entry at once. Another process (scaled out) notices within
+AUTH_USER_CACHE_SECONDS; 0 turns the cache off.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+
+from crazy_gary.auth.models import User
+
+_caches: weakref.WeakSet[UserCache] = weakref.WeakSet()
+_COLUMNS = tuple(column.key for column in inspect(User).column_attrs)
+
+
+class UserCache:
+    def __init__(self, ttl_seconds: float) -> None:
+        self.ttl = ttl_seconds
+        self._entries: dict[int, tuple[dict[str, Any], float]] = {}
+        _caches.add(self)
+
+    def snapshot(self, user_id: int) -> User | None:
+        """A fresh detached copy of the cached user (never shared between requests), or None."""
+        entry = self._entries.get(user_id)
+        if entry is None:
+            return None
+        values, expires = entry
+        if expires < time.monotonic():
+            self._entries.pop(user_id, None)
+            return None
+        user = User(**values)
+        make_transient_to_detached(user)
+        return user
+
+    def get(self, session: AsyncSession, user_id: int) -> User | None:
+        """The cached user, attached to `session` without a query, or None."""
+        user = self.snapshot(user_id)
+        return None if user is None else session.sync_session.merge(user, load=False)
+
+    def put(self, user: User) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        values = {key: getattr(user, key) for key in _COLUMNS}
+        self._entries[user.id] = (values, time.monotonic() + self.ttl)
+
+    def drop(self, user_id: int) -> None:
+        self._entries.pop(user_id, None)
+
+
+def invalidate(user_id: int) -> None:
+    """Forget a user in every cache of this process."""
+    for cache in list(_caches):
+        cache.drop(user_id)
+
+
+@event.listens_for(User, "after_update")
+@event.listens_for(User, "after_delete")
+def _changed(_mapper, _connection, target: User) -> None:
+    invalidate(target.id)

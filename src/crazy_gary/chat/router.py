@@ -1,0 +1,46 @@
+"""Chat routes: POST /api/chat (one agent turn)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.sse import EventSourceResponse
+
+from crazy_gary.auth.dependencies import CurrentUser, SettingsDep
+from crazy_gary.chat import service
+from crazy_gary.chat.schemas import ChatRequest, ChatResponse
+from crazy_gary.chat.streaming import stream_turn
+from crazy_gary.db import SessionDep
+from crazy_gary.kit.openapi import error_responses
+from crazy_gary.realtime import publish
+from crazy_gary.tasks.presenters import event_payload
+
+router = APIRouter(prefix="/api", tags=["chat"])
+
+
+@router.post("/chat", response_model=ChatResponse, responses=error_responses(400, 401, 429, 503))
+async def chat(body: ChatRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep):
+    """Run one agent turn (tools allowed, bounded time); the turn is recorded as a task."""
+    task = await service.create_turn(session, user_id=user.id, body=body, settings=settings)
+    await session.commit()
+    await publish("task_created", event_payload(task), user_id=user.id)
+    await service.start_turn(task)
+    done = await service.wait_for_answer(task.id, within=settings.chat_timeout_seconds + 15)
+    return ChatResponse(response=done.answer or "", task_id=task.id,
+                        conversation_id=task.conversation_id)
+
+
+@router.post("/chat/stream", response_model=None,
+             responses={200: {"content": {"text/event-stream": {}},
+                              "description": "Server-Sent Events"},
+                        **error_responses(400, 401, 429)})
+async def chat_stream(body: ChatRequest, user: CurrentUser, session: SessionDep,
+                      settings: SettingsDep) -> EventSourceResponse:
+    """The answer token by token over Server-Sent Events: `start`, `token`*, `done` | `error`.
+
+    No tools in a streamed turn; it is recorded as a chat task all the same.
+    """
+    task = await service.create_turn(session, user_id=user.id, body=body, settings=settings)
+    await session.commit()
+    await publish("task_created", event_payload(task), user_id=user.id)
+    return EventSourceResponse(stream_turn(task.id, task.conversation_id, settings),
+                               headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,70 @@
+"""A chat turn is a small task on the interactive queue; the request waits for its end.
+
+The request never awaits the workflow handle (dbos#425): it polls the task row,
+which the workflow writes wherever it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crazy_gary.chat.schemas import ChatRequest
+from crazy_gary.config import Settings
+from crazy_gary.db import session_scope
+from crazy_gary.errors import AppError, EndpointUnavailable, ServiceUnavailable
+from crazy_gary.kit.ids import new_id
+from crazy_gary.tasks import queue, service
+from crazy_gary.tasks.models import Task
+from crazy_gary.tasks.schemas import TaskCreate
+
+
+def turn_description(body: ChatRequest) -> str:
+    if body.context:
+        return f"Context: {body.context}\n\n{body.message}"
+    return body.message
+
+
+async def create_turn(session: AsyncSession, *, user_id: int, body: ChatRequest,
+                      settings: Settings) -> Task:
+    """Record the turn as a task of origin `chat` (the caller commits)."""
+    data = TaskCreate(title=body.message.strip()[:200] or "chat", model=body.model,
+                      description=turn_description(body)[:20_000], priority="high")
+    task = await service.create_task(
+        session, user_id=user_id, data=data, default_model=settings.task_default_model,
+        origin="chat", conversation_id=body.conversation_id or new_id("conv"))
+    task.status, task.phase = "running", "queued"
+    await session.flush()
+    return task
+
+
+async def start_turn(task: Task) -> None:
+    await queue.enqueue_task(task.id, user_id=task.user_id, priority=task.priority, chat=True)
+
+
+async def wait_for_answer(task_id: str, *, within: float) -> Task:
+    """Poll the task until it ends; raise the task's error as the API error."""
+    deadline = time.monotonic() + within
+    delay = 0.02
+    while True:
+        async with session_scope() as session:
+            task = await session.get(Task, task_id)
+        if task is not None and service.is_final(task.status):
+            break
+        if time.monotonic() > deadline:
+            await queue.cancel_task(task_id)
+            raise ServiceUnavailable("The agent did not answer in time", code="CHAT_TIMEOUT",
+                                     details={"task_id": task_id})
+        await asyncio.sleep(delay)
+        delay = min(0.2, delay * 1.5)
+    if task.status == "completed":
+        return task
+    error = task.error or {"code": "CHAT_FAILED", "message": f"The turn ended {task.status}"}
+    details = {"task_id": task_id}
+    if error.get("code") == "ENDPOINT_UNAVAILABLE":
+        raise EndpointUnavailable(error.get("message"), details=details)
+    raise AppError(error.get("message"), code=error.get("code", "CHAT_FAILED"),
+                   status_code=503 if error.get("code") != "INTERNAL_ERROR" else 500,
+                   details=details)

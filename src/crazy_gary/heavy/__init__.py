@@ -1,0 +1,1 @@
+"""Heavy orchestration: multi-step tool workflows and the multi-agent heavy mode."""

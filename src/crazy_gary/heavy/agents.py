@@ -1,0 +1,103 @@
+"""Sub-agents inside an orchestration: each is a task of the tasks domain whose durable
+workflow runs as a child of the step's workflow (see heavy.workflows)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from crazy_gary.db import session_scope, utcnow
+from crazy_gary.errors import AppError
+from crazy_gary.heavy import runtime
+from crazy_gary.heavy.execution import blocked_by, resolved_params, wait_for_dependencies
+from crazy_gary.heavy.plans import AGENT_SHARE_OF_TIMEOUT
+from crazy_gary.heavy.references import ReferenceError_
+from crazy_gary.heavy.tools import ToolContext, ToolError, get_tool
+from crazy_gary.heavy.tools.agent import outcome
+
+log = logging.getLogger(__name__)
+
+FOLLOW_SECONDS = 1.0
+
+
+async def prepare(orch_id: str, step: int) -> dict[str, Any]:
+    """Wait for the step's inputs, then create its task: {"task_id"} or {"status"}."""
+    ready = await wait_for_dependencies(orch_id, step)
+    if ready is None:
+        return {"status": "ended"}
+    orch, me, deps = ready
+    if me.task_id:  # re-run after a crash: the task exists already
+        return {"task_id": me.task_id}
+    if await blocked_by(orch_id, me, deps):
+        return {"status": "skipped"}
+    started = utcnow()
+    tool = get_tool("agent")
+    try:
+        params = resolved_params(tool, me, deps)
+        if orch.started_at is not None:  # never past the run's deadline (minus the
+            # synthesis' share in heavy mode, so a slow agent fails alone)
+            left = orch.started_at.timestamp() + orch.timeout_seconds - time.time()
+            if orch.mode == "multi_agent":
+                left -= orch.timeout_seconds * (1 - AGENT_SHARE_OF_TIMEOUT)
+            params["timeout"] = max(1.0, min(params.get("timeout", left), left))
+        ctx = ToolContext(user_id=orch.user_id, orchestration_id=orch_id, step=step)
+        task_id = await tool.create(ctx, params, title=me.name)
+    except (ToolError, ReferenceError_, AppError) as exc:
+        message = exc.message if isinstance(exc, AppError) else str(exc)
+        await runtime.update_step(orch_id, step, status="failed", started_at=started,
+                                  error=message)
+        return {"status": "failed"}
+    # One write marks the step running with its task (fewer writes: less contention).
+    if not await runtime.update_step(orch_id, step, status="running", started_at=started,
+                                     progress=0.0, error=None, task_id=task_id):
+        await stop_tasks(orch.user_id, [task_id])  # the run ended meanwhile
+        return {"status": "ended"}
+    return {"task_id": task_id}
+
+
+async def follow(orch_id: str, step: int, task_id: str) -> None:
+    """Mirror the task's progress and usage onto the step until cancelled."""
+    from crazy_gary.tasks.service import snapshot
+
+    seen = None
+    while True:
+        snap = await snapshot(task_id)
+        if snap is not None and (snap["progress"], snap["usage"]) != seen:
+            seen = (snap["progress"], snap["usage"])
+            await runtime.update_step(orch_id, step, allowed_from=("running",),
+                                      progress=min(99.0, float(snap["progress"] or 0)),
+                                      usage=snap["usage"])
+        await asyncio.sleep(FOLLOW_SECONDS)
+
+
+async def finish(orch_id: str, step: int, task_id: str) -> dict[str, Any]:
+    """Record the finished task's answer (or failure) on the step."""
+    from crazy_gary.tasks.service import snapshot
+
+    snap = await snapshot(task_id)
+    if snap is None:
+        await runtime.update_step(orch_id, step, status="failed", error="sub-agent task lost")
+        return {"status": "failed"}
+    try:
+        result = outcome(snap)
+    except ToolError as exc:
+        await runtime.update_step(orch_id, step, status="failed", error=str(exc),
+                                  usage=snap["usage"])
+        return {"status": "failed"}
+    await runtime.update_step(orch_id, step, status="completed", progress=100.0, result=result,
+                              usage=snap["usage"])
+    return {"status": "completed"}
+
+
+async def stop_tasks(user_id: int, task_ids: list[str]) -> None:
+    """Mark sub-agent tasks stopped (their workflows are cancelled by the caller)."""
+    from crazy_gary.errors import Conflict
+    from crazy_gary.tasks.service import mark_stopped
+
+    for task_id in task_ids:
+        with contextlib.suppress(Conflict, AppError):
+            async with session_scope() as session:
+                await mark_stopped(session, user_id=user_id, task_id=task_id)

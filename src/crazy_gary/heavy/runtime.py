@@ -1,0 +1,147 @@
+"""State changes of running orchestrations: database row first, then event and wake-up.
+
+Terminal states are sticky: an update names the states it may move from, so a step
+cancelled by stop or timeout is never overwritten by a late result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from crazy_gary.db import session_scope, utcnow
+from crazy_gary.heavy.models import (
+    TERMINAL_STEP,
+    Orchestration,
+    OrchestrationStep,
+)
+from crazy_gary.heavy.presenters import event_body
+from crazy_gary.realtime import publish
+
+ACTIVE_STEP = ("pending", "running")
+
+_lock = threading.Lock()
+_waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+
+
+def notify(orch_id: str) -> None:
+    """Wake everything in this process waiting on the orchestration's steps."""
+    with _lock:
+        waiters = list(_waiters.get(orch_id, ()))
+    for loop, event in waiters:
+        try:
+            loop.call_soon_threadsafe(event.set)
+        except RuntimeError:  # loop closed
+            pass
+
+
+async def wait_change(orch_id: str, seconds: float) -> None:
+    """Return when a step of the orchestration changes here, or after `seconds` (other
+    processes' changes are seen by the caller re-reading the database)."""
+    entry = (asyncio.get_running_loop(), asyncio.Event())
+    with _lock:
+        _waiters.setdefault(orch_id, set()).add(entry)
+    try:
+        await asyncio.wait_for(entry[1].wait(), timeout=max(0.0, seconds))
+    except TimeoutError:
+        pass
+    finally:
+        with _lock:
+            group = _waiters.get(orch_id)
+            if group is not None:
+                group.discard(entry)
+                if not group:
+                    _waiters.pop(orch_id, None)
+
+
+async def load(orch_id: str) -> tuple[Orchestration, list[OrchestrationStep]]:
+    async with session_scope() as session:
+        orch = await session.get(Orchestration, orch_id)
+        if orch is None:
+            raise LookupError(orch_id)
+        steps = (await session.scalars(
+            select(OrchestrationStep).where(OrchestrationStep.orchestration_id == orch_id)
+            .order_by(OrchestrationStep.position))).all()
+        return orch, list(steps)
+
+
+async def announce(orch_id: str, step: int | None = None) -> None:
+    """Publish the orchestration's current state as an orchestration_update."""
+    orch, steps = await load(orch_id)
+    changed = next((s for s in steps if s.step == step), None)
+    await publish("orchestration_update", event_body(orch, steps, changed), user_id=orch.user_id)
+
+
+async def update_step(orch_id: str, step: int, *, allowed_from: tuple[str, ...] = ACTIVE_STEP,
+                      announce_change: bool = True, **values: Any) -> bool:
+    """Change a step if it is still in one of `allowed_from`; True when it changed."""
+    if values.get("status") in TERMINAL_STEP:
+        values.setdefault("completed_at", utcnow())
+    async with session_scope() as session:
+        result = await session.execute(
+            update(OrchestrationStep)
+            .where(OrchestrationStep.orchestration_id == orch_id,
+                   OrchestrationStep.step == step,
+                   OrchestrationStep.status.in_(allowed_from))
+            .values(**values))
+        changed = result.rowcount > 0
+        if changed and "completed_at" in values:
+            row = await session.scalar(select(OrchestrationStep).where(
+                OrchestrationStep.orchestration_id == orch_id, OrchestrationStep.step == step))
+            if row is not None and row.started_at is not None:
+                row.duration = (row.completed_at - row.started_at).total_seconds()
+    if changed:
+        notify(orch_id)
+        if announce_change:
+            await announce(orch_id, step)
+    return changed
+
+
+async def stop_active_steps(orch_id: str, *, status: str, error: str) -> list[str]:
+    """End every step still pending or running (timeout, stop); the sub-agent tasks of
+    the steps ended (to stop them too)."""
+    now = utcnow()
+    async with session_scope() as session:
+        rows = (await session.scalars(select(OrchestrationStep).where(
+            OrchestrationStep.orchestration_id == orch_id,
+            OrchestrationStep.status.in_(ACTIVE_STEP)))).all()
+        for row in rows:
+            row.status = status
+            row.error = error
+            row.completed_at = now
+            if row.started_at is not None:
+                row.duration = (now - row.started_at).total_seconds()
+        task_ids = [r.task_id for r in rows if r.task_id]
+    notify(orch_id)
+    return task_ids
+
+
+async def update_orchestration(orch_id: str, *, allowed_from: tuple[str, ...] | None = None,
+                               **values: Any) -> bool:
+    async with session_scope() as session:
+        stmt = update(Orchestration).where(Orchestration.id == orch_id)
+        if allowed_from is not None:
+            stmt = stmt.where(Orchestration.status.in_(allowed_from))
+        changed = (await session.execute(stmt.values(**values))).rowcount > 0
+    if changed:
+        notify(orch_id)
+        await announce(orch_id)
+    return changed
+
+
+async def tool_estimates(session, tools: set[str], defaults: dict[str, float]) -> dict[str, float]:
+    """Mean recorded duration of completed runs per tool, else the tool's typical time."""
+    estimates = dict(defaults)
+    if tools:
+        rows = await session.execute(
+            select(OrchestrationStep.tool, func.avg(OrchestrationStep.duration))
+            .where(OrchestrationStep.tool.in_(tools), OrchestrationStep.status == "completed",
+                   OrchestrationStep.duration.is_not(None))
+            .group_by(OrchestrationStep.tool))
+        for tool, avg in rows:
+            if avg is not None:
+                estimates[tool] = round(float(avg), 2)
+    return estimates

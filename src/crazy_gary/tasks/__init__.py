@@ -1,0 +1,1 @@
+"""Agent tasks: the durable unit of agent work (API, queue, workflow, stats)."""

@@ -1,0 +1,53 @@
+"""The agent-task queue: priorities, a per-user cap, spread over every worker process."""
+
+from __future__ import annotations
+
+from dbos import DBOS, Queue, SetEnqueueOptions, SetWorkflowID
+
+from crazy_gary import durable
+from crazy_gary.config import get_settings
+
+QUEUE_NAME = "agent_tasks"
+CHAT_QUEUE_NAME = "agent_chat"
+# DBOS dequeues lower numbers first.
+PRIORITY_RANK = {"critical": 1, "high": 2, "medium": 3, "low": 4}
+
+_queues: dict[str, Queue] = {}
+
+
+@durable.after_launch
+async def register_queues() -> None:
+    """Partitioned by user so one user's running tasks are capped (TASK_PER_USER_CONCURRENCY)."""
+    settings = get_settings()
+    per_user = max(1, settings.task_per_user_concurrency)
+    _queues[QUEUE_NAME] = await DBOS.register_queue_async(
+        QUEUE_NAME,
+        worker_concurrency=max(per_user, settings.task_worker_concurrency),
+        partition_concurrency=per_user,
+        polling_interval_sec=settings.queue_polling_interval_seconds,
+    )
+    # Chat turns are interactive: no per-user cap behind long tasks, only a worker bound.
+    _queues[CHAT_QUEUE_NAME] = await DBOS.register_queue_async(
+        CHAT_QUEUE_NAME,
+        worker_concurrency=max(1, settings.task_worker_concurrency),
+        polling_interval_sec=min(0.05, settings.queue_polling_interval_seconds),
+    )
+
+
+async def enqueue_task(task_id: str, *, user_id: int, priority: str, chat: bool = False) -> None:
+    """Queue the task's workflow; the workflow id is the task id (so stop can cancel it)."""
+    from crazy_gary.tasks.workflows import run_task
+
+    queue = _queues[CHAT_QUEUE_NAME if chat else QUEUE_NAME]
+    options = {"priority": PRIORITY_RANK.get(priority, 3)}
+    if not chat:
+        options["queue_partition_key"] = str(user_id)
+    with SetWorkflowID(task_id), SetEnqueueOptions(**options):
+        await queue.enqueue_async(run_task, task_id)
+
+
+async def cancel_task(task_id: str) -> None:
+    """Cancel the workflow: no new step starts; in-flight model/tool steps are preempted."""
+    if await DBOS.get_workflow_status_async(task_id) is None:
+        return
+    await DBOS.cancel_workflow_async(task_id, cancel_children=True)

@@ -1,0 +1,100 @@
+"""Task routes under /api/tasks and /api/stats (thin: validate, call the service, present)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from crazy_gary.auth.dependencies import CurrentUser, SettingsDep
+from crazy_gary.db import SessionDep
+from crazy_gary.errors import InsufficientPermissions
+from crazy_gary.kit.openapi import error_responses
+from crazy_gary.kit.pagination import PageDep, set_page_headers
+from crazy_gary.realtime import publish
+from crazy_gary.tasks import queue, service, workflows  # noqa: F401 (registers the workflow)
+from crazy_gary.tasks.presenters import event_payload, task_detail, task_read
+from crazy_gary.tasks.schemas import (
+    StatsRead,
+    Status,
+    StatusOnly,
+    TaskCreate,
+    TaskCreated,
+    TaskDetail,
+    TaskRead,
+)
+
+router = APIRouter(prefix="/api", tags=["tasks"])
+
+
+@router.post("/tasks", status_code=status.HTTP_201_CREATED, response_model=TaskCreated,
+             responses=error_responses(400, 401, 429))
+async def create_task(body: TaskCreate, user: CurrentUser, session: SessionDep,
+                      settings: SettingsDep):
+    """Create a task (`auto_start` queues it at once)."""
+    task = await service.create_task(session, user_id=user.id, data=body,
+                                     default_model=settings.task_default_model)
+    await session.commit()
+    await publish("task_created", event_payload(task), user_id=user.id)
+    if body.auto_start:
+        await _start(session, user.id, task.id)
+    return TaskCreated(task_id=task.id, status="created")
+
+
+@router.get("/tasks", response_model=list[TaskRead], responses=error_responses(400, 401))
+async def list_tasks(request: Request, response: Response, page: PageDep, user: CurrentUser,
+                     session: SessionDep, status: Annotated[Status | None, Query()] = None):
+    """The caller's tasks, newest first, optionally filtered by status."""
+    tasks, total = await service.list_tasks(session, user_id=user.id, status=status, page=page)
+    set_page_headers(request, response, page, total)
+    return [task_read(t) for t in tasks]
+
+
+@router.get("/tasks/{task_id}", response_model=TaskDetail, responses=error_responses(401, 404))
+async def get_task(task_id: str, user: CurrentUser, session: SessionDep):
+    """One task with its result (answer, steps, artifacts, usage) and error."""
+    task = await service.get_task(session, user_id=user.id, task_id=task_id)
+    steps = await service.list_steps(session, task_id=task_id)
+    return task_detail(task, steps)
+
+
+@router.post("/tasks/{task_id}/start", response_model=StatusOnly,
+             responses=error_responses(401, 404, 409))
+async def start_task(task_id: str, user: CurrentUser, session: SessionDep):
+    """Queue a created task (critical first; a per-user cap on running tasks)."""
+    await _start(session, user.id, task_id)
+    return StatusOnly(status="started")
+
+
+async def _start(session, user_id: int, task_id: str) -> None:
+    task = await service.mark_queued(session, user_id=user_id, task_id=task_id)
+    await session.commit()  # the worker must see `running/queued` before it dequeues
+    try:
+        await queue.enqueue_task(task.id, user_id=user_id, priority=task.priority,
+                                 chat=task.origin == "chat")
+    except Exception:
+        await service.unqueue(session, task_id=task.id)  # back to `created`: it can be retried
+        await session.commit()
+        raise
+    await publish("task_update", event_payload(task), user_id=user_id)
+
+
+@router.post("/tasks/{task_id}/stop", response_model=StatusOnly,
+             responses=error_responses(401, 404, 409))
+async def stop_task(task_id: str, user: CurrentUser, session: SessionDep):
+    """Stop a task: the in-flight call is cancelled and what was done so far is kept."""
+    task = await service.mark_stopped(session, user_id=user.id, task_id=task_id)
+    await session.commit()
+    await queue.cancel_task(task.id)
+    await publish("task_update", event_payload(task), user_id=user.id)
+    return StatusOnly(status="stopped")
+
+
+@router.get("/stats", response_model=StatsRead, responses=error_responses(401, 403))
+async def get_stats(user: CurrentUser, session: SessionDep,
+                    scope: Annotated[str, Query(pattern="^(me|all)$",
+                                                description="`all` (admins only)")] = "me"):
+    """Task statistics for the caller (an admin may ask for everyone with scope=all)."""
+    if scope == "all" and not user.is_admin:
+        raise InsufficientPermissions("Administrator role required for scope=all")
+    return await service.stats(session, user_id=None if scope == "all" else user.id)

@@ -1,0 +1,86 @@
+"""Bodies of the task routes and the snapshot other domains read."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+Priority = Literal["low", "medium", "high", "critical"]
+Status = Literal["created", "running", "completed", "failed", "stopped"]
+
+
+class TaskCreate(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=20_000)
+    model: str | None = Field(default=None, max_length=64,
+                              description="gpt-oss-120b (default) or gpt-oss-20b")
+    priority: Priority = "medium"
+    auto_start: bool = Field(default=False, description="Queue the task at once")
+    max_steps: int | None = Field(default=None, ge=1, le=200,
+                                  description="Model turns allowed (default 20)")
+    token_budget: int | None = Field(default=None, ge=100, le=10_000_000,
+                                     description="Total tokens allowed across model calls")
+    timeout_seconds: float | None = Field(default=None, gt=0, le=86_400,
+                                          description="Wall-clock limit once running")
+    tools: list[str] | None = Field(
+        default=None, max_length=200,
+        description="Allow-list of tools ('client.tool' or 'client.*'); omitted = all tools")
+
+    @field_validator("title", "description")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class TaskCreated(BaseModel):
+    task_id: str
+    status: Status
+
+
+class StatusOnly(BaseModel):
+    status: str
+
+
+class TaskRead(BaseModel):
+    id: str
+    title: str
+    description: str
+    status: Status
+    model: str
+    priority: Priority
+    progress: int
+    phase: str | None = None
+    created_at: str
+    updated_at: str
+
+
+class TaskError(BaseModel):
+    code: str
+    message: str
+
+
+class TaskDetail(TaskRead):
+    phase_reason: str | None = None
+    plan: list[str] | None = None
+    origin: str = "api"
+    parent_id: str | None = None
+    conversation_id: str | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    result: dict[str, Any] | None = Field(
+        default=None,
+        description="answer, steps (tool, arguments, outcome), artifacts, usage, answered_by",
+    )
+    error: TaskError | None = None
+
+
+class StatsRead(BaseModel):
+    total_tasks: int
+    active_tasks: int
+    completed_tasks: int
+    failed_tasks: int
+    average_completion_time: float
+    success_rate: float

@@ -1,0 +1,205 @@
+"""Task service: create, read, start (queue), stop, stats, and the snapshot heavy reads."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crazy_gary.db import session_scope, utcnow
+from crazy_gary.errors import Conflict, TaskNotFound, ValidationFailed
+from crazy_gary.kit.ids import new_id
+from crazy_gary.kit.pagination import Page
+from crazy_gary.realtime import publish
+from crazy_gary.tasks.models import FINAL, Task, TaskStep
+from crazy_gary.tasks.presenters import event_payload, result_dict, usage_dict
+from crazy_gary.tasks.schemas import StatsRead, TaskCreate
+
+log = logging.getLogger(__name__)
+
+MODELS = ("gpt-oss-120b", "gpt-oss-20b")
+
+
+def normalise_model(name: str | None, default: str) -> str:
+    """The public model name a task records; unknown names are a validation error."""
+    name = (name or default).strip()
+    aliases = {"120b": "gpt-oss-120b", "20b": "gpt-oss-20b",
+               "openai/gpt-oss-120b": "gpt-oss-120b", "openai/gpt-oss-20b": "gpt-oss-20b"}
+    name = aliases.get(name.lower(), name)
+    if name not in MODELS:
+        raise ValidationFailed([f"model: must be one of {', '.join(MODELS)}"])
+    return name
+
+
+async def create_task(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    data: TaskCreate,
+    default_model: str = "gpt-oss-120b",
+    origin: str = "api",
+    parent_id: str | None = None,
+    conversation_id: str | None = None,
+) -> Task:
+    """A new task in `created` (the caller commits, then may start it)."""
+    options: dict[str, Any] = {
+        key: value for key, value in {
+            "max_steps": data.max_steps, "token_budget": data.token_budget,
+            "timeout_seconds": data.timeout_seconds, "tools": data.tools,
+        }.items() if value is not None
+    }
+    task = Task(
+        id=new_id("task"), user_id=user_id, title=data.title, description=data.description,
+        model=normalise_model(data.model, default_model), priority=data.priority,
+        status="created", progress=0, options=options, origin=origin, parent_id=parent_id,
+        conversation_id=conversation_id,
+    )
+    session.add(task)
+    await session.flush()
+    return task
+
+
+async def create_task_for_user(
+    *,
+    user_id: int,
+    title: str,
+    description: str,
+    model: str | None = None,
+    priority: str = "medium",
+    origin: str = "heavy",
+    parent_id: str | None = None,
+    max_steps: int | None = None,
+    token_budget: int | None = None,
+    timeout_seconds: float | None = None,
+    tools: list[str] | None = None,
+) -> str:
+    """Programmatic creation (committed at once) for other domains; returns the task id."""
+    data = TaskCreate(title=title[:200], description=description[:20_000], model=model,
+                      priority=priority, max_steps=max_steps, token_budget=token_budget,
+                      timeout_seconds=timeout_seconds, tools=tools)
+    async with session_scope() as session:
+        task = await create_task(session, user_id=user_id, data=data, origin=origin,
+                                 parent_id=parent_id)
+        task_id = task.id
+        payload = event_payload(task)
+    await publish("task_created", payload, user_id=user_id)
+    return task_id
+
+
+async def get_task(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
+    """The caller's task; anyone else's (or none) is TASK_NOT_FOUND."""
+    task = await session.get(Task, task_id)
+    if task is None or task.user_id != user_id:
+        raise TaskNotFound(f"Task {task_id} not found")
+    return task
+
+
+async def list_steps(session: AsyncSession, *, task_id: str) -> list[TaskStep]:
+    rows = await session.scalars(
+        select(TaskStep).where(TaskStep.task_id == task_id).order_by(TaskStep.seq))
+    return list(rows)
+
+
+async def list_tasks(
+    session: AsyncSession, *, user_id: int, status: str | None, page: Page
+) -> tuple[list[Task], int]:
+    """The caller's tasks, newest first."""
+    query = select(Task).where(Task.user_id == user_id)
+    if status:
+        query = query.where(Task.status == status)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(
+        query.order_by(Task.created_at.desc(), Task.id.desc())
+        .limit(page.limit).offset(page.offset))
+    return list(rows), int(total or 0)
+
+
+async def mark_queued(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
+    """`created` -> `running`/queued; anything else is a 409 (the caller commits, then enqueues)."""
+    task = await get_task(session, user_id=user_id, task_id=task_id)
+    result = await session.execute(
+        update(Task).where(Task.id == task_id, Task.status == "created")
+        .values(status="running", phase="queued", phase_reason=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        await session.refresh(task)
+        raise Conflict(f"Task is {task.status}; only a task in 'created' can be started",
+                       details={"status": task.status})
+    await session.refresh(task)
+    return task
+
+
+async def unqueue(session: AsyncSession, *, task_id: str) -> None:
+    """Undo `mark_queued` when the task could not be enqueued."""
+    await session.execute(
+        update(Task).where(Task.id == task_id, Task.status == "running", Task.phase == "queued",
+                           Task.started_at.is_(None))
+        .values(status="created", phase=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+
+
+async def mark_stopped(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
+    """`created`/`running` -> `stopped`, keeping what was done (caller commits, then cancels)."""
+    task = await get_task(session, user_id=user_id, task_id=task_id)
+    now = utcnow()
+    result = await session.execute(
+        update(Task).where(Task.id == task_id, Task.status.in_(("created", "running")))
+        .values(status="stopped", phase=None, phase_reason=None, updated_at=now,
+                completed_at=now)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        await session.refresh(task)
+        raise Conflict(f"Task is already {task.status}; only a created or running task can be "
+                       "stopped", details={"status": task.status})
+    await session.refresh(task)
+    return task
+
+
+async def snapshot(task_id: str) -> dict[str, Any] | None:
+    """Status, progress, result, error and usage of any task (no ownership check: internal)."""
+    async with session_scope() as session:
+        task = await session.get(Task, task_id)
+        if task is None:
+            return None
+        steps = await list_steps(session, task_id=task_id)
+        return {
+            "task_id": task.id, "user_id": task.user_id, "status": task.status,
+            "phase": task.phase, "progress": task.progress,
+            "result": result_dict(task, steps), "error": task.error,
+            "usage": usage_dict(task), "answer": task.answer, "model": task.model,
+            "answered_by": task.answered_by,
+        }
+
+
+async def stats(session: AsyncSession, *, user_id: int | None) -> StatsRead:
+    """Counts and averages for one user (or everyone when user_id is None)."""
+    query = select(
+        func.count(),
+        func.sum(case((Task.status == "running", 1), else_=0)),
+        func.sum(case((Task.status == "completed", 1), else_=0)),
+        func.sum(case((Task.status == "failed", 1), else_=0)),
+    ).select_from(Task)
+    if user_id is not None:
+        query = query.where(Task.user_id == user_id)
+    total, active, completed, failed = (await session.execute(query)).one()
+    completed, failed = int(completed or 0), int(failed or 0)
+    durations = select(Task.started_at, Task.completed_at).where(
+        Task.status == "completed", Task.started_at.is_not(None),
+        Task.completed_at.is_not(None))
+    if user_id is not None:
+        durations = durations.where(Task.user_id == user_id)
+    spans: list[timedelta] = [end - start for start, end in (await session.execute(durations))]
+    average = sum(s.total_seconds() for s in spans) / len(spans) if spans else 0.0
+    finished = completed + failed
+    return StatsRead(
+        total_tasks=int(total or 0), active_tasks=int(active or 0), completed_tasks=completed,
+        failed_tasks=failed, average_completion_time=round(average, 3),
+        success_rate=round(completed / finished, 4) if finished else 0.0,
+    )
+
+
+def is_final(status: str) -> bool:
+    return status in FINAL

@@ -1,0 +1,202 @@
+"""State changes made by the running workflow; each publishes a `task_update`.
+
+Every write is conditional on the task still running, so a stop (which writes
+`stopped` first) is never overwritten by a step that was already in flight, and
+every write is idempotent so a step re-run after a crash changes nothing twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_ as sa_and
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from crazy_gary.config import get_settings
+from crazy_gary.db import session_scope, utcnow
+from crazy_gary.kit.clock import iso
+from crazy_gary.observability.metrics import TASKS
+from crazy_gary.realtime import publish
+from crazy_gary.tasks.models import Task, TaskStep
+from crazy_gary.tasks.presenters import event_payload, step_dict
+
+
+async def _publish_task(task: Task, **extra: Any) -> None:
+    await publish("task_update", event_payload(task, **extra), user_id=task.user_id)
+
+
+async def begin(task_id: str) -> dict[str, Any] | None:
+    """Mark the task running (planning) and return what the agent needs; None if not runnable."""
+    async with session_scope() as session:
+        task = await session.get(Task, task_id)
+        if task is None or task.status not in ("created", "running"):
+            return None
+        now = utcnow()
+        task.status = "running"
+        task.phase = "planning"
+        task.phase_reason = None
+        task.started_at = task.started_at or now
+        task.executor_id = get_settings().executor_id
+        task.updated_at = now
+        spec = {
+            "task_id": task.id, "user_id": task.user_id, "title": task.title,
+            "description": task.description, "model": task.model, "options": task.options or {},
+            "started_at": task.started_at.timestamp(), "conversation_id": task.conversation_id,
+            "origin": task.origin,
+            "history": await _history(session, task) if task.conversation_id else [],
+        }
+    _phase_seen[task_id] = ("planning", None)
+    await _publish_task(task)
+    return spec
+
+
+async def _history(session, task: Task, turns: int = 20) -> list[dict[str, str]]:
+    """Earlier answered turns of the same conversation, oldest first."""
+    rows = await session.scalars(
+        select(Task).where(Task.conversation_id == task.conversation_id,
+                           Task.user_id == task.user_id, Task.id != task.id,
+                           Task.created_at <= task.created_at, Task.answer.is_not(None))
+        .order_by(Task.created_at.desc()).limit(turns))
+    history: list[dict[str, str]] = []
+    for earlier in reversed(list(rows)):
+        history.append({"role": "user", "content": earlier.description})
+        history.append({"role": "assistant", "content": earlier.answer or ""})
+    return history
+
+
+_phase_seen: dict[str, tuple[str, str | None]] = {}
+
+
+async def set_phase(task_id: str, phase: str, reason: str | None = None) -> None:
+    """Record the phase (skipped when this process already wrote the same one)."""
+    if _phase_seen.get(task_id) == (phase, reason):
+        return
+    _phase_seen[task_id] = (phase, reason)
+    async with session_scope() as session:
+        result = await session.execute(
+            update(Task).where(Task.id == task_id, Task.status == "running",
+                               (Task.phase != phase) | (Task.phase.is_(None))
+                               | (func.coalesce(Task.phase_reason, "") != (reason or "")))
+            .values(phase=phase, phase_reason=reason, updated_at=utcnow())
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            return
+        task = await session.get(Task, task_id)
+    await _publish_task(task)
+
+
+async def save_plan(task_id: str, plan: list[str], progress: int) -> None:
+    async with session_scope() as session:
+        result = await session.execute(
+            update(Task).where(Task.id == task_id, Task.status == "running")
+            .values(plan=plan, phase="acting", phase_reason=None,
+                    progress=case((Task.progress < progress, progress), else_=Task.progress),
+                    updated_at=utcnow())
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            return
+        task = await session.get(Task, task_id)
+    await _publish_task(task, plan=plan)
+
+
+async def record_step(
+    task_id: str,
+    seq: int,
+    *,
+    kind: str,
+    outcome: str = "ok",
+    name: str | None = None,
+    arguments: Any = None,
+    output: str | None = None,
+    model: str | None = None,
+    prompt_tokens: int = 0,
+    completion_tokens: int = 0,
+    cost_usd: float = 0.0,
+    latency_ms: float = 0.0,
+    progress: int | None = None,
+) -> None:
+    """Add one step (once per seq) and its usage to the task; progress only moves forward."""
+    now = utcnow()
+    step = TaskStep(task_id=task_id, seq=seq, kind=kind, outcome=outcome, name=name,
+                    arguments=arguments, output=output, model=model,
+                    prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                    cost_usd=cost_usd, latency_ms=latency_ms, created_at=now)
+    async with session_scope() as session:
+        # one statement both inserts and tells whether this seq was already recorded
+        insert = (pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)
+        inserted = await session.scalar(
+            insert(TaskStep).values(
+                task_id=task_id, seq=seq, kind=kind, outcome=outcome, name=name,
+                arguments=arguments, output=output, model=model, prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens, cost_usd=cost_usd, latency_ms=latency_ms,
+                created_at=now)
+            .on_conflict_do_nothing(index_elements=["task_id", "seq"])
+            .returning(TaskStep.id))
+        if inserted is None:
+            return
+        values: dict[str, Any] = dict(
+            prompt_tokens=Task.prompt_tokens + prompt_tokens,
+            completion_tokens=Task.completion_tokens + completion_tokens,
+            total_tokens=Task.total_tokens + prompt_tokens + completion_tokens,
+            cost_usd=Task.cost_usd + cost_usd, updated_at=utcnow())
+        if progress is not None:
+            capped = min(progress, 99)
+            values["progress"] = case(
+                (sa_and(Task.status == "running", Task.progress < capped), capped),
+                else_=Task.progress)
+        row = (await session.execute(
+            update(Task).where(Task.id == task_id).values(**values)
+            .returning(*_EVENT_COLUMNS).execution_options(synchronize_session=False))).first()
+        if row is None:
+            return
+        payload = step_dict(step)
+    if row.status == "running":
+        await publish("task_update", _row_payload(row, step=payload), user_id=row.user_id)
+
+
+_EVENT_COLUMNS = (Task.id, Task.user_id, Task.title, Task.status, Task.phase, Task.phase_reason,
+                  Task.progress, Task.updated_at)
+
+
+def _row_payload(row: Any, **extra: Any) -> dict[str, Any]:
+    data = {"task_id": row.id, "title": row.title, "status": row.status,
+            "phase": row.phase, "phase_reason": row.phase_reason, "progress": row.progress,
+            "updated_at": iso(row.updated_at)}
+    data.update(extra)
+    return data
+
+
+async def finish(
+    task_id: str,
+    *,
+    status: str,
+    answer: str | None = None,
+    answered_by: str | None = None,
+    error: dict[str, str] | None = None,
+) -> str:
+    """End a running task as completed or failed; returns the task's final status."""
+    _phase_seen.pop(task_id, None)
+    async with session_scope() as session:
+        now = utcnow()
+        values: dict[str, Any] = dict(status=status, phase=None, phase_reason=None,
+                                      updated_at=now, completed_at=now, error=error)
+        if answer is not None:
+            values["answer"] = answer
+        if answered_by is not None:
+            values["answered_by"] = answered_by
+        if status == "completed":
+            values["progress"] = 100
+        result = await session.execute(
+            update(Task).where(Task.id == task_id, Task.status == "running").values(**values)
+            .execution_options(synchronize_session=False))
+        task = await session.get(Task, task_id)
+        changed = result.rowcount == 1
+    if task is None:
+        return "missing"
+    if changed:
+        TASKS.labels(status=status).inc()
+        await _publish_task(task)
+        await publish("task_completed", event_payload(task), user_id=task.user_id)
+    return task.status
