@@ -14,7 +14,7 @@ from crazy_gary.auth.cache import UserCache
 from crazy_gary.auth.router import router as auth_router
 from crazy_gary.chat.router import router as chat_router
 from crazy_gary.config import Settings, get_settings
-from crazy_gary.db import close_database, init_database
+from crazy_gary.db import Database, close_database, init_database
 from crazy_gary.endpoints import service as endpoints_service
 from crazy_gary.endpoints import workflows as _endpoint_workflows  # noqa: F401 - DBOS decorators
 from crazy_gary.endpoints.health import huggingface_api_check
@@ -46,9 +46,37 @@ from crazy_gary.users.router import router as users_router
 log = logging.getLogger(__name__)
 
 
+@asynccontextmanager
+async def process_services(
+    settings: Settings, database: Database, events_out: fanout.Fanout
+) -> AsyncIterator[None]:
+    """Start the process-wide services in dependency order; stop them in reverse."""
+    await monitoring_runtime.start(settings, database)
+    await events_out.start()
+    endpoint_manager = endpoints_service.configure(settings)
+    llm_service.configure(settings)
+    register_check("huggingface_api", huggingface_api_check)
+    hub = await start_hub(settings)  # connections come up in the background
+    await durable.launch(settings)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(durable.shutdown)
+        await stop_hub(hub)
+        await endpoint_manager.close()
+        await events_out.stop()
+        await monitoring_runtime.stop()
+
+
 def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> FastAPI:
-    """The whole service. `run_engine=False` serves the API without durable workers."""
+    """The whole service.
+
+    `run_engine=False` builds an extra API instance for a process whose primary app already
+    runs the process-wide services (engine, fan-out, telemetry, model and tool clients); it
+    only serves HTTP on its own database. Tests use it for side-by-side instances.
+    """
     settings = settings or get_settings()
+    events_out = fanout.configure(settings)  # the process's event fan-out, shared by apps
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,23 +84,13 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         database = init_database(settings.sqlalchemy_url, replace=run_engine)
         app.state.database = database
         _ = settings.jwt_secret_key  # generate the key file before the first request
-        await monitoring_runtime.start(settings, database)
-        await (await fanout.get_fanout()).start()
-        endpoint_manager = endpoints_service.configure(settings)
-        llm_service.configure(settings)
-        register_check("huggingface_api", huggingface_api_check)
-        await start_hub(settings)  # connections come up in the background
-        if run_engine:
-            await durable.launch(settings)
         try:
-            yield
-        finally:
             if run_engine:
-                await asyncio.to_thread(durable.shutdown)
-            await stop_hub()
-            await endpoint_manager.close()
-            await (await fanout.get_fanout()).stop()
-            await monitoring_runtime.stop()
+                async with process_services(settings, database, events_out):
+                    yield
+            else:  # an extra API instance: the primary app runs the services
+                yield
+        finally:
             await close_database(database)
 
     app = FastAPI(
@@ -82,7 +100,6 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         lifespan=lifespan,
     )
     app.state.settings = settings
-    fanout.configure(settings)
     app.state.user_cache = UserCache(settings.auth_user_cache_seconds)
     install_error_handlers(app)
     # Outermost last: request id wraps everything so even 413/429 carry it.

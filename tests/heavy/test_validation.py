@@ -112,3 +112,26 @@ async def test_estimate_comes_from_recorded_durations(client, user):
     # Two sequential waits, each estimated from the recorded wait runs (well under the
     # one-second default that applies before any run).
     assert 0 < again["estimated_duration"] < 2.0
+
+
+@pytest.mark.parametrize("body", [
+    {"workflow": [{"step": 2**40, "tool": "wait", "parameters": {"seconds": 0}}]},
+    {"workflow": [{"step": 1, "tool": "wait", "parameters": {"seconds": 0},
+                   "depends_on": [2**40]}]},
+    {"query": "nul \x00 byte"},
+    {"workflow": [{"step": 1, "tool": "wait", "parameters": {"seconds": 0}, "name": "a\x00"}]},
+])
+async def test_values_the_database_cannot_hold_are_refused(client, user, body):
+    resp = await client.post("/api/heavy/orchestrate", headers=user.headers, json=body)
+    assert resp.status_code == 400
+    assert resp.json()["code"] == "VALIDATION_ERROR"
+
+
+async def test_nul_inside_parameter_values_is_stored_safely(client, user):
+    from tests.heavy.helpers import orchestrate, result_of, wait_done
+
+    started = await orchestrate(client, user, {"workflow": [
+        {"step": 1, "tool": "wait", "parameters": {"seconds": 0, "value": "a\x00b"}}]})
+    body = await wait_done(client, user, started["orchestration_id"])
+    assert body["status"] == "completed"
+    assert result_of(body, 1)["value"] == "a\x00b"

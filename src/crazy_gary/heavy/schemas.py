@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 MAX_STEPS = 50
+MAX_STEP_NUMBER = 10_000
+
+
+def _no_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+StepNumber = Annotated[int, Field(ge=1, le=MAX_STEP_NUMBER)]
 
 
 class WorkflowStep(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    step: int = Field(ge=1, description="Step number, unique in the workflow")
-    tool: str = Field(min_length=1, max_length=64)
+    step: StepNumber = Field(description="Step number, unique in the workflow")
+    tool: Text = Field(min_length=1, max_length=64)
     parameters: dict[str, Any] = Field(default_factory=dict)
-    name: str | None = Field(default=None, max_length=200, description="Shown in progress")
-    depends_on: list[int] = Field(
-        default_factory=list, description="Earlier steps to wait for besides referenced ones")
+    name: Text | None = Field(default=None, max_length=200, description="Shown in progress")
+    depends_on: list[StepNumber] = Field(
+        default_factory=list, max_length=MAX_STEPS,
+        description="Earlier steps to wait for besides referenced ones")
 
 
 class OrchestrationConfig(BaseModel):
@@ -34,7 +46,7 @@ class OrchestrateRequest(BaseModel):
 
     workflow: list[WorkflowStep] | None = Field(default=None, max_length=MAX_STEPS)
     config: OrchestrationConfig = Field(default_factory=OrchestrationConfig)
-    query: str | None = Field(default=None, min_length=1, max_length=20000)
+    query: Text | None = Field(default=None, min_length=1, max_length=20000)
     num_agents: int = Field(default=4, ge=1, le=8)
 
     @model_validator(mode="after")
@@ -94,14 +106,6 @@ class OrchestrationProgress(BaseModel):
     answer: str | None = None
     results: list[StepResult] | None = None
     artifacts: list[dict[str, Any]] | None = None
-
-
-class ToolParameter(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    type: str | None = None
-    description: str | None = None
-    required: bool = False
 
 
 class ToolInfo(BaseModel):

@@ -10,6 +10,7 @@ from dbos import DBOS
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crazy_gary.db import utcnow
 from crazy_gary.errors import Conflict, NotFound, ValidationFailed
 from crazy_gary.heavy import agents, runtime
 from crazy_gary.heavy.execution import jsonable
@@ -78,7 +79,8 @@ async def _owned(session: AsyncSession, *, user_id: int, orchestration_id: str |
             select(Orchestration).where(Orchestration.user_id == user_id)
             .order_by(Orchestration.created_at.desc(), Orchestration.id.desc()).limit(1))
     else:
-        orch = await session.get(Orchestration, orchestration_id)
+        # Fresh from the database: runs change in other sessions (workflows, stop).
+        orch = await session.get(Orchestration, orchestration_id, populate_existing=True)
     if orch is None or orch.user_id != user_id:
         raise NotFound(NOT_FOUND)
     return orch
@@ -88,7 +90,6 @@ async def get_progress(session: AsyncSession, *, user_id: int,
                        orchestration_id: str | None) -> dict[str, Any]:
     """The progress body of one of the caller's orchestrations (the latest by default)."""
     orch = await _owned(session, user_id=user_id, orchestration_id=orchestration_id)
-    await session.refresh(orch)
     steps = list((await session.scalars(
         select(OrchestrationStep).where(OrchestrationStep.orchestration_id == orch.id)
         .execution_options(populate_existing=True))).all())
@@ -102,8 +103,6 @@ async def stop_orchestration(session: AsyncSession, *, user_id: int,
     orch = await _owned(session, user_id=user_id, orchestration_id=orchestration_id)
     if orch.status in TERMINAL_ORCHESTRATION:
         raise Conflict(f"Orchestration already {orch.status}")
-    from crazy_gary.db import utcnow
-
     task_ids = await runtime.stop_active_steps(orch.id, status="cancelled",
                                                error="stopped by user")
     await agents.stop_tasks(user_id, task_ids)
