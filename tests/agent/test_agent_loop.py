@@ -66,6 +66,9 @@ async def test_multi_step_task_with_tools_completes_with_result(client, user, mo
     assert "planning" in [e["phase"] for e in events]
     assert "acting" in [e["phase"] for e in events]
     assert any("step" in e for e in events)
+    assert len(await task_events(server, task_id, "task_created")) == 1
+    completed = await task_events(server, task_id, "task_completed")
+    assert [e["status"] for e in completed] == ["completed"]
     assert max(p for p, e in zip(progress, events, strict=True)
                if e["status"] == "running") < 100
 

@@ -53,15 +53,15 @@ async def wait_for(client, user, task_id: str, statuses=FINAL, within: float = 3
     raise AssertionError(f"task {task_id} never reached {statuses}/{phase}: {body}")
 
 
-async def task_events(server, task_id: str) -> list[dict]:
-    """Every `task_update` event of a task from the event log, oldest first."""
+async def task_events(server, task_id: str, kind: str = "task_update") -> list[dict]:
+    """Every event of one kind about a task from the event log, oldest first."""
     from crazy_gary.db import session_scope
     from crazy_gary.realtime.models import Event
 
     async def read():
         async with session_scope() as session:
             rows = await session.scalars(
-                select(Event).where(Event.event == "task_update").order_by(Event.id))
+                select(Event).where(Event.event == kind).order_by(Event.id))
             return [r.data for r in rows if r.data.get("task_id") == task_id]
 
     return await asyncio.wrap_future(

@@ -41,3 +41,24 @@ async def test_per_user_cap_and_priority_order(client, register_user, model_stan
     for start, _ in spans:
         running = [s for s in spans if s[0] <= start < s[1]]
         assert len(running) <= cap
+
+
+async def test_queued_task_without_workflow_is_enqueued_at_start_up(client, user, server,
+                                                                   model_standin):
+    """The process died between marking the task queued and enqueueing it."""
+    from crazy_gary.db import session_scope
+    from crazy_gary.tasks import queue, service
+
+    script = tag("orphan")
+    model_standin.script(script, [{"content": "1. go"}, {"content": "recovered"}])
+    task_id = await create(client, user, description=f"orphan {marker(script)}")
+
+    async def orphan_then_recover():
+        async with session_scope() as session:
+            await service.mark_queued(session, user_id=user.id, task_id=task_id)
+        await queue.requeue_orphans()  # what every process runs after the engine starts
+
+    server.run_coro(orphan_then_recover())
+    task = await wait_for(client, user, task_id)
+    assert task["status"] == "completed"
+    assert task["result"]["answer"] == "recovered"

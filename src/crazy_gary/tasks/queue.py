@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from dbos import DBOS, Queue, SetEnqueueOptions, SetWorkflowID
 
 from crazy_gary import durable
 from crazy_gary.config import get_settings
+
+log = logging.getLogger(__name__)
 
 QUEUE_NAME = "agent_tasks"
 CHAT_QUEUE_NAME = "agent_chat"
@@ -32,6 +36,27 @@ async def register_queues() -> None:
         worker_concurrency=max(1, settings.task_worker_concurrency),
         polling_interval_sec=min(0.05, settings.queue_polling_interval_seconds),
     )
+
+
+@durable.after_launch
+async def requeue_orphans() -> None:
+    """Tasks marked queued whose workflow never got created (the process died between the
+    commit and the enqueue) are enqueued now; the workflow id makes this idempotent."""
+    from sqlalchemy import select
+
+    from crazy_gary.db import session_scope
+    from crazy_gary.tasks.models import Task
+
+    async with session_scope() as session:
+        rows = (await session.execute(
+            select(Task.id, Task.user_id, Task.priority, Task.origin)
+            .where(Task.status == "running", Task.phase == "queued",
+                   Task.started_at.is_(None)))).all()
+    for task_id, user_id, priority, origin in rows:
+        if await DBOS.get_workflow_status_async(task_id) is None:
+            log.warning("re-enqueueing task %s (queued but never handed to the engine)", task_id)
+            await enqueue_task(task_id, user_id=user_id, priority=priority,
+                               chat=origin == "chat")
 
 
 async def enqueue_task(task_id: str, *, user_id: int, priority: str, chat: bool = False) -> None:
