@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "src"), str(REPO)]
@@ -40,7 +41,8 @@ def script_for(steps: int) -> list[dict]:
     return replies
 
 
-async def run_batch(client, headers, standin, steps: int, count: int, prefix: str):
+async def run_batch(client, headers, standin, steps: int, count: int, prefix: str,
+                    poll: float = 0.05):
     ids = []
     for i in range(count):
         tag = f"{prefix}-{steps}-{i}"
@@ -60,7 +62,7 @@ async def run_batch(client, headers, standin, steps: int, count: int, prefix: st
                 assert body["status"] == "completed", body
                 details[task_id] = body
                 pending.discard(task_id)
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(poll)
     elapsed = time.perf_counter() - started
     return elapsed, [details[i] for i in ids]
 
@@ -92,8 +94,9 @@ async def main_async(args) -> str:
            "TASK_WORKER_CONCURRENCY": str(args.concurrency), "MCP_CONFIG": ""}
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
-        from tests.conftest import reset_postgres
-        reset_postgres(args.database_url)
+        from tests.tasks.test_workers import fresh_database
+        base, _, name = args.database_url.rpartition("/")
+        env["DATABASE_URL"] = fresh_database(f"{base}/{name}", "bench")
     server = ProcessServer(env).start()
     lines = []
     backend = "PostgreSQL" if args.database_url else "SQLite"
@@ -103,16 +106,21 @@ async def main_async(args) -> str:
             await run_batch(client, user.headers, standin, 2, 3, "warm")
             # sequential single tasks: per-step overhead without queueing contention
             per_step = []
+            proc = psutil.Process(server.proc.pid)
+            cpu_before, step_count = sum(proc.cpu_times()[:2]), 0
             for steps in (1, 10):
                 for i in range(args.sequential):
                     _, tasks = await run_batch(client, user.headers, standin, steps, 1,
-                                               f"seq{i}")
+                                               f"seq{i}", poll=0.25)
                     per_step.append(overhead_per_step(tasks[0]))
+                    step_count += len(tasks[0]["result"]["steps"])
+            cpu_per_step = (sum(proc.cpu_times()[:2]) - cpu_before) * 1000 / step_count
             per_step.sort()
             lines.append(f"- {backend}: engine overhead per agent step (sequential tasks): "
                          f"median {statistics.median(per_step):.1f} ms, "
                          f"p90 {per_step[max(0, int(len(per_step) * 0.9) - 1)]:.1f} ms "
-                         f"over {len(per_step)} tasks")
+                         f"over {len(per_step)} tasks; service CPU {cpu_per_step:.1f} ms per "
+                         f"step (includes the model/tool client side and status polling)")
             for steps in (1, 10):
                 elapsed, tasks = await run_batch(client, user.headers, standin, steps,
                                                  args.tasks, "tp")
@@ -123,6 +131,12 @@ async def main_async(args) -> str:
         server.stop()
         standin_proc.terminate()
         standin_proc.wait(10)
+    floor_args = [sys.executable, str(REPO / "bench" / "dbos_floor.py")]
+    if args.database_url:
+        floor_args += ["--database-url", args.database_url.rsplit("/", 1)[0] + "/"
+                       + args.database_url.rsplit("/", 1)[1].split("?")[0] + "_bench_floor"]
+    floor = subprocess.run(floor_args, capture_output=True, text=True, timeout=600)  # noqa: ASYNC221
+    lines += [f"- {backend}: {line}" for line in floor.stdout.splitlines() if line]
     return "\n".join(lines)
 
 
@@ -133,9 +147,11 @@ def main() -> None:
     parser.add_argument("--sequential", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
+    load = os.getloadavg()
     report = asyncio.run(main_async(args))
     header = (f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
-              f"{os.cpu_count()} cores, Python {platform.python_version()}\n")
+              f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+              f"load average before {load[0]:.1f} / after {os.getloadavg()[0]:.1f}\n")
     print(header + report)
     with open(REPO / "bench" / "results" / "agent_overhead.md", "a") as fh:
         fh.write(header + report + "\n")

@@ -51,6 +51,19 @@ def serve(port: int) -> None:
 
     app.add_api_route("/bench/publish/{seq}", bench_publish, methods=["POST"])
     app.add_api_route("/bench/subscribers", bench_subscribers)
+    import cProfile
+
+    profiler = cProfile.Profile()
+
+    async def profile(action: str):
+        if action == "start":
+            profiler.enable()
+        else:
+            profiler.disable()
+            profiler.dump_stats(os.environ.get("BENCH_PROFILE", "/tmp/fanout.prof"))
+        return {"ok": True}
+
+    app.add_api_route("/bench/profile/{action}", profile, methods=["POST"])
     uvicorn.run(asgi, host="127.0.0.1", port=port, log_level="warning", backlog=4096)
 
 
@@ -101,14 +114,14 @@ async def run_clients(url: str, token: str, sse: int, sio: int, events: int, out
     tasks = [asyncio.create_task(sse_client()) for _ in range(sse)]
     for batch in range(0, sio, 50):
         await asyncio.gather(*(sio_client() for _ in range(min(50, sio - batch))))
-    while ready < sse + sio:
+    while ready < sse + sio:  # noqa: ASYNC110 - a bench loop
         await asyncio.sleep(0.05)
-    Path(out + ".ready").touch()
+    Path(out + ".ready").touch()  # noqa: ASYNC240
     try:
         await asyncio.wait_for(done.wait(), 60 + events * 2)
     except TimeoutError:
         pass
-    Path(out).write_text(json.dumps({"latencies": latencies, "received": received,
+    Path(out).write_text(json.dumps({"latencies": latencies, "received": received,  # noqa: ASYNC240
                                      "expected": expected}))
     for t in tasks:
         t.cancel()
@@ -124,7 +137,6 @@ def pct(values: list[float], p: float) -> float:
 
 def run(args: argparse.Namespace) -> dict:
     import httpx
-
     from tests.support import free_port, register, subprocess_env, wait_http
 
     data_dir = tempfile.mkdtemp(prefix="cg-bench-")
@@ -163,11 +175,22 @@ def run(args: argparse.Namespace) -> dict:
             time.sleep(0.2)
         subs = httpx.get(url + "/bench/subscribers").json()
         time.sleep(1.0)
+        import psutil
+
+        server_ps = psutil.Process(server.pid)
+        cpu_before = sum(server_ps.cpu_times()[:2])
+        load_before = os.getloadavg()[0]
+        profiling = bool(os.environ.get("BENCH_PROFILE"))
+        if profiling:
+            httpx.post(url + "/bench/profile/start")
         for seq in range(args.events):
             httpx.post(f"{url}/bench/publish/{seq}", timeout=30)
             time.sleep(args.interval)
         for p in procs:
             p.wait(120)
+        if profiling:
+            httpx.post(url + "/bench/profile/stop")
+        server_cpu = sum(server_ps.cpu_times()[:2]) - cpu_before
         per_event: dict[int, list[float]] = {}
         received = expected = 0
         for out in outs:
@@ -187,6 +210,8 @@ def run(args: argparse.Namespace) -> dict:
                        "interval_s": args.interval, "client_processes": workers,
                        "server_processes": 1, "subscribers_seen_by_server": subs},
             "delivered": f"{received}/{expected}",
+            "server_cpu_ms_per_event": round(server_cpu / args.events * 1000, 1),
+            "host_load_average_1m_at_start": round(load_before, 2),
             "receipt_latency_ms": {"p50": round(pct(receipts, .5) * ms, 1),
                                    "p99": round(pct(receipts, .99) * ms, 1),
                                    "max": round(max(receipts) * ms, 1) if receipts else None},

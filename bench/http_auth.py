@@ -151,6 +151,20 @@ def seed(base: str, env: dict[str, str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {asyncio.run(register_all())}"}
 
 
+def login_timing(base: str, samples: int = 20) -> dict[str, float]:
+    """Median login latency (ms) for a wrong password vs an unknown email, interleaved."""
+    times: dict[str, list[float]] = {"wrong password": [], "unknown email": []}
+    with httpx.Client(base_url=base, timeout=30) as c:
+        for i in range(samples):
+            for kind, email in (("wrong password", "user1@example.com"),
+                                ("unknown email", f"nobody{i}@example.com")):
+                t0 = time.perf_counter()
+                resp = c.post("/api/auth/login", json={"email": email, "password": "Wr0ng-pass"})
+                times[kind].append((time.perf_counter() - t0) * 1000)
+                assert resp.status_code == 401
+    return {kind: statistics.median(values) for kind, values in times.items()}
+
+
 def machine() -> dict[str, str]:
     cpu = "unknown"
     try:
@@ -172,61 +186,90 @@ def machine() -> dict[str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per route per round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--database-url", default="",
+                        help="serve on this database (e.g. postgresql://…; it is reset!) "
+                             "instead of embedded SQLite")
     args = parser.parse_args()
+    if args.database_url:
+        reset_database(args.database_url)
     tool = args.tool if args.tool != "auto" else ("wrk" if shutil.which("wrk") else "python")
 
     data_dir = Path(tempfile.mkdtemp(prefix="cg-bench-"))
-    env = child_env({"CRAZY_GARY_DATA_DIR": str(data_dir), "DATABASE_URL": "", "REDIS_URL": "",
+    env = child_env({"CRAZY_GARY_DATA_DIR": str(data_dir), "DATABASE_URL": args.database_url,
+                     "REDIS_URL": "",
                      "RATE_LIMITS_ENABLED": "false", "HUGGINGFACE_API_KEY": "bench",
                      "CRAZY_GARY_EXECUTOR_ID": "bench"})
-    results: dict[str, dict] = {}
-
-    port = free_port()
-    hello = start(["-m", "uvicorn", "hello_app:app", "--host", "127.0.0.1", "--port", str(port),
-                   "--log-level", "warning"], env, f"http://127.0.0.1:{port}/")
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        run_load(url, {}, args.connections, 2, tool)  # warm-up
-        results["bare FastAPI hello-world"] = run_load(url, {}, args.connections,
-                                                       args.duration, tool)
-    finally:
-        stop(hello)
-
-    port = free_port()
+    hello_port, port = free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
-    service = start(["-m", "crazy_gary", "serve", "--host", "127.0.0.1", "--port", str(port),
-                     "--log-level", "warning"], env, f"{base}/health/live")
+    procs = [
+        start(["-m", "uvicorn", "hello_app:app", "--host", "127.0.0.1", "--port",
+               str(hello_port), "--log-level", "warning"], env, f"http://127.0.0.1:{hello_port}/"),
+        start(["-m", "crazy_gary", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--log-level", "warning"], env, f"{base}/health/live"),
+    ]
     try:
         headers = seed(base, env)
-        for name, path in (("GET /api/auth/me", "/api/auth/me"),
-                           ("GET /api/users (50 per page)", "/api/users")):
-            run_load(base + path, headers, args.connections, 2, tool)  # warm-up
-            results[name] = run_load(base + path, headers, args.connections, args.duration,
-                                     tool)
+        targets = {
+            "bare FastAPI hello-world": (f"http://127.0.0.1:{hello_port}/", {}),
+            "GET /api/auth/me": (f"{base}/api/auth/me", headers),
+            "GET /api/users (50 per page)": (f"{base}/api/users", headers),
+        }
+        for url, hdrs in targets.values():  # warm-up
+            run_load(url, hdrs, args.connections, 2, tool)
+        # Interleaved rounds, so a neighbour's load drifting over time hits every route alike.
+        rounds: dict[str, list[dict]] = {name: [] for name in targets}
+        for _ in range(args.rounds):
+            for name, (url, hdrs) in targets.items():
+                rounds[name].append(run_load(url, hdrs, args.connections, args.duration, tool))
+        timing = login_timing(base)
     finally:
-        stop(service)
-
-    report = render(results, machine(), tool, args)
+        for proc in procs:
+            stop(proc)
+    results = {name: median_of(runs) for name, runs in rounds.items()}
+    report = render(results, machine(), tool, args, rounds)
+    report += ("\nLogin failure timing (median of 20, sequential): " + ", ".join(
+        f"{kind} {ms:.1f} ms" for kind, ms in timing.items()) + "\n")
     print(report)
-    out = args.out or HERE / "results" / f"http_auth-{dt.date.today().isoformat()}.md"
+    name = "http_auth-postgres" if args.database_url else "http_auth"
+    out = args.out or HERE / "results" / f"{name}-{dt.date.today().isoformat()}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report)
     print(f"written to {out}")
 
 
-def render(results: dict[str, dict], facts: dict[str, str], tool: str, args) -> str:
+def reset_database(url: str) -> None:
+    """Empty the PostgreSQL schema so the run starts from a fresh database."""
+    from sqlalchemy import create_engine, text
+
+    sync = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(sync, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def median_of(runs: list[dict]) -> dict:
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
+def render(results: dict[str, dict], facts: dict[str, str], tool: str, args,
+           rounds: dict[str, list[dict]]) -> str:
     baseline = results["bare FastAPI hello-world"]["rps"]
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# HTTP benchmark: authenticated routes vs a bare FastAPI hello-world",
         "",
-        f"Date: {now}. Load: {tool}, {args.connections} connections, {args.duration} s per "
-        "route after a 2 s warm-up; one uvicorn process per server (`--log-level warning`); "
-        "service embedded (SQLite, rate limits off).",
+        f"Date: {now}. Load: {tool}, {args.connections} connections; {args.rounds} interleaved "
+        f"rounds of {args.duration} s per route after a 2 s warm-up, medians shown; one "
+        "uvicorn process per server (`--log-level warning`), both up for the whole run; "
+        f"service `crazy-gary serve` on {'PostgreSQL' if args.database_url else 'SQLite'} "
+        f"(durable engine running, rate limits off, {SEED_USERS + 1} users).",
         "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in facts.items()),
         "",
@@ -243,7 +286,14 @@ def render(results: dict[str, dict], facts: dict[str, str], tool: str, args) -> 
             verdicts.append(f"- {name}: ratio {ratio:.2f} (target >= {TARGET_RATIO}), "
                             f"p99 {r['p99']:.1f} ms (target < {TARGET_P99_MS:.0f}) -> "
                             f"{'met' if ok else 'MISSED'}")
-    return "\n".join(lines + ["", "Targets:", *verdicts, ""])
+    per_round = ["", "Per round (req/s): " + "; ".join(
+        f"{name}: " + ", ".join(f"{r['rps']:.0f}" for r in runs) for name, runs in rounds.items())]
+    try:
+        load = Path("/proc/loadavg").read_text().split()[:3]
+        per_round.append(f"Load average at the end: {' '.join(load)}")
+    except OSError:
+        pass
+    return "\n".join(lines + ["", "Targets:", *verdicts, *per_round, ""])
 
 
 if __name__ == "__main__":

@@ -22,13 +22,13 @@ def schemathesis(server_url: str, token: str, *extra: str) -> subprocess.Complet
             "--checks", "not_a_server_error",
             "--include-path-regex", FOUNDATION_PATHS,
             "--phases", "examples,coverage,fuzzing",
-            "--max-examples", "30",
+            "--max-examples", "20",
             "--header", f"Authorization: Bearer {token}",
             "--request-timeout", "20",
             "--warnings", "off",
             "--workers", "1",
             *extra]
-    return subprocess.run(args, capture_output=True, text=True, timeout=240,
+    return subprocess.run(args, capture_output=True, text=True, timeout=540,
                           env=subprocess_env({"NO_COLOR": "1"}))
 
 
@@ -37,6 +37,10 @@ def assert_clean(result: subprocess.CompletedProcess) -> None:
     assert result.returncode == 0, output[-6000:]
     # schemathesis' own runtime errors also exit 0; only a clean run counts.
     assert "No issues found" in output, output[-6000:]
+
+
+# A bounded run takes ~15 s on an idle 2-core machine; allow for a heavily loaded one.
+pytestmark = pytest.mark.timeout(600)
 
 
 async def test_no_server_errors_as_a_user(server, user):

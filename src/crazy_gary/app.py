@@ -47,22 +47,24 @@ log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
-async def process_services(settings: Settings, database: Database) -> AsyncIterator[None]:
+async def process_services(
+    settings: Settings, database: Database, events_out: fanout.Fanout
+) -> AsyncIterator[None]:
     """Start the process-wide services in dependency order; stop them in reverse."""
     await monitoring_runtime.start(settings, database)
-    await (await fanout.get_fanout()).start()
+    await events_out.start()
     endpoint_manager = endpoints_service.configure(settings)
     llm_service.configure(settings)
     register_check("huggingface_api", huggingface_api_check)
-    await start_hub(settings)  # connections come up in the background
+    hub = await start_hub(settings)  # connections come up in the background
     await durable.launch(settings)
     try:
         yield
     finally:
         await asyncio.to_thread(durable.shutdown)
-        await stop_hub()
+        await stop_hub(hub)
         await endpoint_manager.close()
-        await (await fanout.get_fanout()).stop()
+        await events_out.stop()
         await monitoring_runtime.stop()
 
 
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
     only serves HTTP on its own database. Tests use it for side-by-side instances.
     """
     settings = settings or get_settings()
+    events_out = fanout.configure(settings)  # the process's event fan-out, shared by apps
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -83,7 +86,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         _ = settings.jwt_secret_key  # generate the key file before the first request
         try:
             if run_engine:
-                async with process_services(settings, database):
+                async with process_services(settings, database, events_out):
                     yield
             else:  # an extra API instance: the primary app runs the services
                 yield
@@ -97,8 +100,6 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         lifespan=lifespan,
     )
     app.state.settings = settings
-    if run_engine:
-        fanout.configure(settings)
     app.state.user_cache = UserCache(settings.auth_user_cache_seconds)
     install_error_handlers(app)
     # Outermost last: request id wraps everything so even 413/429 carry it.

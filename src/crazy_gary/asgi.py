@@ -14,9 +14,7 @@ def build_asgi(settings: Settings, *, run_engine: bool = True):
     """FastAPI for HTTP; /socket.io/ served by the socket.io server (JWT checked at connect)."""
     app = create_app(settings, run_engine=run_engine)
     sio = build_socket_server(settings)
-    current = fanout.current()
-    if current is not None:
-        current.sio = sio
+    fanout.configure(settings).add_socket_server(sio)  # the one create_app just configured
     asgi = socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")
     asgi.sio = sio
     asgi.fastapi_app = app

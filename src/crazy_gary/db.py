@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -66,6 +66,9 @@ class Database:
         kwargs: dict = {"pool_pre_ping": not self.is_sqlite}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
+            # Sessions and Connections always end their transaction before giving the
+            # connection back; a second "reset" rollback would be one more thread hop.
+            kwargs["pool_reset_on_return"] = None
         else:
             kwargs.update(pool_size=20, max_overflow=20)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
@@ -75,6 +78,24 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_write_statement(state: ORMExecuteState) -> None:
+    """Remember that a session wrote, so read-only sessions can skip the commit."""
+    if not state.is_select:
+        state.session.info["wrote"] = True
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _reset_write_flag(session: Session) -> None:
+    session.info.pop("wrote", None)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -122,7 +143,9 @@ async def session_scope(database: Database | None = None) -> AsyncIterator[Async
     async with (database or get_database()).sessionmaker() as session:
         try:
             yield session
-            await session.commit()
+            if session.info.get("wrote") or session.new or session.dirty or session.deleted:
+                await session.commit()
+            # else: a read-only request; closing the session ends its transaction.
         except BaseException:
             await session.rollback()
             raise

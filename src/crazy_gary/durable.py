@@ -34,7 +34,10 @@ def engine_config(settings: Settings) -> DBOSConfig:
         "executor_id": settings.executor_id,
         "run_admin_server": False,
         "log_level": "WARNING",
-        "enable_otlp": False,
+        # Workflow and step spans go to the process's tracer provider (observability), which
+        # exports over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set; the trace context
+        # travels with queued and recovered workflows, so one task is one trace.
+        "enable_otlp": True,
     }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.tasks.helpers import counter_lines, run_task, tag, task_events, wait_for
 
 PLAN = {"content": "1. Tally the start\n2. Write the notes\n3. Answer",
@@ -39,7 +41,8 @@ async def test_multi_step_task_with_tools_completes_with_result(client, user, mo
     assert result["artifacts"] == [f"{script}.txt"]
     assert result["usage"]["prompt_tokens"] == 50 + 100 + 120 + 140
     assert result["usage"]["completion_tokens"] == 10 + 20 + 30 + 40
-    assert result["usage"]["cost_usd"] > 0
+    # default prices of gpt-oss-120b: 0.15 $ in / 0.60 $ out per million tokens
+    assert result["usage"]["cost_usd"] == pytest.approx((410 * 0.15 + 100 * 0.60) / 1e6)
     models = [s for s in result["steps"] if s["kind"] in ("plan", "model")]
     assert all(s["usage"]["total_tokens"] > 0 for s in models)
     assert counter_lines(counter).count(f"tally {script}") == 1

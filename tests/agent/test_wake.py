@@ -23,7 +23,7 @@ async def test_wake_on_demand_and_fallback(base_env, model_standin):
     env = process_env(base_env, model_standin, data_dir, data_dir / "counter.log", "wake-test")
     # 120b is not configured at all (the task asks for it and falls back); 20b is a local
     # server that is only started on demand and takes a moment to come up
-    env.pop("MODEL_120B_BASE_URL")
+    env.update(MODEL_120B_BASE_URL="", MODEL_120B_COMMAND="", MODEL_120B_HF_ENDPOINT="")
     env.update(MODEL_20B_BASE_URL=f"http://127.0.0.1:{port}/v1",
                MODEL_20B_COMMAND=shlex.join([sys.executable, "-m", "tests.fakes.openai_standin",
                                              "--port", str(port), "--startup-delay", "2"]),

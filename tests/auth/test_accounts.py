@@ -106,8 +106,9 @@ async def test_update_me_changes_name_only(client, user):
     assert resp.json()["user"]["email"] == user.email
     me = await client.get("/api/auth/me", headers=user.headers)
     assert me.json()["user"]["name"] == "Jane Doe"
-    empty = await client.put("/api/auth/me", headers=user.headers, json={"name": ""})
-    assert empty.status_code == 400
+    for blank in ("", "   "):
+        empty = await client.put("/api/auth/me", headers=user.headers, json={"name": blank})
+        assert empty.status_code == 400 and empty.json()["code"] == "VALIDATION_ERROR"
 
 
 async def test_validate(client, user):

@@ -31,7 +31,7 @@ def cluster(model_standin):
         "HUGGINGFACE_API_KEY": "test-hf-key", "ENVIRONMENT": "test",
         "DATABASE_URL": "", "REDIS_URL": "",
         "MODEL_120B_HF_ENDPOINT": f"gary/{name}", "HF_ENDPOINTS_API_URL": emu.api_url,
-        "MODEL_20B_BASE_URL": model_standin.url,
+        "MODEL_120B_BASE_URL": "", "MODEL_20B_BASE_URL": model_standin.url,
         "ENDPOINT_AUTO_SLEEP_SECONDS": "3", "ENDPOINT_AUTO_SLEEP_CHECK_CRON": "* * * * * *",
         "ENDPOINT_POLL_SECONDS": "0.1", "ENDPOINT_WAKE_TIMEOUT_SECONDS": "30",
     }

@@ -90,3 +90,34 @@ async def test_a_server_that_never_answers_fails_the_wake(server, lifecycle):
 
     failed = server.run_coro(scenario(), timeout=60)
     assert "did not answer" in failed["last_error"]
+
+
+async def test_another_process_can_put_the_server_to_sleep(server, lifecycle):
+    """A second manager on the same records (as in a second service process) stops the
+    server by its recorded process group, and a wake during the stop waits for it."""
+    port = free_port()
+    owner, _ = lifecycle(**process_env(port))
+    other, _ = lifecycle(**process_env(port))
+    other.prefix = owner.prefix
+
+    async def scenario():
+        await owner.wake("20b")
+        await wait_status(owner, "20b", "running", within=30)
+        assert (await other.status_one("20b"))["status"] == "running"
+        first = await last_event_id()
+        await other.sleep("20b")
+        asleep = await wait_status(other, "20b", "sleeping", within=30)
+        gone = not answers(port)
+        await asyncio.sleep(0.5)  # the owner notices its child exit: not a crash
+        assert (await owner.status_one("20b"))["status"] == "sleeping"
+        assert not await events_named("system_alert", first)
+        # Wake while a sleep is under way: it is queued behind the stop, then runs.
+        await owner.wake("20b")
+        await wait_status(owner, "20b", "running", within=30)
+        await owner.sleep("20b")
+        assert await owner.wake("20b") is True
+        return asleep, gone, await wait_status(owner, "20b", "running", within=30)
+
+    asleep, gone, running = server.run_coro(scenario(), timeout=120)
+    assert gone and asleep["sleep_time"]
+    assert running["status"] == "running" and answers(port)

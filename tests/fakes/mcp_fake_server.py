@@ -14,7 +14,7 @@ import os
 import sys
 import time
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 server = MCPServer("fake-tools")
@@ -50,6 +50,13 @@ def fail(message: str) -> str:
 @server.tool(description="The server's process id.")
 def whoami() -> int:
     return os.getpid()
+
+
+@server.tool(description="Add a new tool with the given name and tell the client.")
+async def grow(name: str, ctx: Context) -> str:
+    server.add_tool(lambda: f"I am {name}", name=name, description=f"A grown tool {name}.")
+    await ctx.session.send_tool_list_changed()
+    return f"added {name}"
 
 
 def main() -> None:

@@ -119,3 +119,25 @@ async def test_cancelling_a_call_aborts_the_request(server, model_standin):
 
     assert server.run_coro(cancel_soon()) < 5
     assert len(model_standin.requests("slow")) == 1
+
+
+async def test_stream_falls_back_before_the_first_chunk(server, model_standin):
+    model_standin.script("sfb@openai/gpt-oss-20b", [{"error": 502}])
+    model_standin.script("sfb", [{"content": "big model streams"}])
+
+    async def collect():
+        return [item async for item in llm.stream_chat("gpt-oss-20b", ask("sfb"))]
+
+    final = server.run_coro(collect())[-1]
+    assert final.content == "big model streams"
+    assert final.model == "gpt-oss-120b" and final.fell_back
+
+
+async def test_no_wait_reported_when_the_endpoint_is_up(server, model_standin):
+    reasons: list[str] = []
+
+    async def on_wait(reason: str) -> None:
+        reasons.append(reason)
+
+    server.run_coro(llm.chat("gpt-oss-20b", ask("nowait"), on_wait=on_wait))
+    assert reasons == []

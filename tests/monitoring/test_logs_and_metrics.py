@@ -68,7 +68,7 @@ async def test_errors_are_logged_with_request_id_and_stack_trace(server, client,
     row = next(r for r in rows if r["request_id"] == request_id)
     assert row["level"] == "error"
     assert "Traceback" in row["stack_trace"] and f"kaboom {marker}" in row["stack_trace"]
-    assert row["component"] == "errors"
+    assert row["component"] == "api"
     warnings = (await client.get("/api/monitoring/logs/errors", headers=admin.headers,
                                  params={"level": "warning"})).json()
     assert all(r["level"] == "warning" for r in warnings)

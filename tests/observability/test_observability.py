@@ -73,3 +73,43 @@ async def test_observability_metrics(client, user):
     assert body["events"]["total"] == sum(body["events"]["by_kind"].values())
     assert "task_events" in body["events"] and "agent_events" in body["events"]
     assert (await client.get("/api/observability/metrics")).status_code == 401
+
+
+async def test_outgoing_model_calls_are_spans_in_the_current_trace(server, client, admin):
+    import httpx
+
+    with tracer.start_as_current_span("agent.step", context=task_context("task_model_span"),
+                                      attributes={"task_id": "task_model_span"}):
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            await http.post("/v1/chat/completions", json={"model": "openai/gpt-oss-20b",
+                                                          "messages": []})
+    resp = await client.get("/api/observability/traces/active", headers=admin.headers,
+                            params={"limit": 100})
+    trace_id = format(task_trace_id("task_model_span"), "032x")
+    found = [t for t in resp.json() if t["trace_id"] == trace_id]
+    assert found and found[0]["span_count"] >= 2
+    from crazy_gary.observability.store import span_store
+
+    assert span_store.totals()["spans_by_kind"].get("model", 0) >= 1
+
+
+async def test_durable_workflows_and_steps_are_traced(client, admin):
+    from dbos import DBOS
+
+    from crazy_gary.monitoring.workflows import SCHEDULE
+
+    handle = await asyncio.to_thread(DBOS.trigger_schedule, SCHEDULE)
+    await asyncio.to_thread(handle.get_result)
+
+    async def fetch():
+        resp = await client.get("/api/observability/traces/active", headers=admin.headers,
+                                params={"limit": 100})
+        return resp.json()
+
+    traces = await _poll(fetch, lambda ts: any(t["operation_name"] == "monitoring_tick"
+                                               and t["status"] != "running" for t in ts))
+    tick = next(t for t in traces if t["operation_name"] == "monitoring_tick")
+    assert tick["span_count"] >= 3  # the workflow, its step(s), their queries
+    body = (await client.get("/api/observability/metrics", headers=admin.headers)).json()
+    assert body["spans"]["by_kind"].get("workflow", 0) >= 1
+    assert body["spans"]["by_kind"].get("step", 0) >= 1

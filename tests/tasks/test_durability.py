@@ -30,8 +30,9 @@ def process_env(base_env: dict, model_standin, data_dir: Path, counter_file: Pat
            "MODEL_120B_BASE_URL": model_standin.url, "MODEL_20B_BASE_URL": model_standin.url,
            "MCP_CONFIG": str(mcp_config(data_dir, counter_file)),
            "CRAZY_GARY_EXECUTOR_ID": executor, "MODEL_RETRY_BACKOFF_SECONDS": "0.05"}
-    env.pop("DATABASE_URL", None)  # embedded mode: SQLite in the data dir
-    env.pop("REDIS_URL", None)
+    # embedded mode: SQLite in the data dir, no Redis (empty overrides what the parent
+    # process's environment may carry)
+    env.update(DATABASE_URL="", REDIS_URL="")
     return env
 
 

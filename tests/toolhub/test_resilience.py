@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 
 from crazy_gary.config import Settings
@@ -126,3 +127,35 @@ async def test_hub_is_usable_from_another_event_loop(server):
                                      user_id=1)
     assert result.success is True
     assert get_hub().loop is not asyncio.get_running_loop()
+
+
+async def test_tool_list_changes_are_followed(own_hub):
+    connection = await own_hub.add_server(parse_server("fake", fake_server()))
+    assert await connection.wait_connected(30)
+    assert "sprout" not in {t.name for t in own_hub.list_tools("fake")}
+    result = await own_hub.execute("fake", "grow", {"name": "sprout"}, user_id=1)
+    assert result.success, result.error
+    await wait_until(lambda: "sprout" in {t.name for t in own_hub.list_tools("fake")}, 20)
+    assert own_hub.search("sprout")[0].name == "sprout"
+    result = await own_hub.execute("fake", "sprout", {}, user_id=1)
+    assert "I am sprout" in str(result.result)
+
+
+async def test_http_caller_that_gives_up_cancels_the_call(server, user, add_server, client):
+    from prometheus_client import REGISTRY
+
+    name = add_server(fake_server(), "giveup")
+    await wait_connected(client, user.headers, name)
+
+    def cancelled() -> float:
+        return REGISTRY.get_sample_value("crazy_gary_tool_call_duration_seconds_count",
+                                         {"client": name, "tool": "sleep",
+                                          "outcome": "cancelled"}) or 0
+
+    async with httpx.AsyncClient(base_url=server.url, timeout=1.0) as impatient:
+        with pytest.raises(httpx.ReadTimeout):
+            await impatient.post("/api/mcp/execute", headers=user.headers, json={
+                "client_name": name, "tool_name": "sleep", "parameters": {"seconds": 60}})
+    await wait_until(lambda: cancelled() >= 1, 20)
+    resp = await execute(client, user, name, "echo", {"text": "fine"})
+    assert value(resp.json()) == "fine"

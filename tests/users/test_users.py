@@ -160,6 +160,8 @@ async def test_admin_reads_edits_promotes_and_deletes(client, admin):
     demoted = await client.put(f"/api/users/{account.id}", headers=admin.headers,
                                json={"role": "user"})
     assert demoted.json()["role"] == "user"
+    # Takes effect on the very next request (no stale cached role).
+    assert (await client.get("/api/users", headers=account.headers)).status_code == 403
     deleted = await client.delete(f"/api/users/{account.id}", headers=admin.headers)
     assert deleted.status_code == 204 and deleted.content == b""
     gone = await client.get(f"/api/users/{account.id}", headers=admin.headers)

@@ -98,7 +98,11 @@ async def model_step(
         return _error("TASK_TIMEOUT", "The task ran past its wall-clock limit")
     await state.set_phase(task_id, "planning" if kind == "plan" else "acting")
 
+    waited = False
+
     async def on_wait(reason: Any = None, *_args: Any, **_kwargs: Any) -> None:
+        nonlocal waited
+        waited = True
         text = str(reason or "waking the model endpoint").removeprefix("waiting_for_model:")
         await state.set_phase(task_id, "waiting_for_model", text.strip()[:500])
 
@@ -115,9 +119,11 @@ async def model_step(
         log.warning("model call failed for %s: %s", task_id, exc)
         return _error("MODEL_ERROR", f"Model call failed: {type(exc).__name__}")
     latency_ms = (time.perf_counter() - started) * 1000
+    if waited:  # the endpoint is up again: back to work
+        await state.set_phase(task_id, "planning" if kind == "plan" else "acting")
     usage = result.usage
     prompt, completion = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
-    cost = estimate_cost(get_settings(), model, prompt, completion)
+    cost = estimate_cost(get_settings(), result.model or model, prompt, completion)
     calls = [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in result.tool_calls]
     await state.record_step(
         task_id, seq, kind=kind, model=result.model, output=result.content,

@@ -28,8 +28,8 @@ class UserCache:
         self._entries: dict[int, tuple[dict[str, Any], float]] = {}
         _caches.add(self)
 
-    def get(self, session: AsyncSession, user_id: int) -> User | None:
-        """The cached user, attached to `session` without a query, or None."""
+    def snapshot(self, user_id: int) -> User | None:
+        """A fresh detached copy of the cached user (never shared between requests), or None."""
         entry = self._entries.get(user_id)
         if entry is None:
             return None
@@ -39,7 +39,12 @@ class UserCache:
             return None
         user = User(**values)
         make_transient_to_detached(user)
-        return session.sync_session.merge(user, load=False)
+        return user
+
+    def get(self, session: AsyncSession, user_id: int) -> User | None:
+        """The cached user, attached to `session` without a query, or None."""
+        user = self.snapshot(user_id)
+        return None if user is None else session.sync_session.merge(user, load=False)
 
     def put(self, user: User) -> None:
         if self.ttl <= 0:

@@ -12,7 +12,7 @@ from crazy_gary.auth.cache import UserCache
 from crazy_gary.auth.models import User
 from crazy_gary.auth.tokens import ACCESS, decode_token
 from crazy_gary.config import Settings
-from crazy_gary.db import SessionDep
+from crazy_gary.db import request_database, session_scope
 from crazy_gary.errors import AuthRequired, InsufficientPermissions
 
 bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
@@ -46,14 +46,24 @@ def user_cache_of(request: Request) -> UserCache | None:
 
 async def get_current_user(
     request: Request,
-    session: SessionDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
+    """The signed-in user as a detached snapshot (read it; to change the row, load it in
+    the request's session). Usually served from the app's user cache without a query."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthRequired()
-    return await user_from_token(session, settings, credentials.credentials,
-                                 user_cache_of(request))
+    claims = decode_token(settings, credentials.credentials, expected_type=ACCESS)
+    cache = user_cache_of(request)
+    user = cache.snapshot(claims.user_id) if cache is not None else None
+    if user is None:
+        async with session_scope(request_database(request)) as session:
+            user = await session.get(User, claims.user_id)
+        if user is not None and cache is not None:
+            cache.put(user)
+    if user is None or claims.version != user.token_version:
+        raise AuthRequired()
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

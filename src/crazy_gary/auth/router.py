@@ -83,10 +83,10 @@ async def me(user: CurrentUser):
 
 
 @router.put("/me", response_model=UserEnvelope, responses=error_responses(400, 401))
-async def update_me(body: ProfileUpdate, user: CurrentUser):
+async def update_me(body: ProfileUpdate, user: CurrentUser, session: SessionDep):
     """Change the signed-in user's display name."""
-    user.name = body.name.strip() or user.name
-    return UserEnvelope(user=profile_of(user))
+    updated = await service.update_profile(session, user_id=user.id, name=body.name)
+    return UserEnvelope(user=profile_of(updated))
 
 
 @router.post(
@@ -96,8 +96,9 @@ async def change_password(
     body: ChangePasswordRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ):
     """Change the password; every earlier token ends, and this client gets a fresh pair."""
-    await service.change_password(
-        session, user, current_password=body.current_password, new_password=body.new_password
+    user = await service.change_password(
+        session, user_id=user.id, current_password=body.current_password,
+        new_password=body.new_password,
     )
     access, refresh = await service.issue_tokens(session, settings, user)
     return PasswordChanged(message="Password changed successfully", token=access,

@@ -155,16 +155,36 @@ async def _revoke(session: AsyncSession, condition) -> None:
     )
 
 
+async def load_user(session: AsyncSession, user_id: int) -> User:
+    """The signed-in user's row in this session (it may have been deleted meanwhile)."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise AuthRequired()
+    return user
+
+
+async def update_profile(session: AsyncSession, *, user_id: int, name: str) -> User:
+    """Change the display name."""
+    if not name.strip():
+        raise ValidationFailed(["name: must not be blank"])
+    user = await load_user(session, user_id)
+    user.name = name.strip()
+    await session.flush()
+    return user
+
+
 async def change_password(
-    session: AsyncSession, user: User, *, current_password: str, new_password: str
-) -> None:
+    session: AsyncSession, *, user_id: int, current_password: str, new_password: str
+) -> User:
     """Check the current password, store the new one, end every other session."""
+    user = await load_user(session, user_id)
     if not await verify_password(current_password, user.password_hash):
         raise InvalidCredentials("Current password is incorrect")
     problems = password_problems(new_password)
     if problems:
         raise ValidationFailed(problems)
     await set_password(session, user, new_password)
+    return user
 
 
 async def set_password(session: AsyncSession, user: User, new_password: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -57,19 +58,38 @@ def issue_refresh_token(
     return jwt.encode(claims, settings.jwt_secret_key, algorithm=ALGORITHM), expires
 
 
-def decode_token(settings: Settings, token: str, *, expected_type: str) -> TokenClaims:
-    """Verify signature, algorithm, expiry and type; raise the contract's 401 errors."""
+# Signatures already verified, by (key, token): a client sends the same token on every
+# request, and checking it again costs more than the rest of a cached /me. Expiry is still
+# checked on every use.
+_VERIFIED: dict[tuple[str, str], dict] = {}
+_VERIFIED_MAX = 4096
+
+
+def _verify(key: str, token: str) -> dict:
+    cached = _VERIFIED.get((key, token))
+    if cached is not None:
+        if cached["exp"] <= time.time():
+            _VERIFIED.pop((key, token), None)
+            raise TokenExpired()
+        return cached
     try:
         claims = jwt.decode(
-            token,
-            settings.jwt_secret_key,
-            algorithms=[ALGORITHM],
+            token, key, algorithms=[ALGORITHM],
             options={"require": ["exp", "sub", "type", "jti"]},
         )
     except jwt.ExpiredSignatureError as exc:
         raise TokenExpired() from exc
     except jwt.PyJWTError as exc:
         raise AuthRequired() from exc
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[(key, token)] = claims
+    return claims
+
+
+def decode_token(settings: Settings, token: str, *, expected_type: str) -> TokenClaims:
+    """Verify signature, algorithm, expiry and type; raise the contract's 401 errors."""
+    claims = _verify(settings.jwt_secret_key, token)
     if claims.get("type") != expected_type:
         raise AuthRequired(f"A {expected_type} token is required")
     try:

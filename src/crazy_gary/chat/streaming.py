@@ -54,7 +54,7 @@ async def stream_turn(task_id: str, conversation_id: str, settings: Settings,
         await state.record_step(
             task_id, 0, kind="model", model=final.model, output=final.content,
             prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-            cost_usd=estimate_cost(settings, spec["model"], usage.prompt_tokens,
+            cost_usd=estimate_cost(settings, final.model or spec["model"], usage.prompt_tokens,
                                    usage.completion_tokens),
             latency_ms=(time.perf_counter() - started) * 1000, progress=90)
         await state.finish(task_id, status="completed", answer=final.content or "",

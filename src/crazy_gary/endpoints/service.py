@@ -17,7 +17,7 @@ from collections import deque
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from crazy_gary.config import MODEL_KEYS, Settings, get_settings
 from crazy_gary.db import session_scope, utcnow
@@ -51,6 +51,11 @@ def endpoint_key(model_type: str) -> str:
 
 def _epoch(value: datetime | None) -> int | None:
     return int(value.timestamp()) if value else None
+
+
+def _set_gauge(key: str, status: str) -> None:
+    for state in STATUSES:
+        ENDPOINT_STATE.labels(model=key, state=state).set(1 if state == status else 0)
 
 
 class CallStats:
@@ -140,7 +145,8 @@ class EndpointManager:
             if not_if is not None:
                 cond = EndpointRecord.status.not_in(not_if)
                 if stale_before is not None:  # an operation whose owner vanished
-                    cond = or_(cond, EndpointRecord.operation_started < stale_before)
+                    cond = or_(cond, and_(EndpointRecord.status.in_(OPERATING),
+                                          EndpointRecord.operation_started < stale_before))
                 stmt = stmt.where(cond)
             values["updated_at"] = utcnow()
             result = await session.execute(stmt.values(**values))
@@ -151,8 +157,7 @@ class EndpointManager:
         return changed
 
     async def _announce(self, key: str, old: str, new: str, error: str | None) -> None:
-        for state in STATUSES:
-            ENDPOINT_STATE.labels(model=key, state=state).set(1 if state == new else 0)
+        _set_gauge(key, new)
         try:
             from crazy_gary.realtime import publish
 
@@ -197,13 +202,18 @@ class EndpointManager:
         if provider.kind == "hf":
             self.stats.add(observed.status != "unreachable", (time.monotonic() - started) * 1000)
         await self._apply(key, rec, observed, provider)
-        return await self._record(key)
+        rec = await self._record(key)
+        _set_gauge(key, rec.status)
+        return rec
 
     async def _apply(self, key: str, rec: EndpointRecord, observed: Observed,
                      provider: Provider) -> None:
         status = observed.status
         if rec.status == "failed" and status == "sleeping":
             status = "failed"  # a crashed process stays failed until someone wakes it
+        if rec.status in ("stopping", "sleeping") and status == "failed" and \
+                provider.kind == "process":
+            status = "sleeping"  # another process stopped our child on purpose
         values: dict[str, Any] = {"provider": provider.kind}
         if observed.url and observed.url != rec.url:
             values["url"] = observed.url
@@ -240,16 +250,42 @@ class EndpointManager:
     async def wake(self, key: str) -> bool:
         """Start waking (at most once across processes); True when this call started it."""
         provider = self._manageable(key)
-        await self.refresh(key, max_age=0)
+        rec = await self.refresh(key, max_age=0)
         async with self._lock(key):
             stale = utcnow() - timedelta(seconds=self.settings.endpoint_wake_timeout_seconds)
-            claimed = await self._set(key, not_if=("running", "waking"), stale_before=stale,
-                                      status="waking", operation_started=utcnow(),
-                                      last_error=None)
+            if rec.status == "stopping" and rec.operation_started and \
+                    rec.operation_started > stale:
+                # Let the sleep finish first, then wake (still returning at once).
+                self._spawn(f"{key}:after-stop", self._wake_after_stop(key))
+                return True
+            claimed = await self._set(key, not_if=("running", "waking", "stopping"),
+                                      stale_before=stale, status="waking",
+                                      operation_started=utcnow(), last_error=None)
             if not claimed:
                 return False
             self._spawn(key, self._run_wake(key, provider))
             return True
+
+    async def _wake_after_stop(self, key: str) -> None:
+        deadline = time.monotonic() + self.settings.endpoint_wake_timeout_seconds
+        while time.monotonic() < deadline:
+            task = self._tasks.get(key)
+            if task is not None:
+                await asyncio.wait([task])
+            rec = await self.refresh(key, max_age=0.5)
+            if rec.status != "stopping":
+                await self.wake(key)
+                return
+            await asyncio.sleep(0.2)
+
+    async def touch(self, key: str) -> None:
+        """Count a model call starting now as activity (keeps auto-sleep away mid-call)."""
+        provider = self.provider(key)
+        now = time.monotonic()
+        if provider is not None and provider.manageable and \
+                now - self._activity_written.get(key, -1e9) >= 1.0:
+            self._activity_written[key] = now
+            await self._set(key, last_activity=utcnow())
 
     async def sleep(self, key: str, *, wait: bool = False, idle_before: datetime | None = None,
                     ) -> bool:
@@ -326,8 +362,10 @@ class EndpointManager:
     async def _on_exit(self, key: str, code: int) -> None:
         """A local model server died on its own: mark failed and raise an alert."""
         message = f"model server process exited unexpectedly with code {code}"
-        await self._set(key, status="failed", operation_started=None, pid=None,
-                        last_error=message)
+        # Not a crash when another process is stopping it on purpose (it kills by pid).
+        if not await self._set(key, only_if=("running", "waking", "failed"), status="failed",
+                               operation_started=None, pid=None, last_error=message):
+            return
         try:
             from crazy_gary.realtime import publish
 

@@ -77,6 +77,7 @@ class ModelService:
 
     async def _prepare(self, key: str, on_wait: OnWait | None) -> ModelClient:
         base_url = await self.manager.ensure_ready(key, on_wait=on_wait)
+        await self.manager.touch(key)
         return self.client(key, base_url)
 
     async def chat(self, model: str, messages: list[dict[str, Any]], *,

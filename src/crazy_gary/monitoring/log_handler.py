@@ -19,7 +19,9 @@ COMPONENTS = {
 def component_of(logger_name: str) -> str:
     parts = logger_name.split(".")
     if parts[0] == "crazy_gary":
-        return parts[1] if len(parts) > 1 else "app"
+        if len(parts) < 2 or parts[1] in ("kit", "errors", "app"):
+            return "api"  # request plumbing: unhandled errors surface here
+        return parts[1]
     return COMPONENTS.get(parts[0], parts[0])
 
 

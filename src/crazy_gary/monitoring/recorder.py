@@ -37,6 +37,7 @@ class Telemetry:
         self.started_at = utcnow()
         self._task: asyncio.Task | None = None
         self.dropped = 0
+        self.users = 0  # apps in this process sharing the recorder (tests run several)
 
     def record_request(self, row: dict[str, Any]) -> None:
         """Cheap and thread-safe: the flusher writes it within a second."""
@@ -48,6 +49,7 @@ class Telemetry:
         self.errors.append(row)
 
     def start(self, *, kind: str, executor_id: str) -> None:
+        self.users += 1
         if self._task is not None:
             return
         self.kind, self.executor_id = kind, executor_id
@@ -55,7 +57,8 @@ class Telemetry:
         self._task = asyncio.create_task(self._run(), name="monitoring-telemetry")
 
     async def stop(self) -> None:
-        if self._task is None:
+        self.users = max(0, self.users - 1)
+        if self._task is None or self.users:
             return
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)

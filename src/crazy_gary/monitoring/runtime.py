@@ -7,11 +7,13 @@ from crazy_gary.db import Database
 from crazy_gary.monitoring import log_handler
 from crazy_gary.monitoring.recorder import telemetry
 from crazy_gary.observability.db import instrument_engine
+from crazy_gary.observability.http import instrument_httpx
 from crazy_gary.observability.tracing import setup_tracing
 
 
 async def start(settings: Settings, database: Database, *, kind: str = "serve") -> None:
     setup_tracing(settings)
+    instrument_httpx()
     instrument_engine(database.engine)
     log_handler.install()
     telemetry.start(kind=kind, executor_id=settings.executor_id)

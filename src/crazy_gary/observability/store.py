@@ -15,16 +15,24 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import SpanKind, StatusCode
 
 MAX_TRACES = 1000
+EXTERNAL_KINDS = frozenset({"model", "tool", "http_client"})
 TAG_KEYS = ("user_id", "task_id", "model", "tool", "client", "step", "request_id",
             "http.request.method", "http.route", "http.response.status_code", "url.path")
 
 
 def kind_of(span: ReadableSpan) -> str:
+    """request, db, model, tool, agent_step, workflow, step, http_client or other."""
     name = span.name
     for prefix, kind in (("db.", "db"), ("model.", "model"), ("tool.", "tool"),
-                         ("agent.", "agent_step")):
+                         ("toolhub.", "tool"), ("agent.", "agent_step"),
+                         ("http.client", "http_client")):
         if name.startswith(prefix):
             return kind
+    operation = (span.attributes or {}).get("operationType")  # the durable engine's spans
+    if operation == "workflow":
+        return "workflow"
+    if operation in ("step", "transaction"):
+        return "step"
     if span.kind == SpanKind.SERVER:
         return "request"
     return "other"
@@ -87,7 +95,7 @@ class SpanStore(SpanProcessor):
         failed = span.status.status_code == StatusCode.ERROR
         with self.lock:
             self.spans_by_kind[kind] += 1
-            if span.kind == SpanKind.CLIENT and kind != "db":
+            if kind in EXTERNAL_KINDS:
                 self.external_spans += 1
             summary = self.traces.get(trace_id)
             if summary is None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import deque
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,12 @@ class PublishedEvent:
     def visible_to(self, user_id: int) -> bool:
         """A user sees their own events and system events, never another user's."""
         return self.user_id is None or self.user_id == user_id
+
+    @cached_property
+    def sse_frame(self) -> bytes:
+        """The SSE frame, encoded once however many subscribers receive it."""
+        payload = json.dumps({"event": self.event, "data": self.data}, default=str)
+        return f"id: {self.id}\ndata: {payload}\n\n".encode()
 
     def to_wire(self) -> dict[str, Any]:
         return {"id": self.id, "event": self.event, "data": self.data,
@@ -61,7 +69,8 @@ class Subscription:
         if not self.items and not self.overflowed:
             self._ready.clear()
             try:
-                await asyncio.wait_for(self._ready.wait(), wait)
+                async with asyncio.timeout(wait):  # no extra task per wake-up, unlike wait_for
+                    await self._ready.wait()
             except TimeoutError:
                 return []
         batch = list(self.items)

@@ -34,13 +34,18 @@ class Fanout:
         self.settings = settings
         self.origin = uuid.uuid4().hex
         self.channel = f"{settings.redis_namespace}:events"
-        self.sio: Any = None  # socketio.AsyncServer when this process serves sockets
-        self.emitter: Any = None  # write-only manager when it does not
+        self.socket_servers: list[Any] = []  # socketio.AsyncServer(s) built in this process
+        self.emitter: Any = None  # write-only manager when no socket server runs here
         self.redis: Any = None
         self._listener: asyncio.Task | None = None
         self.started = False
+        self.users = 0  # apps in this process sharing the fan-out (tests run several)
+
+    def add_socket_server(self, sio: Any) -> None:
+        self.socket_servers.append(sio)
 
     async def start(self) -> None:
+        self.users += 1
         if self.started:
             return
         self.started = True
@@ -52,7 +57,7 @@ class Fanout:
             self.settings.redis_url, socket_connect_timeout=REDIS_TIMEOUT,
             socket_timeout=None, health_check_interval=15)
         self._listener = asyncio.create_task(self._listen(), name="realtime-redis-listener")
-        if self.sio is None:
+        if not self.socket_servers:
             import socketio
 
             self.emitter = socketio.AsyncRedisManager(
@@ -60,6 +65,9 @@ class Fanout:
                 write_only=True)
 
     async def stop(self) -> None:
+        self.users = max(0, self.users - 1)
+        if self.users:
+            return
         if self._listener:
             self._listener.cancel()
             await asyncio.gather(self._listener, return_exceptions=True)
@@ -82,15 +90,19 @@ class Fanout:
                 log.warning("event %s not sent through Redis: %s", event.id, exc)
 
     async def _emit_socket(self, event: PublishedEvent) -> None:
-        target = self.sio or self.emitter
-        if target is None:
-            return
+        if self.settings.redis_url:
+            # One emit: the Redis manager carries it to every server, here and elsewhere.
+            targets = self.socket_servers[:1] or ([self.emitter] if self.emitter else [])
+        else:
+            targets = self.socket_servers
         room = user_room(event.user_id) if event.user_id is not None else None
-        try:
-            await asyncio.wait_for(
-                target.emit(event.event, event.data, room=room, namespace="/"), REDIS_TIMEOUT)
-        except Exception as exc:
-            log.warning("event %s not emitted to sockets: %s", event.id, exc)
+        for target in targets:
+            try:
+                await asyncio.wait_for(
+                    target.emit(event.event, event.data, room=room, namespace="/"),
+                    REDIS_TIMEOUT)
+            except Exception as exc:
+                log.warning("event %s not emitted to sockets: %s", event.id, exc)
 
     async def _listen(self) -> None:
         """Deliver other processes' events to this process's SSE subscribers."""
@@ -127,9 +139,12 @@ _fanout: Fanout | None = None
 
 
 def configure(settings: Settings) -> Fanout:
-    """Create the process's fan-out (replacing any earlier one)."""
+    """The process's fan-out: created by the first app; later apps in the same process (test
+    instances) share it while it is in use, and replace it once every user stopped."""
     global _fanout
-    _fanout = Fanout(settings)
+    idle = _fanout is not None and _fanout.users == 0 and not _fanout.started
+    if _fanout is None or (idle and _fanout.settings is not settings):
+        _fanout = Fanout(settings)
     return _fanout
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -15,17 +14,12 @@ from crazy_gary.db import SessionDep, session_scope
 from crazy_gary.errors import AuthRequired
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.observability.metrics import REALTIME_CLIENTS
-from crazy_gary.realtime.broker import PublishedEvent, broker
+from crazy_gary.realtime.broker import broker
 from crazy_gary.realtime.service import events_after
 
 router = APIRouter(prefix="/api/observability", tags=["observability"])
 
 REPLAY_BATCH = 500
-
-
-def sse_frame(event: PublishedEvent) -> bytes:
-    payload = json.dumps({"event": event.event, "data": event.data}, default=str)
-    return f"id: {event.id}\ndata: {payload}\n\n".encode()
 
 
 @router.get(
@@ -79,7 +73,7 @@ async def _stream(user_id: int, after: int | None, heartbeat: float) -> AsyncIte
                                                 limit=REPLAY_BATCH)
                 for event in missed:
                     sent.add(event.id)
-                    yield sse_frame(event)
+                    yield event.sse_frame
                 if len(missed) < REPLAY_BATCH:
                     break
                 after = missed[-1].id
@@ -88,7 +82,7 @@ async def _stream(user_id: int, after: int | None, heartbeat: float) -> AsyncIte
             if not batch and not sub.overflowed:
                 yield b": ping\n\n"
                 continue
-            chunk = b"".join(sse_frame(e) for e in batch if e.id not in sent)
+            chunk = b"".join(e.sse_frame for e in batch if e.id not in sent)
             if sent:
                 sent.difference_update(e.id for e in batch)
             if chunk:

@@ -69,9 +69,14 @@ async def start_task(task_id: str, user: CurrentUser, session: SessionDep):
 async def _start(session, user_id: int, task_id: str) -> None:
     task = await service.mark_queued(session, user_id=user_id, task_id=task_id)
     await session.commit()  # the worker must see `running/queued` before it dequeues
+    try:
+        await queue.enqueue_task(task.id, user_id=user_id, priority=task.priority,
+                                 chat=task.origin == "chat")
+    except Exception:
+        await service.unqueue(session, task_id=task.id)  # back to `created`: it can be retried
+        await session.commit()
+        raise
     await publish("task_update", event_payload(task), user_id=user_id)
-    await queue.enqueue_task(task.id, user_id=user_id, priority=task.priority,
-                             chat=task.origin == "chat")
 
 
 @router.post("/tasks/{task_id}/stop", response_model=StatusOnly,

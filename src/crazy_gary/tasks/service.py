@@ -132,6 +132,15 @@ async def mark_queued(session: AsyncSession, *, user_id: int, task_id: str) -> T
     return task
 
 
+async def unqueue(session: AsyncSession, *, task_id: str) -> None:
+    """Undo `mark_queued` when the task could not be enqueued."""
+    await session.execute(
+        update(Task).where(Task.id == task_id, Task.status == "running", Task.phase == "queued",
+                           Task.started_at.is_(None))
+        .values(status="created", phase=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+
+
 async def mark_stopped(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
     """`created`/`running` -> `stopped`, keeping what was done (caller commits, then cancels)."""
     task = await get_task(session, user_id=user_id, task_id=task_id)

@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import and_ as sa_and
 from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crazy_gary.config import get_settings
 from crazy_gary.db import session_scope, utcnow
@@ -116,16 +118,24 @@ async def record_step(
     progress: int | None = None,
 ) -> None:
     """Add one step (once per seq) and its usage to the task; progress only moves forward."""
+    now = utcnow()
+    step = TaskStep(task_id=task_id, seq=seq, kind=kind, outcome=outcome, name=name,
+                    arguments=arguments, output=output, model=model,
+                    prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                    cost_usd=cost_usd, latency_ms=latency_ms, created_at=now)
     async with session_scope() as session:
-        exists = await session.scalar(
-            select(TaskStep.id).where(TaskStep.task_id == task_id, TaskStep.seq == seq))
-        if exists is not None:
+        # one statement both inserts and tells whether this seq was already recorded
+        insert = (pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)
+        inserted = await session.scalar(
+            insert(TaskStep).values(
+                task_id=task_id, seq=seq, kind=kind, outcome=outcome, name=name,
+                arguments=arguments, output=output, model=model, prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens, cost_usd=cost_usd, latency_ms=latency_ms,
+                created_at=now)
+            .on_conflict_do_nothing(index_elements=["task_id", "seq"])
+            .returning(TaskStep.id))
+        if inserted is None:
             return
-        step = TaskStep(task_id=task_id, seq=seq, kind=kind, outcome=outcome, name=name,
-                        arguments=arguments, output=output, model=model,
-                        prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                        cost_usd=cost_usd, latency_ms=latency_ms, created_at=utcnow())
-        session.add(step)
         values: dict[str, Any] = dict(
             prompt_tokens=Task.prompt_tokens + prompt_tokens,
             completion_tokens=Task.completion_tokens + completion_tokens,

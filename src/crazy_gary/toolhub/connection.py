@@ -111,6 +111,8 @@ class McpConnection:
         self.connect_attempts = 0
         self.reconnects = 0
         self._broken = asyncio.Event()
+        self._wake = asyncio.Event()  # broken, or the server's tool list changed
+        self._tools_dirty = False
         self._broken_reason = ""
         self._task: asyncio.Task[None] | None = None
         self._connected_event = asyncio.Event()
@@ -139,6 +141,7 @@ class McpConnection:
         if not self._broken.is_set():
             self._broken_reason = reason
             self._broken.set()
+            self._wake.set()
             if self.status == CONNECTED:  # callers see it at once, not after the task wakes
                 self._record_error(f"ConnectionLost: {reason}")
                 self._set_down(FAILED, reason)
@@ -168,13 +171,21 @@ class McpConnection:
             delay = min(delay * 2, self.backoff_max)
             self.reconnects += 1
 
+    async def _on_message(self, message: Any) -> None:
+        if isinstance(message, mcp_types.ToolListChangedNotification):
+            self._tools_dirty = True
+            self._wake.set()
+
     async def _connect_and_serve(self) -> None:
         self._broken.clear()
+        self._wake.clear()
+        self._tools_dirty = False
         async with AsyncExitStack() as stack:
             async with asyncio.timeout(self.connect_timeout):
                 read, write = await stack.enter_async_context(self._transport(stack))
                 watched = _WatchedReadStream(read, self.mark_broken)
-                session = await stack.enter_async_context(ClientSession(watched, write))
+                session = await stack.enter_async_context(
+                    ClientSession(watched, write, message_handler=self._on_message))
                 await session.initialize()
                 tools = await self._list_tools(session)
             self.session = session
@@ -186,7 +197,7 @@ class McpConnection:
             log.info("MCP server %s connected (%d tools)", self.name, len(tools))
             while True:
                 try:
-                    await asyncio.wait_for(self._broken.wait(), self.ping_interval)
+                    await asyncio.wait_for(self._wake.wait(), self.ping_interval)
                 except TimeoutError:
                     try:
                         await asyncio.wait_for(session.send_ping(), min(10.0, self.ping_interval))
@@ -194,7 +205,15 @@ class McpConnection:
                         raise ConnectionLost(f"ping failed: {describe_error(exc)}") from exc
                     self.last_checked_at = utcnow()
                     continue
-                raise ConnectionLost(self._broken_reason or "connection lost")
+                self._wake.clear()
+                if self._broken.is_set():
+                    raise ConnectionLost(self._broken_reason or "connection lost")
+                if self._tools_dirty:  # notifications/tools/list_changed
+                    self._tools_dirty = False
+                    self.tools = await asyncio.wait_for(self._list_tools(session),
+                                                        self.connect_timeout)
+                    self.last_checked_at = utcnow()
+                    self.on_change()
 
     def _transport(self, stack: AsyncExitStack):
         cfg = self.config

@@ -41,10 +41,15 @@ class ToolHub:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._index: ToolIndex | None = None
         self._started = False
+        self.users = 0  # apps sharing this hub (see start_hub)
 
     # lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
         """Start every configured server in the background; never waits for them."""
+        self.start_soon()
+
+    def start_soon(self) -> None:
+        """`start` for synchronous callers on the event loop that will own the connections."""
         if self._started:
             return
         self._started = True
@@ -275,12 +280,27 @@ _hub_lock = threading.Lock()
 
 
 def get_hub() -> ToolHub:
-    """The process-wide hub (created by the app lifespan; lazily elsewhere)."""
+    """The process-wide hub (created by the app lifespan; lazily elsewhere).
+
+    Called on an event loop, a hub that is not started yet starts there; a hub whose
+    loop has gone (the app that made it stopped) is replaced by a fresh one.
+    """
     global _hub
     with _hub_lock:
-        if _hub is None:
-            _hub = ToolHub()
-        return _hub
+        hub = _hub
+        if hub is not None and hub.loop is not None and not hub.loop.is_running():
+            replacement = ToolHub(hub.settings)
+            replacement.users = hub.users
+            hub = _hub = replacement
+        if hub is None:
+            hub = _hub = ToolHub()
+    if not hub._started:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return hub
+        hub.start_soon()
+    return hub
 
 
 def set_hub(hub: ToolHub | None) -> None:
@@ -290,12 +310,25 @@ def set_hub(hub: ToolHub | None) -> None:
 
 
 async def start_hub(settings: Settings) -> ToolHub:
-    """Create the process-wide hub, start its connections and register its health check."""
+    """Create and start the process-wide hub, or share the one already running.
+
+    Several apps can live in one process (tests build extra API-only apps): the first
+    running hub stays the process's hub, and it closes when the last app using it stops.
+    """
     from crazy_gary.kit.health_checks import register_check
 
-    workspace.configure(settings)
-    hub = ToolHub(settings)
-    set_hub(hub)
+    global _hub
+    with _hub_lock:
+        current = _hub
+        alive = current is not None and current.loop is not None and current.loop.is_running()
+        if alive and current.users > 0:
+            current.users += 1
+            return current
+        workspace.configure(settings)
+        hub = _hub = ToolHub(settings)
+        hub.users = 1
+    if alive and current.loop is asyncio.get_running_loop():
+        await current.close()  # started lazily (before the app) with default settings
     await hub.start()
 
     async def check() -> dict[str, Any]:
@@ -305,9 +338,19 @@ async def start_hub(settings: Settings) -> ToolHub:
     return hub
 
 
-async def stop_hub() -> None:
+async def stop_hub(hub: ToolHub | None = None) -> None:
+    """Release `hub` (what `start_hub` gave this app); the last user closes it."""
     global _hub
     with _hub_lock:
-        hub, _hub = _hub, None
-    if hub is not None:
+        hub = hub or _hub
+        if hub is None:
+            return
+        hub.users = max(0, hub.users - 1)
+        if hub.users:
+            return
+        if hub is _hub:
+            _hub = None
+    if hub.loop is None or hub.loop is asyncio.get_running_loop():
         await hub.close()
+    elif hub.loop.is_running():
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(hub.close(), hub.loop))

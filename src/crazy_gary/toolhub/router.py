@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+import contextlib
+from collections.abc import Awaitable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -13,6 +16,25 @@ from crazy_gary.toolhub.hub import get_hub
 from crazy_gary.toolhub.schemas import ExecuteRequest, ExecuteResponse, StatusResponse, ToolRead
 
 router = APIRouter(prefix="/api/mcp", tags=["mcp"], responses=error_responses(401))
+T = TypeVar("T")
+
+
+async def cancel_on_disconnect(request: Request, work: Awaitable[T], poll: float = 0.25) -> T:
+    """Await `work`, cancelling it when the HTTP client goes away (a caller that gave up)."""
+    task = asyncio.ensure_future(work)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=poll)
+            if done:
+                return task.result()
+            if await request.is_disconnected():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                raise asyncio.CancelledError("client disconnected")
+    finally:
+        if not task.done():
+            task.cancel()
 
 
 def _page(request: Request, response: Response, page, tools) -> list[dict]:
@@ -46,10 +68,14 @@ async def client_tools(client_name: str, user: CurrentUser, request: Request,
 
 @router.post("/execute", response_model=ExecuteResponse,
              responses=error_responses(400, 404, 503))
-async def execute(body: ExecuteRequest, user: CurrentUser):
-    """Run one tool; its own failure is `success: false` with its message."""
-    result = await get_hub().execute(body.client_name, body.tool_name, body.parameters,
-                                     user_id=user.id, timeout=body.timeout)
+async def execute(body: ExecuteRequest, user: CurrentUser, request: Request):
+    """Run one tool; its own failure is `success: false` with its message.
+
+    The call is cancelled (the server gets notifications/cancelled) if the client disconnects.
+    """
+    result = await cancel_on_disconnect(request, get_hub().execute(
+        body.client_name, body.tool_name, body.parameters, user_id=user.id,
+        timeout=body.timeout))
     return result.to_dict()
 
 

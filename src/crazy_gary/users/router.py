@@ -29,6 +29,20 @@ def user_read(user: User) -> UserRead:
     )
 
 
+def row_read(row) -> UserRead:
+    """A listed row (see users.service.LISTED) as the response schema."""
+    return UserRead(
+        id=row.id,
+        username=row.username,
+        email=row.email,
+        name=row.name,
+        role=row.role,
+        created_at=iso(row.created_at),
+        last_login=iso(row.last_login),
+        has_password=bool(row.has_password),
+    )
+
+
 @router.get("", response_model=list[UserRead], responses=error_responses(401, 403))
 async def list_users(
     request: Request, response: Response, page: PageDep, _admin: AdminUser, session: SessionDep
@@ -36,7 +50,7 @@ async def list_users(
     """Every user (admin only), paginated."""
     users, total = await service.list_users(session, page=page)
     set_page_headers(request, response, page, total)
-    return [user_read(u) for u in users]
+    return [row_read(row) for row in users]
 
 
 @router.post(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.auth import service as accounts
@@ -22,14 +22,20 @@ from crazy_gary.users.schemas import UserCreate, UserUpdate
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 
 
-async def list_users(session: AsyncSession, *, page: Page) -> tuple[list[User], int]:
-    """One page of users by id, and the total (one query unless the page is empty)."""
-    rows = (await session.execute(
-        select(User, func.count().over().label("total"))
-        .order_by(User.id).limit(page.limit).offset(page.offset)
-    )).all()
+_t = User.__table__.c
+LISTED = (_t.id, _t.username, _t.email, _t.name, _t.role, _t.created_at, _t.last_login,
+          _t.password_hash.is_not(None).label("has_password"))
+_LIST = (select(*LISTED, func.count().over().label("total")).order_by(_t.id)
+         .limit(bindparam("limit")).offset(bindparam("offset")))
+
+
+async def list_users(session: AsyncSession, *, page: Page) -> tuple[list[Row], int]:
+    """One page of users by id (plain rows: a list needs no ORM objects) and the total,
+    in one query unless the page is empty."""
+    connection = await session.connection()  # Core: no ORM machinery for a plain read
+    rows = (await connection.execute(_LIST, {"limit": page.limit, "offset": page.offset})).all()
     if rows:
-        return [row[0] for row in rows], rows[0].total
+        return list(rows), rows[0].total
     return [], await session.scalar(select(func.count()).select_from(User)) or 0
 
 
