@@ -7,18 +7,20 @@ import tempfile
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.heavy.helpers import orchestrate, result_of, step_of, wait_done, wait_until
 from tests.support import ProcessServer, register
 
 
+@pytest.mark.timeout(300)  # two process starts: slow on a loaded machine
 async def test_sigkill_mid_orchestration_resumes(base_env):
     data_dir = Path(tempfile.mkdtemp(prefix="cg-heavy-crash-"))
     env = {**base_env, "CRAZY_GARY_DATA_DIR": str(data_dir),
            "CRAZY_GARY_EXECUTOR_ID": "heavy-crash"}
     env.pop("DATABASE_URL", None)  # embedded mode: SQLite in its own data dir
     env.pop("REDIS_URL", None)
-    first = ProcessServer(env).start()
+    first = ProcessServer(env).start(timeout=120)
     second = None
     try:
         async with httpx.AsyncClient(base_url=first.url, timeout=30) as client:
@@ -36,9 +38,9 @@ async def test_sigkill_mid_orchestration_resumes(base_env):
                                       lambda b: step_of(b, 2)["status"] == "running")
         first.kill()
 
-        second = ProcessServer(env, port=first.port).start()
+        second = ProcessServer(env, port=first.port).start(timeout=120)
         async with httpx.AsyncClient(base_url=second.url, timeout=30) as client:
-            body = await wait_done(client, user, orch_id, within=90)
+            body = await wait_done(client, user, orch_id, within=120)
     finally:
         first.kill()
         if second is not None:

@@ -131,7 +131,7 @@ async def test_slow_agent_times_out_alone(client, user, model_standin):
     await script(model_standin, slow, [{"content": "1. x", "delay": 60}])
     await script(model_standin, f"{q}@{M120}", [{"content": "Partial synthesis."}])
     started = await orchestrate(client, user, {"query": f"Q [[script:{q}]]", "num_agents": 2,
-                                               "config": {"timeout": 12}})
+                                               "config": {"timeout": 20}})
     body = await wait_done(client, user, started["orchestration_id"], within=60)
     assert body["status"] == "completed", body
     assert step_of(body, 2)["status"] == "completed"

@@ -24,9 +24,12 @@ def step_duration(step: OrchestrationStep, now: float) -> float | None:
 
 
 def overall_progress(steps: list[OrchestrationStep]) -> float:
+    """Mean step progress; ended steps count in full, except cancelled ones (a stopped or
+    timed-out run shows how far it got)."""
     if not steps:
         return 0.0
-    done = sum(100.0 if s.status in TERMINAL_STEP else s.progress for s in steps)
+    done = sum(100.0 if s.status in TERMINAL_STEP and s.status != "cancelled" else s.progress
+               for s in steps)
     return round(done / len(steps), 1)
 
 
