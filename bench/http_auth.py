@@ -216,6 +216,8 @@ def main() -> None:
         headers = seed(base, env)
         targets = {
             "bare FastAPI hello-world": (f"http://127.0.0.1:{hello_port}/", {}),
+            "GET /health/live (no auth; the service's fixed per-request cost)":
+                (f"{base}/health/live", {}),
             "GET /api/auth/me": (f"{base}/api/auth/me", headers),
             "GET /api/users (50 per page)": (f"{base}/api/users", headers),
         }

@@ -12,7 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crazy_gary.errors import error_body
 
-log = logging.getLogger(__name__)
+# Unhandled errors are reported under the errors module's logger, like every other error.
+log = logging.getLogger("crazy_gary.errors")
 # A caller's id is echoed only when it is short and plain (no header or log injection).
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
