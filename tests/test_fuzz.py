@@ -28,7 +28,7 @@ def schemathesis(server_url: str, token: str, *extra: str) -> subprocess.Complet
             "--warnings", "off",
             "--workers", "1",
             *extra]
-    return subprocess.run(args, capture_output=True, text=True, timeout=540,
+    return subprocess.run(args, capture_output=True, text=True, timeout=240,
                           env=subprocess_env({"NO_COLOR": "1"}))
 
 
@@ -39,8 +39,8 @@ def assert_clean(result: subprocess.CompletedProcess) -> None:
     assert "No issues found" in output, output[-6000:]
 
 
-# A bounded run takes ~15 s on an idle 2-core machine; allow for a heavily loaded one.
-pytestmark = pytest.mark.timeout(600)
+# A bounded run takes ~10 s on an idle 2-core machine; allow for a heavily loaded one.
+pytestmark = pytest.mark.timeout(300)
 
 
 async def test_no_server_errors_as_a_user(server, user):
@@ -49,5 +49,7 @@ async def test_no_server_errors_as_a_user(server, user):
 
 async def test_no_server_errors_as_an_admin_on_non_destructive_routes(server, admin):
     # Deleting or editing random ids would disturb other tests' accounts on the shared server.
-    assert_clean(schemathesis(server.url, admin.token, "--include-method", "GET",
-                              "--include-method", "POST"))
+    # (Excluding methods keeps the path filter; `--include-method` would widen the run to
+    # every route of those methods.)
+    assert_clean(schemathesis(server.url, admin.token, "--exclude-method", "DELETE",
+                              "--exclude-method", "PUT"))
