@@ -20,6 +20,9 @@ async def test_per_user_cap_and_priority_order(client, register_user, model_stan
         blockers.append(await create(client, me, description=f"block {marker(slow)}"))
     for task_id in blockers:
         await client.post(f"/api/tasks/{task_id}/start", headers=me.headers)
+    for task_id in blockers:  # every slot taken before the others queue (else critical
+        # would rightly overtake a blocker that is still waiting to be dequeued)
+        await wait_for(client, me, task_id, statuses=("running",), phase="planning")
     low = await create(client, me, description=f"low {marker(quick)}", priority="low")
     critical = await create(client, me, description=f"crit {marker(quick)}",
                             priority="critical")
