@@ -101,8 +101,11 @@ async def test_two_workers_share_tasks_and_a_restarted_worker_recovers(base_env,
 
     assert [t["status"] for t in tasks] == ["completed"] * 6, tasks
     assert [t["result"]["answer"] for t in tasks] == [f"done {s}" for s in scripts]
+    # Both processes held running tasks before the kill (checked above). Recovery puts the
+    # dead worker's queued workflows back on the queue, so whichever process dequeues them
+    # first finishes them: the final owners are some of the two, never anyone else.
     owners = executors(url)
-    assert set(owners.values()) == {"mw-api", "mw-worker"}
+    assert set(owners.values()) <= {"mw-api", "mw-worker"}
     lines = counter_lines(counter_file)
     for script in scripts:
         assert lines.count(f"tally {script}") == 1, lines
