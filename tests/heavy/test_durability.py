@@ -18,8 +18,10 @@ async def test_sigkill_mid_orchestration_resumes(base_env):
     data_dir = Path(tempfile.mkdtemp(prefix="cg-heavy-crash-"))
     env = {**base_env, "CRAZY_GARY_DATA_DIR": str(data_dir),
            "CRAZY_GARY_EXECUTOR_ID": "heavy-crash"}
-    env.pop("DATABASE_URL", None)  # embedded mode: SQLite in its own data dir
-    env.pop("REDIS_URL", None)
+    # Embedded mode: SQLite in its own data dir. Blank, not absent: the session exports the
+    # shared server's DATABASE_URL/REDIS_URL, and the child inherits the environment, so on
+    # PostgreSQL a popped key would put this process on the shared server's queues.
+    env.update(DATABASE_URL="", REDIS_URL="")
     first = ProcessServer(env).start(timeout=120)
     second = None
     try:
