@@ -26,7 +26,9 @@ async def test_start_up_does_not_wait_and_http_server_reconnects(tmp_path):
         "off": {"command": "/nonexistent", "disabled": True},
     }}
     (data_dir / "mcp.json").write_text(json.dumps(config))
+    # Its own embedded database and executor id: nothing inherited from the shared server.
     env = {"CRAZY_GARY_DATA_DIR": str(data_dir), "MCP_CONFIG": str(data_dir / "mcp.json"),
+           "DATABASE_URL": "", "REDIS_URL": "", "CRAZY_GARY_EXECUTOR_ID": "toolhub-startup",
            "RATE_LIMITS_ENABLED": "false", "ENVIRONMENT": "test",
            "MCP_BACKOFF_INITIAL_SECONDS": "0.2", "MCP_BACKOFF_MAX_SECONDS": "1",
            "MCP_PING_INTERVAL_SECONDS": "1"}
