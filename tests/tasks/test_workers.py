@@ -69,9 +69,8 @@ async def test_two_workers_share_tasks_and_a_restarted_worker_recovers(base_env,
     for script in scripts:
         model_standin.script(script, [
             {"content": "1. tally\n2. answer"},
-            {"tool_calls": [{"name": "counter__tally", "arguments": {"label": script}}],
-             "delay": 2},
-            {"content": f"done {script}"}])
+            {"tool_calls": [{"name": "counter__tally", "arguments": {"label": script}}]},
+            {"content": f"done {script}", "delay": 2}])
     try:
         wait_log(worker, "worker mw-worker running")
         async with httpx.AsyncClient(base_url=api.url, timeout=30) as client:
@@ -90,6 +89,17 @@ async def test_two_workers_share_tasks_and_a_restarted_worker_recovers(base_env,
                     break
                 assert time.monotonic() < deadline, owners
                 await asyncio.sleep(0.1)
+            # Kill while the worker's tasks are in their final (slow) model call, after their
+            # tool ran: the stand-in answers by request count, so a model request cut off
+            # earlier would be answered with the next scripted reply when re-sent.
+            script_of = dict(zip(ids, scripts, strict=True))
+            while True:
+                on_worker = [t for t, ex in executors(url).items() if ex == "mw-worker"]
+                lines = counter_lines(counter_file)
+                if on_worker and all(f"tally {script_of[t]}" in lines for t in on_worker):
+                    break
+                assert time.monotonic() < deadline + 60, (on_worker, lines)
+                await asyncio.sleep(0.05)
             worker.kill()
             restarted = ProcessServer(env_for("mw-worker"), command="worker").start()
             tasks = [await wait_final(client, user.headers, task_id, within=120)
