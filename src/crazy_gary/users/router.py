@@ -17,29 +17,25 @@ router = APIRouter(prefix="/api/users", tags=["users"])
 
 
 def user_read(user: User) -> UserRead:
-    return UserRead(
-        id=user.id,
-        username=user.username,
-        email=user.email,
-        name=user.name,
-        role=user.role,
-        created_at=iso(user.created_at),
-        last_login=iso(user.last_login),
-        has_password=user.password_hash is not None,
-    )
+    return _read(user, has_password=user.password_hash is not None)
 
 
 def row_read(row) -> UserRead:
     """A listed row (see users.service.LISTED) as the response schema."""
+    return _read(row, has_password=bool(row.has_password))
+
+
+def _read(source, *, has_password: bool) -> UserRead:
+    """The response schema from an ORM user or a listed row (same attribute names)."""
     return UserRead(
-        id=row.id,
-        username=row.username,
-        email=row.email,
-        name=row.name,
-        role=row.role,
-        created_at=iso(row.created_at),
-        last_login=iso(row.last_login),
-        has_password=bool(row.has_password),
+        id=source.id,
+        username=source.username,
+        email=source.email,
+        name=source.name,
+        role=source.role,
+        created_at=iso(source.created_at),
+        last_login=iso(source.last_login),
+        has_password=has_password,
     )
 
 
