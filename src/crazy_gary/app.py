@@ -98,6 +98,10 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         version=__version__,
         description="Self-hostable backend for autonomous AI agents.",
         lifespan=lifespan,
+        # RequestTelemetryMiddleware traces each request with one span; FastAPI's native
+        # telemetry would add a span per dependency, endpoint and serialisation.
+        telemetry={"tracing": False, "metrics": False, "logs": False,
+                   "operation_spans": False},
     )
     app.state.settings = settings
     app.state.user_cache = UserCache(settings.auth_user_cache_seconds)

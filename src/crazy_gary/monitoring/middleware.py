@@ -1,5 +1,8 @@
-"""Request telemetry as pure ASGI: a span, Prometheus counters and a request-log record.
+"""Request telemetry as pure ASGI: the request's span, Prometheus counters and a
+request-log record.
 
+This middleware is the one place a request is traced (FastAPI's own telemetry is switched
+off in `create_app`, so a request opens one server span, not one per dependency).
 Recording is an append to an in-memory buffer; the database write happens in the
 background flusher, so requests pay microseconds, not a round trip.
 """
@@ -8,9 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import time
-from contextlib import nullcontext
 
-from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,11 +20,12 @@ from crazy_gary.config import Settings
 from crazy_gary.kit.clock import utcnow
 from crazy_gary.monitoring.recorder import telemetry
 from crazy_gary.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from crazy_gary.observability.store import span_store
 from crazy_gary.observability.tracing import tracer
 
 current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "current_request_id", default=None)
+
+_ERROR = Status(StatusCode.ERROR)
 
 
 class RequestTelemetryMiddleware:
@@ -41,10 +43,16 @@ class RequestTelemetryMiddleware:
         # Not reset afterwards: the outermost error middleware logs after we return, and
         # each request runs in its own task, so the value dies with it.
         current_request_id.set(request_id)
-        headers = dict(scope.get("headers") or ())
-        raw_token = bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
+        authorization = user_agent = b""
+        for name, value in scope.get("headers") or ():
+            if name == b"authorization":
+                authorization = value
+            elif name == b"user-agent":
+                user_agent = value
+        raw_token = bearer_token(authorization.decode("latin-1")) if authorization else None
         user_id = peek_user_id(self.settings, raw_token) if raw_token else None
         method = scope.get("method", "GET")
+        path = scope.get("path", "")
         status = 500
 
         async def send_wrapper(message: Message) -> None:
@@ -53,48 +61,34 @@ class RequestTelemetryMiddleware:
                 status = message["status"]
             await send(message)
 
-        attributes: dict = {}
+        attributes: dict = {"http.request.method": method, "url.path": path}
         if user_id is not None:
             attributes["user_id"] = user_id
         if request_id:
             attributes["request_id"] = request_id
-        # FastAPI's native telemetry already opened the request's server span when a tracer
-        # provider is installed: enrich it; otherwise open our own.
-        outer = trace.get_current_span()
-        if outer.is_recording():
-            outer.set_attributes(attributes)
-            span_store.add_tags(outer, attributes)
-            scope_cm = nullcontext(outer)
-        else:
-            attributes.update({"http.request.method": method, "url.path": scope.get("path", "")})
-            scope_cm = tracer.start_as_current_span(f"{method}", kind=SpanKind.SERVER,
-                                                    attributes=attributes)
-        with scope_cm as span:
+        with tracer.start_as_current_span(method, kind=SpanKind.SERVER,
+                                          attributes=attributes) as span:
             try:
                 await self.app(scope, receive, send_wrapper)
             finally:
                 elapsed = time.perf_counter() - t0
-                route_obj = scope.get("route")
-                route = getattr(route_obj, "path", None)
+                route = getattr(scope.get("route"), "path", None)
                 label = route or "unmatched"
-                if span is not outer:
-                    span.update_name(f"{method} {label}")
-                    span.set_attribute("http.route", label)
-                    span.set_attribute("http.response.status_code", status)
-                    if status >= 500:
-                        span.set_status(Status(StatusCode.ERROR))
-                HTTP_REQUESTS.labels(method=method, route=label, status=str(status)).inc()
-                HTTP_LATENCY.labels(method=method, route=label).observe(elapsed)
+                span.update_name(f"{method} {label}")
+                span.set_attributes({"http.route": label, "http.response.status_code": status})
+                if status >= 500:
+                    span.set_status(_ERROR)
+                HTTP_REQUESTS.labels(method, label, str(status)).inc()
+                HTTP_LATENCY.labels(method, label).observe(elapsed)
                 client = scope.get("client")
                 telemetry.record_request({
                     "timestamp": started_at,
                     "method": method,
-                    "path": scope.get("path", "")[:512],
+                    "path": path[:512],
                     "route": route,
                     "status_code": status,
                     "response_time": round(elapsed * 1000, 3),
-                    "user_agent": (headers.get(b"user-agent") or b"").decode("latin-1")[:512]
-                    or None,
+                    "user_agent": user_agent.decode("latin-1")[:512] or None,
                     "ip_address": client[0] if client else None,
                     "user_id": user_id,
                     "request_id": request_id,

@@ -13,9 +13,9 @@ from collections import deque
 from typing import Any
 
 import psutil
-from sqlalchemy import insert, select
+from sqlalchemy import Engine, insert, select
 
-from crazy_gary.db import session_scope
+from crazy_gary.db import get_database, session_scope
 from crazy_gary.kit.clock import utcnow
 from crazy_gary.monitoring.models import ErrorLog, ProcessHeartbeat, RequestLog
 
@@ -81,16 +81,14 @@ class Telemetry:
                 log.warning("telemetry flush failed: %s", exc)
 
     async def flush(self) -> None:
+        """Write what was recorded, in one transaction on a worker thread (a second's worth
+        of requests under load is thousands of rows: too much to encode on the loop)."""
         requests = _drain(self.requests)
         errors = _drain(self.errors)
         if not requests and not errors:
             return
         try:
-            async with session_scope() as session:
-                if requests:
-                    await session.execute(insert(RequestLog), requests)
-                if errors:
-                    await session.execute(insert(ErrorLog), errors)
+            await asyncio.to_thread(_write, get_database().blocking_engine, requests, errors)
         except Exception:
             self.dropped += len(requests) + len(errors)
             raise
@@ -112,6 +110,14 @@ class Telemetry:
         horizon = time.time() - seconds
         recent = [value for at, value in self.cpu_samples if at >= horizon]
         return (sum(recent) / len(recent) if recent else None), len(recent)
+
+
+def _write(engine: Engine, requests: list[dict[str, Any]], errors: list[dict[str, Any]]) -> None:
+    with engine.begin() as connection:
+        if requests:
+            connection.execute(insert(RequestLog.__table__), requests)
+        if errors:
+            connection.execute(insert(ErrorLog.__table__), errors)
 
 
 def _drain(buffer: deque) -> list[dict[str, Any]]:

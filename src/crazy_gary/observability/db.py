@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Engine, event
 
 from crazy_gary.observability.tracing import tracer
 
 _KEY = "crazy_gary_spans"
 
 
-def instrument_engine(engine: AsyncEngine) -> None:
-    """Attach span hooks; untraced work (background flushes) opens no spans."""
-    sync = engine.sync_engine
+def instrument_engine(sync: Engine) -> None:
+    """Attach span hooks to a (sync or async's sync) engine; untraced work (background
+    flushes) opens no spans."""
     system = sync.dialect.name
 
     @event.listens_for(sync, "before_cursor_execute")

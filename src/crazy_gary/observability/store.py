@@ -57,14 +57,42 @@ def _is_entry(span: ReadableSpan) -> bool:
 
 
 def _tags(span: ReadableSpan) -> dict[str, str]:
-    attrs = span.attributes or {}
-    return {key: str(attrs[key]) for key in TAG_KEYS if key in attrs}
+    attrs = span.attributes
+    if not attrs:
+        return {}
+    # Intersect the key sets first: each lookup in the SDK's attribute map takes a lock.
+    return {key: str(attrs[key]) for key in _TAG_KEY_SET.intersection(attrs)}
+
+
+_TAG_KEY_SET = frozenset(TAG_KEYS)
+
+
+class _Trace:
+    """A trace as the store tracks it (ids kept as ints; formatted only when read)."""
+
+    __slots__ = ("trace_id", "span_id", "operation_name", "start_ns", "end_ns", "running",
+                 "span_count", "error", "counted", "tags")
+
+    def __init__(self, trace_id: int, span_id: int, operation_name: str, start_ns: int):
+        self.trace_id, self.span_id = trace_id, span_id
+        self.operation_name, self.start_ns = operation_name, start_ns
+        self.end_ns: int | None = None
+        self.running = self.span_count = 0
+        self.error = self.counted = False
+        self.tags: dict[str, str] = {}
+
+    def summary(self) -> TraceSummary:
+        return TraceSummary(
+            trace_id=format(self.trace_id, "032x"), span_id=format(self.span_id, "016x"),
+            operation_name=self.operation_name, start_ns=self.start_ns, end_ns=self.end_ns,
+            running=self.running, span_count=self.span_count, error=self.error,
+            counted=self.counted, tags=dict(self.tags))
 
 
 class SpanStore(SpanProcessor):
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.traces: OrderedDict[str, TraceSummary] = OrderedDict()
+        self.traces: OrderedDict[int, _Trace] = OrderedDict()
         self.spans_by_kind: Counter[str] = Counter()
         self.external_spans = 0
         self.traces_total = 0
@@ -74,60 +102,54 @@ class SpanStore(SpanProcessor):
     def on_start(self, span: Span, parent_context: Any = None) -> None:
         if not _is_entry(span):
             return
-        trace_id = format(span.context.trace_id, "032x")
+        context = span.context
+        tags = _tags(span)
         with self.lock:
-            summary = self.traces.get(trace_id)
-            if summary is None:
-                summary = TraceSummary(trace_id=trace_id, span_id=format(span.context.span_id,
-                                                                         "016x"),
-                                       operation_name=span.name, start_ns=span.start_time or 0)
-                self.traces[trace_id] = summary
-                while len(self.traces) > MAX_TRACES:
+            entry = self.traces.get(context.trace_id)
+            if entry is None:
+                entry = _Trace(context.trace_id, context.span_id, span.name,
+                               span.start_time or 0)
+                self.traces[context.trace_id] = entry
+                if len(self.traces) > MAX_TRACES:
                     self.traces.popitem(last=False)
             else:
-                self.traces.move_to_end(trace_id)
-            summary.running += 1
-            summary.tags.update(_tags(span))
+                self.traces.move_to_end(context.trace_id)
+            entry.running += 1
+            entry.tags.update(tags)
 
     def on_end(self, span: ReadableSpan) -> None:
         kind = kind_of(span)
-        trace_id = format(span.context.trace_id, "032x")
+        context = span.context
         failed = span.status.status_code == StatusCode.ERROR
+        entry_span = _is_entry(span)
+        tags = _tags(span) if entry_span else None
         with self.lock:
             self.spans_by_kind[kind] += 1
             if kind in EXTERNAL_KINDS:
                 self.external_spans += 1
-            summary = self.traces.get(trace_id)
-            if summary is None:
+            entry = self.traces.get(context.trace_id)
+            if entry is None:
                 return
-            summary.span_count += 1
-            summary.error = summary.error or failed
+            entry.span_count += 1
+            entry.error = entry.error or failed
             if span.end_time:
-                summary.end_ns = max(summary.end_ns or 0, span.end_time)
-            if _is_entry(span):
-                if format(span.context.span_id, "016x") == summary.span_id:
-                    summary.operation_name = span.name  # renamed once the route is known
-                summary.running = max(0, summary.running - 1)
-                summary.tags.update(_tags(span))
-                if summary.running == 0 and not summary.counted:
-                    summary.counted = True
+                entry.end_ns = max(entry.end_ns or 0, span.end_time)
+            if tags is not None:
+                if context.span_id == entry.span_id:
+                    entry.operation_name = span.name  # renamed once the route is known
+                entry.running = max(0, entry.running - 1)
+                entry.tags.update(tags)
+                if entry.running == 0 and not entry.counted:
+                    entry.counted = True
                     self.traces_total += 1
-                    self.traces_failed += int(summary.error)
-                    self.latency_sum_ms += ((summary.end_ns or summary.start_ns)
-                                            - summary.start_ns) / 1e6
-
-    def add_tags(self, span: ReadableSpan, tags: dict[str, Any]) -> None:
-        """Tags learnt after a trace's entry span started (e.g. the signed-in user)."""
-        with self.lock:
-            summary = self.traces.get(format(span.get_span_context().trace_id, "032x"))
-            if summary is not None:
-                summary.tags.update({k: str(v) for k, v in tags.items() if k in TAG_KEYS})
+                    self.traces_failed += int(entry.error)
+                    self.latency_sum_ms += ((entry.end_ns or entry.start_ns)
+                                            - entry.start_ns) / 1e6
 
     def snapshot(self) -> list[TraceSummary]:
         """Most recent first."""
         with self.lock:
-            return [TraceSummary(**{**vars(s), "tags": dict(s.tags)})
-                    for s in reversed(self.traces.values())]
+            return [entry.summary() for entry in reversed(self.traces.values())]
 
     def totals(self) -> dict[str, Any]:
         with self.lock:

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 
 from crazy_gary.kit.text import SafeStr
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,64}$"
 
 
-class UserRead(BaseModel):
+class UserRead(TypedDict):
+    """A user as every user route returns it (a typed dict: a page of them is encoded
+    straight from the database rows by pydantic-core)."""
+
     id: int
     username: str
     email: str
     name: str
     role: str
-    created_at: str
-    last_login: str | None = None
+    created_at: datetime  # ISO 8601 UTC with a Z suffix, like every timestamp out
+    last_login: datetime | None
     has_password: bool
 
 

@@ -9,6 +9,7 @@ from crazy_gary.auth import service as accounts
 from crazy_gary.auth.models import User
 from crazy_gary.auth.passwords import password_problems
 from crazy_gary.auth.validation import normalize_email
+from crazy_gary.db import Database, fetch_all
 from crazy_gary.errors import (
     Conflict,
     InsufficientPermissions,
@@ -23,20 +24,23 @@ MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 
 
 _t = User.__table__.c
+# Named as in the response schema (users.schemas.UserRead).
 LISTED = (_t.id, _t.username, _t.email, _t.name, _t.role, _t.created_at, _t.last_login,
           _t.password_hash.is_not(None).label("has_password"))
-_LIST = (select(*LISTED, func.count().over().label("total")).order_by(_t.id)
+_COUNT = select(func.count()).select_from(User)
+# The total as an uncorrelated subquery: evaluated once, and cheaper than a window count
+# (which makes SQLite sort the whole table into a temporary tree).
+_PAGE = (select(*LISTED, _COUNT.scalar_subquery().label("total")).order_by(_t.id)
          .limit(bindparam("limit")).offset(bindparam("offset")))
 
 
-async def list_users(session: AsyncSession, *, page: Page) -> tuple[list[Row], int]:
-    """One page of users by id (plain rows: a list needs no ORM objects) and the total,
-    in one query unless the page is empty."""
-    connection = await session.connection()  # Core: no ORM machinery for a plain read
-    rows = (await connection.execute(_LIST, {"limit": page.limit, "offset": page.offset})).all()
+async def list_users(database: Database, *, page: Page) -> tuple[list[Row], int]:
+    """One page of users by id (plain rows: a list needs no ORM objects or session) and
+    the total, in one query unless the page is empty."""
+    rows = await fetch_all(database, _PAGE, {"limit": page.limit, "offset": page.offset})
     if rows:
-        return list(rows), rows[0].total
-    return [], await session.scalar(select(func.count()).select_from(User)) or 0
+        return rows, rows[0].total
+    return [], (await fetch_all(database, _COUNT))[0][0]
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User | None:
