@@ -5,9 +5,14 @@ Speaks the real wire protocol over HTTP: `POST /v1/chat/completions` (plain JSON
 `GET /v1/models` (and `GET /health`, as vLLM serves it). Replies come from scripts
 chosen by a tag: a request whose messages contain `[[script:TAG]]` consumes the next
 reply of script TAG (the last reply repeats once the script is exhausted). A script
-registered as `TAG@MODEL` (MODEL = the model id of the request) wins over plain `TAG`,
-so one server can answer the two models differently. A request without a tag (or with
-an unknown tag) gets a default answer.
+registered with `by="turn"` answers by the conversation instead of by request count:
+reply N for a request already holding N assistant messages (for an agent task: the plan
+is turn 0, the first acting call turn 1, the call after one tool round turn 2, ...). A
+request sent again (a call retried, or re-run after a crash) then gets the same reply,
+where the count would move on to the next one. A script registered as `TAG@MODEL`
+(MODEL = the model id of the request) wins over plain `TAG`, so one server can answer
+the two models differently. A request without a tag (or with an unknown tag) gets a
+default answer.
 
 A reply is a dict:
 - `{"content": "text"}` and/or `{"tool_calls": [{"name": str, "arguments": dict | str}]}`
@@ -18,8 +23,8 @@ A reply is a dict:
 - `{"error": status, "retry_after": seconds, "message": "text"}` answers that HTTP error.
 
 Control over HTTP (so a subprocess can be scripted too):
-`POST /_control/script {"tag", "replies": [...]}`, `GET /_control/requests?tag=`
-(every recorded request body, oldest first), `POST /_control/reset`,
+`POST /_control/script {"tag", "replies": [...], "by": "count" | "turn"}`,
+`GET /_control/requests?tag=` (every recorded request body, oldest first), `POST /_control/reset`,
 `POST /_control/health {"healthy": bool}` (`/v1/models` answers 503 when unhealthy),
 `POST /_control/exit {"code": n}` (a subprocess exits at once, to simulate a crash).
 
@@ -43,6 +48,7 @@ from aiohttp import web
 
 TAG_RE = re.compile(r"\[\[script:([^\]]+)\]\]")
 DEFAULT_REPLY: dict[str, Any] = {"content": "Hello from the stand-in model."}
+MODES = ("count", "turn")
 
 
 class StandinState:
@@ -51,6 +57,7 @@ class StandinState:
     def __init__(self) -> None:
         self.scripts: dict[str, list[dict[str, Any]]] = {}
         self.cursors: dict[str, int] = {}
+        self.modes: dict[str, str] = {}
         self.requests: list[dict[str, Any]] = []
         self.healthy = True
         self.lock = threading.Lock()
@@ -59,15 +66,20 @@ class StandinState:
         with self.lock:
             self.scripts.clear()
             self.cursors.clear()
+            self.modes.clear()
             self.requests.clear()
             self.healthy = True
 
-    def script(self, tag: str, replies: list[dict[str, Any]]) -> None:
+    def script(self, tag: str, replies: list[dict[str, Any]], by: str = "count") -> None:
+        if by not in MODES:
+            raise ValueError(f"by must be one of {MODES}, not {by!r}")
         with self.lock:
             self.scripts[tag] = list(replies)
             self.cursors[tag] = 0
+            self.modes[tag] = by
 
-    def next_reply(self, tag: str | None, model: str | None) -> dict[str, Any]:
+    def next_reply(self, tag: str | None, model: str | None,
+                   messages: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         with self.lock:
             if tag is None:
                 return DEFAULT_REPLY
@@ -75,8 +87,11 @@ class StandinState:
             replies = self.scripts.get(key)
             if not replies:
                 return DEFAULT_REPLY
-            index = self.cursors.get(key, 0)
-            self.cursors[key] = index + 1
+            if self.modes.get(key) == "turn":
+                index = turn_of(messages or [])
+            else:
+                index = self.cursors.get(key, 0)
+                self.cursors[key] = index + 1
             return replies[min(index, len(replies) - 1)]
 
     def record(self, tag: str | None, body: dict[str, Any]) -> None:
@@ -102,6 +117,11 @@ def find_tag(messages: list[dict[str, Any]]) -> str | None:
         if match:
             return match.group(1)
     return None
+
+
+def turn_of(messages: list[dict[str, Any]]) -> int:
+    """How many assistant turns the conversation already holds (the reply index by turn)."""
+    return sum(1 for message in messages if message.get("role") == "assistant")
 
 
 def _usage(reply: dict[str, Any], messages: list[dict[str, Any]]) -> dict[str, int]:
@@ -204,7 +224,7 @@ def build_app(state: StandinState, *, allow_exit: bool = False) -> web.Applicati
         model = body.get("model") or "stand-in"
         tag = find_tag(messages)
         state.record(tag, body)
-        reply = state.next_reply(tag, model)
+        reply = state.next_reply(tag, model, messages)
         if reply.get("delay"):
             await asyncio.sleep(float(reply["delay"]))  # cancelled when the client goes away
         if reply.get("error") is not None:
@@ -234,7 +254,10 @@ def build_app(state: StandinState, *, allow_exit: bool = False) -> web.Applicati
 
     async def control_script(request: web.Request) -> web.Response:
         body = await request.json()
-        state.script(body["tag"], body.get("replies") or [])
+        try:
+            state.script(body["tag"], body.get("replies") or [], by=body.get("by") or "count")
+        except ValueError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
         return web.json_response({"ok": True})
 
     async def control_requests(request: web.Request) -> web.Response:
@@ -326,8 +349,10 @@ class ScriptedModelServer:
         self._loop = self._runner = None
 
     # The scripting API works over HTTP, so it drives a subprocess server just the same.
-    def script(self, tag: str, replies: list[dict[str, Any]]) -> None:
-        httpx.post(f"{self.base}/_control/script", json={"tag": tag, "replies": replies},
+    def script(self, tag: str, replies: list[dict[str, Any]], by: str = "count") -> None:
+        """Script TAG: replies in request order (`by="count"`) or by turn (`by="turn"`)."""
+        httpx.post(f"{self.base}/_control/script",
+                   json={"tag": tag, "replies": replies, "by": by},
                    timeout=10).raise_for_status()
 
     def requests(self, tag: str | None = None) -> list[dict[str, Any]]:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from crazy_gary.config import Settings, to_sync_url
+from tests.fakes.openai_standin import turn_of
 from tests.support import ProcessServer, register
 from tests.tasks.helpers import counter_lines, marker, tag
 from tests.tasks.test_durability import process_env, wait_final
@@ -43,6 +47,42 @@ def executors(url: str) -> dict[str, str | None]:
     return dict(rows)
 
 
+def running_steps(engine, executor: str) -> dict[str, tuple[int, int]]:
+    """The task workflows `executor` is running: id -> (model calls, tool calls) checkpointed.
+
+    A step's row in DBOS's `operation_outputs` is written once its function returned, in the
+    same process, before the workflow goes on: a step without its row is not done yet.
+    """
+    with engine.connect() as conn:
+        rows = conn.execute(text("""
+            SELECT ws.workflow_uuid,
+                   count(oo.function_id) FILTER (WHERE oo.function_name = 'agent.model_call'),
+                   count(oo.function_id) FILTER (WHERE oo.function_name = 'agent.tool_call')
+            FROM dbos.workflow_status ws
+            LEFT JOIN dbos.operation_outputs oo ON oo.workflow_uuid = ws.workflow_uuid
+            WHERE ws.executor_id = :executor AND ws.status = 'PENDING'
+              AND ws.name = 'crazy_gary.run_task'
+            GROUP BY ws.workflow_uuid"""), {"executor": executor}).all()
+    return {wf: (models, tools) for wf, models, tools in rows}
+
+
+def tool_in_flight(steps: tuple[int, int]) -> bool:
+    """Whether the task's one tool call may have run without its checkpoint.
+
+    The script is plan, a tool call, the answer: after two model calls the next step is the
+    tool call, and until its checkpoint is written the tally may or may not have happened
+    (steps are at-least-once, docs/tasks.md), so a kill then would run it again.
+    """
+    models, tools = steps
+    return models >= 2 and tools == 0
+
+
+def safe_to_kill(steps: dict[str, tuple[int, int]]) -> bool:
+    """The worker runs tasks, one of them past its (completed) tool call, none inside one."""
+    return (any(tools for _, tools in steps.values())
+            and not any(tool_in_flight(s) for s in steps.values()))
+
+
 def wait_log(proc: ProcessServer, needle: str, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while needle not in proc.log():
@@ -51,9 +91,6 @@ def wait_log(proc: ProcessServer, needle: str, timeout: float = 90) -> None:
         time.sleep(0.1)
 
 
-@pytest.mark.skip(reason="flaky: SIGKILL can land between the tool call and its step checkpoint "
-                  "(at-least-once) or mid model call (stand-in answers by request count); "
-                  "see the closing note")
 async def test_two_workers_share_tasks_and_a_restarted_worker_recovers(base_env, model_standin):
     url = fresh_database(TEST_DATABASE_URL, "workers")
     data_dir = Path(tempfile.mkdtemp(prefix="cg-workers-"))
@@ -61,8 +98,11 @@ async def test_two_workers_share_tasks_and_a_restarted_worker_recovers(base_env,
 
     def env_for(executor: str) -> dict:
         env = process_env(base_env, model_standin, data_dir, counter_file, executor)
-        env.update(DATABASE_URL=url, TASK_WORKER_CONCURRENCY="2",
-                   TASK_PER_USER_CONCURRENCY="6")
+        # At most 3 running tasks a process (the per-user cap also bounds a process's share,
+        # see tasks/queue.py) and two users of 3 tasks each: neither process can take all 6,
+        # so both hold tasks at once.
+        env.update(DATABASE_URL=url, TASK_WORKER_CONCURRENCY="3",
+                   TASK_PER_USER_CONCURRENCY="3")
         return env
 
     api = ProcessServer(env_for("mw-api")).start()
@@ -70,20 +110,25 @@ async def test_two_workers_share_tasks_and_a_restarted_worker_recovers(base_env,
     restarted = None
     scripts = [tag("mw") for _ in range(6)]
     for script in scripts:
+        # by turn: a model request re-sent after the kill gets the reply it was sent for
         model_standin.script(script, [
             {"content": "1. tally\n2. answer"},
             {"tool_calls": [{"name": "counter__tally", "arguments": {"label": script}}]},
-            {"content": f"done {script}", "delay": 2}])
+            {"content": f"done {script}", "delay": 2}], by="turn")
+    sys_url = to_sync_url(Settings(DATABASE_URL=url).dbos_system_database_url)
+    sys_engine = create_engine(sys_url.replace("postgresql://", "postgresql+psycopg://"))
     try:
         wait_log(worker, "worker mw-worker running")
         async with httpx.AsyncClient(base_url=api.url, timeout=30) as client:
-            user = await register(client)
-            ids = []
-            for script in scripts:
-                resp = await client.post("/api/tasks", headers=user.headers, json={
+            users = [await register(client), await register(client)]
+            ids, owner_of = [], {}
+            for n, script in enumerate(scripts):
+                headers = users[n % 2].headers
+                resp = await client.post("/api/tasks", headers=headers, json={
                     "title": script, "description": f"tally {marker(script)}",
                     "auto_start": True})
                 ids.append(resp.json()["task_id"])
+                owner_of[ids[-1]] = headers
             # wait until both processes hold running tasks, then kill the worker
             deadline = time.monotonic() + 60
             while True:
@@ -92,22 +137,26 @@ async def test_two_workers_share_tasks_and_a_restarted_worker_recovers(base_env,
                     break
                 assert time.monotonic() < deadline, owners
                 await asyncio.sleep(0.1)
-            # Kill while the worker's tasks are in their final (slow) model call, after their
-            # tool ran: the stand-in answers by request count, so a model request cut off
-            # earlier would be answered with the next scripted reply when re-sent.
-            script_of = dict(zip(ids, scripts, strict=True))
+            # Kill the worker only where the exactly-once assertions below are sound: it runs
+            # tasks, at least one of them past its completed (checkpointed) tool call, and no
+            # tool call is in flight (one cut between the tally and its checkpoint would
+            # rightly run again). The check runs with the worker stopped (SIGSTOP), so it
+            # cannot move on between the check and the kill; if the moment is wrong, resume it.
             while True:
-                on_worker = [t for t, ex in executors(url).items() if ex == "mw-worker"]
-                lines = counter_lines(counter_file)
-                if on_worker and all(f"tally {script_of[t]}" in lines for t in on_worker):
-                    break
-                assert time.monotonic() < deadline + 60, (on_worker, lines)
-                await asyncio.sleep(0.05)
+                if safe_to_kill(running_steps(sys_engine, "mw-worker")):
+                    worker.proc.send_signal(signal.SIGSTOP)
+                    at_kill = running_steps(sys_engine, "mw-worker")
+                    if safe_to_kill(at_kill):
+                        break
+                    worker.proc.send_signal(signal.SIGCONT)
+                assert time.monotonic() < deadline + 60, running_steps(sys_engine, "mw-worker")
+                await asyncio.sleep(0.02)
             worker.kill()
             restarted = ProcessServer(env_for("mw-worker"), command="worker").start()
-            tasks = [await wait_final(client, user.headers, task_id, within=120)
+            tasks = [await wait_final(client, owner_of[task_id], task_id, within=120)
                      for task_id in ids]
     finally:
+        sys_engine.dispose()
         for proc in (api, worker, restarted):
             if proc is not None:
                 proc.stop()
@@ -119,6 +168,14 @@ async def test_two_workers_share_tasks_and_a_restarted_worker_recovers(base_env,
     # first finishes them: the final owners are some of the two, never anyone else.
     owners = executors(url)
     assert set(owners.values()) <= {"mw-api", "mw-worker"}
+    # No completed call was repeated: every tool ran once (none was in flight at the kill),
+    # and a model call was asked again only if it was not yet checkpointed at the kill.
     lines = counter_lines(counter_file)
-    for script in scripts:
+    script_of = dict(zip(ids, scripts, strict=True))
+    for task_id, script in script_of.items():
         assert lines.count(f"tally {script}") == 1, lines
+        asked = Counter(turn_of(r["messages"]) for r in model_standin.requests(script))
+        assert sorted(asked) == [0, 1, 2], (script, asked)
+        done_at_kill = at_kill[task_id][0] if task_id in at_kill else 3
+        assert all(n == 1 for turn, n in asked.items() if turn < done_at_kill), (script, asked)
+        assert all(n <= 2 for n in asked.values()), (script, asked)
