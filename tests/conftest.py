@@ -57,6 +57,8 @@ def base_env(data_dir: Path) -> dict[str, str]:
     env = {
         "CRAZY_GARY_DATA_DIR": str(data_dir),
         "RATE_LIMITS_ENABLED": "false",
+        # Trace every request: tests look for the trace of the request they just made.
+        "TRACE_READS_PER_SECOND": "0",
         "HUGGINGFACE_API_KEY": "test-hf-key",
         "ENVIRONMENT": "test",
         "REDIS_NAMESPACE": f"cg-test-{RUN_ID}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -58,6 +59,10 @@ async def process_services(
     register_check("huggingface_api", huggingface_api_check)
     hub = await start_hub(settings)  # connections come up in the background
     await durable.launch(settings)
+    # Everything allocated so far lives as long as the process: keep it out of the cyclic
+    # collector's full passes, which otherwise walk it all and stall every request.
+    gc.collect()
+    gc.freeze()
     try:
         yield
     finally:

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT"
     )
+    # Read requests traced per second per process beyond which they are sampled out
+    # (everything else is always traced); 0 traces every read.
+    trace_reads_per_second: float = Field(default=100.0, ge=0, alias="TRACE_READS_PER_SECOND")
 
     # Live events and monitoring
     sse_heartbeat_seconds: float = Field(default=15.0, alias="SSE_HEARTBEAT_SECONDS")

@@ -46,13 +46,15 @@ def user_cache_of(request: Request) -> UserCache | None:
 
 async def get_current_user(
     request: Request,
-    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
     """The signed-in user as a detached snapshot (read it; to change the row, load it in
     the request's session). Usually served from the app's user cache without a query."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthRequired()
+    # Settings straight from the app (not SettingsDep): every authenticated request
+    # resolves this dependency, and each sub-dependency costs a resolution pass.
+    settings: Settings = request.app.state.settings
     claims = decode_token(settings, credentials.credentials, expected_type=ACCESS)
     cache = user_cache_of(request)
     user = cache.snapshot(claims.user_id) if cache is not None else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -16,6 +17,14 @@ from crazy_gary.errors import error_body
 log = logging.getLogger("crazy_gary.errors")
 # A caller's id is echoed only when it is short and plain (no header or log injection).
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Generated ids: a random per-process prefix and a counter (unique without a system
+# call per request; an id only has to tell requests apart, not be secret).
+_ID_PREFIX = f"req_{uuid.uuid4().hex[:16]}"
+_id_counter = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_id_counter):016x}"
 
 
 async def send_error(send: Send, status: int, body: dict, extra_headers=()) -> None:
@@ -43,7 +52,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _SAFE_ID.match(incoming) else f"req_{uuid.uuid4().hex}"
+        request_id = incoming if _SAFE_ID.match(incoming) else new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         raw_id = request_id.encode("latin-1")
         started = False

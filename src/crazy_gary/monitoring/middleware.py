@@ -26,6 +26,18 @@ current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "current_request_id", default=None)
 
 _ERROR = Status(StatusCode.ERROR)
+# The labelled children of the request metrics, looked up once per label set (the
+# metric's own lookup takes a lock and rebuilds the key on every call).
+_children: dict[tuple[str, str, str], tuple] = {}
+
+
+def _request_metrics(method: str, route: str, status: str) -> tuple:
+    key = (method, route, status)
+    children = _children.get(key)
+    if children is None:
+        children = _children[key] = (HTTP_REQUESTS.labels(method, route, status),
+                                     HTTP_LATENCY.labels(method, route))
+    return children
 
 
 class RequestTelemetryMiddleware:
@@ -78,8 +90,9 @@ class RequestTelemetryMiddleware:
                 span.set_attributes({"http.route": label, "http.response.status_code": status})
                 if status >= 500:
                     span.set_status(_ERROR)
-                HTTP_REQUESTS.labels(method, label, str(status)).inc()
-                HTTP_LATENCY.labels(method, label).observe(elapsed)
+                requests_total, latency = _request_metrics(method, label, str(status))
+                requests_total.inc()
+                latency.observe(elapsed)
                 client = scope.get("client")
                 telemetry.record_request({
                     "timestamp": started_at,

@@ -42,17 +42,25 @@ async def request_totals(session: AsyncSession) -> dict[str, float | int]:
 
 
 async def window_stats(session: AsyncSession, *, minutes: int = 5) -> tuple[int, int, float | None]:
-    """(requests, server errors, p95 latency ms) over the last `minutes`, all processes."""
+    """(requests, server errors, p95 latency ms) over the last `minutes`, all processes.
+
+    The percentile is picked by the database (one row back), not by sorting every
+    response time of the window in Python: under load that is hundreds of thousands.
+    """
     since = utcnow() - timedelta(minutes=minutes)
-    total, errors = (await session.execute(
+    in_window = RequestLog.timestamp >= since
+    timed = RequestLog.path.not_in(STREAM_PATHS)  # streams stay open: not a latency
+    total, errors, timed_count = (await session.execute(
         select(func.count(RequestLog.id),
-               func.sum(case((RequestLog.status_code >= 500, 1), else_=0)))
-        .where(RequestLog.timestamp >= since))).one()
-    times = sorted(await session.scalars(
-        select(RequestLog.response_time)
-        .where(RequestLog.timestamp >= since, RequestLog.path.not_in(STREAM_PATHS))
-        .order_by(RequestLog.id.desc()).limit(20_000)))
-    p95 = times[min(len(times) - 1, int(0.95 * len(times)))] if times else None
+               func.sum(case((RequestLog.status_code >= 500, 1), else_=0)),
+               func.sum(case((timed, 1), else_=0)))
+        .where(in_window))).one()
+    p95 = None
+    if timed_count:
+        rank = min(timed_count - 1, int(0.95 * timed_count))
+        p95 = await session.scalar(
+            select(RequestLog.response_time).where(in_window, timed)
+            .order_by(RequestLog.response_time).offset(rank).limit(1))
     return int(total), int(errors or 0), p95
 
 

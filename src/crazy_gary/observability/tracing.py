@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from crazy_gary.config import Settings
@@ -35,8 +38,10 @@ def setup_tracing(settings: Settings) -> None:
 
     from crazy_gary.observability.store import span_store
 
-    provider = TracerProvider(resource=Resource.create({
-        "service.name": "crazy-gary", "service.instance.id": settings.executor_id}))
+    provider = TracerProvider(
+        resource=Resource.create({
+            "service.name": "crazy-gary", "service.instance.id": settings.executor_id}),
+        sampler=ParentBased(root=ReadRateSampler(settings.trace_reads_per_second)))
     provider.add_span_processor(span_store)
     if settings.otel_exporter_otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -49,6 +54,49 @@ def setup_tracing(settings: Settings) -> None:
         log.info("exporting traces over OTLP to %s", endpoint)
     trace.set_tracer_provider(provider)
     _configured = True
+
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ReadRateSampler(Sampler):
+    """Records every new trace except read requests (GET/HEAD/OPTIONS) beyond
+    `per_second` a second in this process (a token bucket with a one-second burst);
+    0 records them all.
+
+    It is the root of a parent-based sampler, so spans inside a trace follow their parent:
+    a request that starts work (a POST) is always recorded, and with it the workflow,
+    agent steps, model and tool calls it leads to; a task's own trace (`task_context`) is
+    always recorded too. Only a flood of reads is traced at a bounded rate: a recorded
+    span costs tens of microseconds, an unsampled one a few.
+    """
+
+    def __init__(self, per_second: float) -> None:
+        self.per_second = per_second
+        self._tokens = per_second
+        self._refilled = time.monotonic()
+        self._lock = threading.Lock()
+
+    def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None,
+                      links=None, trace_state=None) -> SamplingResult:
+        method = (attributes or {}).get("http.request.method")
+        if method not in _READ_METHODS or self.per_second <= 0 or self._take():
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, trace_state)
+        return SamplingResult(Decision.DROP, None, trace_state)
+
+    def _take(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.per_second,
+                               self._tokens + (now - self._refilled) * self.per_second)
+            self._refilled = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return True
+            return False
+
+    def get_description(self) -> str:
+        return f"ReadRateSampler{{{self.per_second}/s}}"
 
 
 def task_trace_id(task_id: str) -> int:
