@@ -9,6 +9,7 @@ import asyncio
 import logging
 import os
 import signal
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,7 @@ async def probe_models(base_url: str, *, api_key: str | None = None,
         return False
 
 
-class Provider:
+class Provider(ABC):
     kind = "none"
     manageable = True
 
@@ -60,14 +61,17 @@ class Provider:
         """The OpenAI base URL model calls go to."""
         return self.base_url
 
+    @abstractmethod
     async def observe(self) -> Observed:
-        raise NotImplementedError
+        """See the concrete providers."""
 
+    @abstractmethod
     async def wake(self, timeout: float) -> Observed:
-        raise NotImplementedError
+        """See the concrete providers."""
 
+    @abstractmethod
     async def sleep(self, pid: int | None = None) -> None:
-        raise NotImplementedError
+        """See the concrete providers."""
 
 
 class UrlProvider(Provider):
@@ -80,6 +84,13 @@ class UrlProvider(Provider):
         ok = await probe_models(self.base_url or "", api_key=self.api_key)
         return Observed("running" if ok else "unreachable", url=self.base_url,
                         error=None if ok else "GET /models did not answer")
+
+    # Not manageable: the endpoint manager answers 409 before it would get here.
+    async def wake(self, timeout: float) -> Observed:
+        raise ProviderError("a plain URL has no lifecycle to wake")
+
+    async def sleep(self, pid: int | None = None) -> None:
+        raise ProviderError("a plain URL has no lifecycle to put to sleep")
 
 
 class HfProvider(Provider):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -36,7 +37,7 @@ class ToolContext:
         ]
 
 
-class Tool:
+class Tool(ABC):
     """A heavy tool. Subclasses set the class attributes and implement run()."""
 
     name: ClassVar[str]
@@ -48,8 +49,9 @@ class Tool:
     public: ClassVar[bool] = True  # listed by GET /api/heavy/tools
     standalone: ClassVar[bool] = True  # may run alone through POST /api/heavy/tools/execute
 
+    @abstractmethod
     async def run(self, ctx: ToolContext, params: dict[str, Any]) -> Any:
-        raise NotImplementedError
+        """Do the work; the result is the step's result."""
 
     def validate(self, params: dict[str, Any]) -> list[str]:
         """Checks beyond the schema made before a workflow runs (e.g. a hub tool exists)."""
