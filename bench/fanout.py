@@ -69,6 +69,42 @@ def serve(port: int) -> None:
         return {"ok": True}
 
     app.add_api_route("/bench/profile/{action}", profile, methods=["POST"])
+
+    import gc
+
+    gc_stats = {"collections": [0, 0, 0], "seconds": [0.0, 0.0, 0.0]}
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict) -> None:
+        if phase == "start":
+            gc_started[0] = time.thread_time()
+        else:
+            gen = info["generation"]
+            gc_stats["collections"][gen] += 1
+            gc_stats["seconds"][gen] += time.thread_time() - gc_started[0]
+
+    gc.callbacks.append(on_gc)
+
+    async def gc_report(reset: int = 0):
+        report = {"collections": list(gc_stats["collections"]),
+                  "ms": [round(x * 1000, 1) for x in gc_stats["seconds"]],
+                  "objects": len(gc.get_objects())}
+        if reset:
+            gc_stats.update(collections=[0, 0, 0], seconds=[0.0, 0.0, 0.0])
+        return report
+
+    app.add_api_route("/bench/gc", gc_report)
+
+    async def gc_prepare(collect: int = 0, freeze: int = 0, threshold: str = ""):
+        if collect:
+            gc.collect()
+        if freeze:
+            gc.freeze()
+        if threshold:
+            gc.set_threshold(*map(int, threshold.split(",")))
+        return {"threshold": gc.get_threshold(), "frozen": gc.get_freeze_count()}
+
+    app.add_api_route("/bench/gc", gc_prepare, methods=["POST"])
     uvicorn.run(asgi, host="127.0.0.1", port=port, log_level="warning", backlog=4096)
 
 
@@ -278,6 +314,9 @@ def run(args: argparse.Namespace) -> dict:
                 raise TimeoutError("clients did not connect")
             time.sleep(0.2)
         subs = httpx.get(url + "/bench/subscribers").json()
+        gc_setup = httpx.post(url + "/bench/gc", params={
+            "collect": int(args.gc_collect), "freeze": int(args.gc_freeze),
+            "threshold": args.gc_threshold}).json()
         time.sleep(1.0)
         import psutil
 
@@ -295,6 +334,7 @@ def run(args: argparse.Namespace) -> dict:
         cpu_before, t_start = cpu(server_ps), time.monotonic()
         clients_before = sum(cpu(c) for c in clients_ps)
         load_before = os.getloadavg()[0]
+        httpx.get(url + "/bench/gc", params={"reset": 1})
         profiling = bool(os.environ.get("BENCH_PROFILE"))
         if profiling:
             httpx.post(url + "/bench/profile/start")
@@ -311,6 +351,7 @@ def run(args: argparse.Namespace) -> dict:
         elapsed = time.monotonic() - t_start
         clients_cpu = sum(cpu(c) for c in clients_ps) - clients_before
         load_after = os.getloadavg()[0]
+        gc_report = httpx.get(url + "/bench/gc").json()
         if profiling:
             httpx.post(url + "/bench/profile/stop")
         for p in procs:
@@ -338,6 +379,11 @@ def run(args: argparse.Namespace) -> dict:
             "server_background_cpu_ms_per_s": round(background_per_s * 1000, 1),
             "server_cpu_ms_per_event_net_of_background": round(
                 (server_cpu - background_per_s * elapsed) / args.events * 1000, 1),
+            "server_gc": {"setup": {"collect_before_events": args.gc_collect,
+                                    "freeze_before_events": args.gc_freeze, **gc_setup},
+                          "during_events_cpu_ms_by_generation": gc_report["ms"],
+                          "collections_by_generation": gc_report["collections"],
+                          "tracked_objects_at_end": gc_report["objects"]},
             "clients_cpu_ms_per_event": round(clients_cpu / args.events * 1000, 1),
             "host_load_average_1m_at_start": round(load_before, 2),
             "host_load_average_1m_at_end": round(load_after, 2),
@@ -374,6 +420,11 @@ def main() -> None:
     r.add_argument("--events", type=int, default=30)
     r.add_argument("--interval", type=float, default=0.5)
     r.add_argument("--workers", type=int, default=2)
+    r.add_argument("--gc-collect", action="store_true",
+                   help="full collection once clients are connected, before publishing")
+    r.add_argument("--gc-freeze", action="store_true",
+                   help="gc.freeze() once clients are connected, before publishing")
+    r.add_argument("--gc-threshold", default="", help="gc.set_threshold, e.g. 10000,20,100")
     r.add_argument("--idle-sample", type=float, default=3.0,
                    help="seconds of idle server CPU sampled before publishing")
     args = parser.parse_args()

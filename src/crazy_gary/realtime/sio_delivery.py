@@ -10,7 +10,8 @@ another task (Python 3.11). Here:
   that is closed or past its ping timeout goes through the library's own `send_packet`,
   so closing it stays the library's business. Emits with an ack callback or binary
   attachments take the library's path unchanged.
-- `FastPollSocket.poll` waits for the queue under `asyncio.timeout` (no extra task).
+- `FastPollSocket.poll` waits for the queue with neither an extra task nor a timer per
+  packet (the idle deadline is one self-re-arming timer).
 
 `RedisFastEmitManager` is `AsyncRedisManager` with the same local delivery: its MRO puts
 `FastEmitManager.emit` exactly where `AsyncPubSubManager` calls `super().emit` to deliver
@@ -31,15 +32,29 @@ from socketio import packet as sio_packet
 
 
 class FastPollSocket(AsyncSocket):
-    """engine.io's socket with a task-free queue wait; otherwise identical."""
+    """engine.io's socket whose writer waits for its queue without a task or a timer per
+    packet. As in the library, a wait that sees no packet for ping_interval + ping_timeout
+    (or is cancelled) raises QueueEmpty; the deadline is one timer per idle period that
+    re-arms itself while packets keep coming."""
+
+    _poll_task: asyncio.Task | None = None
+    _poll_started = 0.0
+    _poll_timer: asyncio.TimerHandle | None = None
 
     async def poll(self):
+        loop = asyncio.get_running_loop()
+        self._poll_started = loop.time()
+        self._poll_task = asyncio.current_task()
+        if self._poll_timer is None:
+            self._poll_timer = loop.call_at(self._poll_started + self._poll_limit(),
+                                            self._poll_deadline)
         try:
-            async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
-                packets = [await self.queue.get()]
+            packets = [await self.queue.get()]
             self.queue.task_done()
-        except (TimeoutError, asyncio.CancelledError):
+        except asyncio.CancelledError:  # the deadline, or a cancel (the library swallows both)
             raise eio_exceptions.QueueEmpty() from None
+        finally:
+            self._poll_task = None
         if packets == [None]:
             return []
         while True:
@@ -53,6 +68,21 @@ class FastPollSocket(AsyncSocket):
                 break
             packets.append(pkt)
         return packets
+
+    def _poll_limit(self) -> float:
+        return self.server.ping_interval + self.server.ping_timeout
+
+    def _poll_deadline(self) -> None:
+        self._poll_timer = None
+        task = self._poll_task
+        if task is None:  # not waiting now; the next poll re-arms
+            return
+        loop = asyncio.get_running_loop()
+        remaining = self._poll_started + self._poll_limit() - loop.time()
+        if remaining > 0:
+            self._poll_timer = loop.call_later(remaining, self._poll_deadline)
+        else:
+            task.cancel()
 
 
 class FastEmitManager(socketio.AsyncManager):
