@@ -183,9 +183,13 @@ class SocketIOClient(asyncio.Protocol):
         transport.write(self.request)
 
     def send_text(self, text: str) -> None:
-        payload = text.encode()
+        self.send_frame(0x1, text.encode())
+
+    def send_frame(self, opcode: int, payload: bytes) -> None:
         n = len(payload)
-        header = bytes([0x81, 0x80 | n]) if n < 126 else bytes([0x81, 0xFE]) + n.to_bytes(2, "big")
+        first = 0x80 | opcode
+        size = bytes([0x80 | n]) if n < 126 else bytes([0xFE]) + n.to_bytes(2, "big")
+        header = bytes([first]) + size
         self.transport.write(header + b"\0\0\0\0" + payload)
 
     def data_received(self, data: bytes) -> None:
@@ -217,6 +221,8 @@ class SocketIOClient(asyncio.Protocol):
                 break
             if opcode == 1:
                 self.on_text(buf[pos + head:pos + head + n], now)
+            elif opcode == 9:  # the server's websocket keepalive (uvicorn: every 20 s)
+                self.send_frame(0xA, buf[pos + head:pos + head + n])
             pos += head + n
         self.buf = buf[pos:]
 
@@ -258,13 +264,14 @@ async def run_clients(url: str, token: str, sse: int, sio: int, events: int, out
     for batch in range(0, len(pending), 50):
         await asyncio.gather(*(connect(f) for f in pending[batch:batch + 50]))
     Path(out + ".ready").touch()  # noqa: ASYNC240
+    cpu_start = time.process_time()
     try:
         await asyncio.wait_for(receipts.done.wait(), 60 + events * 2)
     except TimeoutError:
         pass
     Path(out).write_text(json.dumps({  # noqa: ASYNC240
         "latencies": receipts.latencies, "received": receipts.received,
-        "expected": receipts.expected}))
+        "expected": receipts.expected, "cpu_s": time.process_time() - cpu_start}))
     for transport in transports:
         transport.close()
 
@@ -273,6 +280,16 @@ async def run_clients(url: str, token: str, sse: int, sio: int, events: int, out
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(p * len(values)))] if values else float("nan")
+
+
+def code_version() -> str:
+    """The commit the server ran (its src is this checkout's), `+dirty` with local changes."""
+    def git(*cmd: str) -> str:
+        return subprocess.run(["git", "-C", str(ROOT), *cmd], capture_output=True,
+                              text=True, check=False).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "src")
+    return (git("rev-parse", "--short", "HEAD") or "unknown") + ("+dirty" if dirty else "")
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -321,7 +338,6 @@ def run(args: argparse.Namespace) -> dict:
         import psutil
 
         server_ps = psutil.Process(server.pid)
-        clients_ps = [psutil.Process(p.pid) for p in procs]
 
         def cpu(ps) -> float:
             return sum(ps.cpu_times()[:2])
@@ -332,7 +348,6 @@ def run(args: argparse.Namespace) -> dict:
         time.sleep(args.idle_sample)
         background_per_s = (cpu(server_ps) - idle_start) / (time.monotonic() - t_idle)
         cpu_before, t_start = cpu(server_ps), time.monotonic()
-        clients_before = sum(cpu(c) for c in clients_ps)
         load_before = os.getloadavg()[0]
         httpx.get(url + "/bench/gc", params={"reset": 1})
         profiling = bool(os.environ.get("BENCH_PROFILE"))
@@ -349,7 +364,6 @@ def run(args: argparse.Namespace) -> dict:
             time.sleep(0.05)
         server_cpu = cpu(server_ps) - cpu_before
         elapsed = time.monotonic() - t_start
-        clients_cpu = sum(cpu(c) for c in clients_ps) - clients_before
         load_after = os.getloadavg()[0]
         gc_report = httpx.get(url + "/bench/gc").json()
         if profiling:
@@ -358,10 +372,12 @@ def run(args: argparse.Namespace) -> dict:
             p.wait(120)
         per_event: dict[int, list[float]] = {}
         received = expected = 0
+        clients_cpu = 0.0
         for out in outs:
             result = json.loads(Path(out).read_text())
             received += result["received"]
             expected += result["expected"]
+            clients_cpu += result["cpu_s"]
             for seq, values in result["latencies"].items():
                 per_event.setdefault(int(seq), []).extend(values)
         receipts = [v for values in per_event.values() for v in values]
@@ -371,6 +387,7 @@ def run(args: argparse.Namespace) -> dict:
             "machine": {"platform": platform.platform(), "python": platform.python_version(),
                         "cpus": os.cpu_count()},
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "code": code_version(),
             "config": {"sse": args.sse, "sio": args.sio, "events": args.events,
                        "interval_s": args.interval, "client_processes": workers,
                        "server_processes": 1, "subscribers_seen_by_server": subs},
