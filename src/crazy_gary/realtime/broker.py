@@ -43,36 +43,73 @@ class PublishedEvent:
 
 class Subscription:
     """A subscriber's buffer. When it overflows the subscriber is cut off (it then
-    reconnects with Last-Event-ID and replays from the log) rather than silently losing events."""
+    reconnects with Last-Event-ID and replays from the log) rather than silently losing events.
+
+    Waiting costs one future per wake-up; the idle (heartbeat) deadline is one timer per idle
+    period that re-arms itself, not a timer per event.
+    """
 
     def __init__(self, user_id: int | None, maxsize: int) -> None:
         self.user_id = user_id
         self.maxsize = maxsize
         self.items: deque[PublishedEvent] = deque()
         self.overflowed = False
+        self.closed = False
         self.loop = asyncio.get_running_loop()
-        self._ready = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None
+        self._idle = 0.0
+        self._last_output = self.loop.time()
+        self._timer: asyncio.TimerHandle | None = None
 
     def push(self, event: PublishedEvent) -> None:
         """Called on the subscriber's loop."""
-        if self.overflowed:
+        if self.overflowed or self.closed:
             return
         if len(self.items) >= self.maxsize:
             self.overflowed = True
             self.items.clear()
         else:
             self.items.append(event)
-        self._ready.set()
+        self._wake()
+
+    def close(self) -> None:
+        """The subscriber went away: wake its reader, which then returns []."""
+        self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self.closed:
+            return
+        remaining = self._last_output + self._idle - self.loop.time()
+        if remaining > 0.001:
+            self._timer = self.loop.call_later(remaining, self._on_timer)
+        else:
+            self._wake()  # idle long enough: next_batch returns []
 
     async def next_batch(self, wait: float) -> list[PublishedEvent]:
-        """Wait up to `wait` seconds; return what arrived (empty on timeout)."""
-        if not self.items and not self.overflowed:
-            self._ready.clear()
+        """What arrived, or [] once `wait` seconds passed with nothing returned (time for a
+        heartbeat), on overflow, or when closed."""
+        self._idle = wait
+        if not self.items and not self.overflowed and not self.closed:
+            if self._timer is None:
+                self._timer = self.loop.call_at(self._last_output + wait, self._on_timer)
+            self._waiter = self.loop.create_future()
             try:
-                async with asyncio.timeout(wait):  # no extra task per wake-up, unlike wait_for
-                    await self._ready.wait()
-            except TimeoutError:
-                return []
+                await self._waiter
+            finally:
+                self._waiter = None
+        self._last_output = self.loop.time()
+        if not self.items:
+            return []
         batch = list(self.items)
         self.items.clear()
         return batch
@@ -91,6 +128,7 @@ class LocalBroker:
 
     def unsubscribe(self, sub: Subscription) -> None:
         self.subscriptions.discard(sub)
+        sub.close()
 
     def deliver(self, event: PublishedEvent) -> None:
         try:

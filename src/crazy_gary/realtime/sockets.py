@@ -15,6 +15,11 @@ from crazy_gary.db import session_scope
 from crazy_gary.errors import AppError
 from crazy_gary.observability.metrics import REALTIME_CLIENTS
 from crazy_gary.realtime.fanout import user_room
+from crazy_gary.realtime.sio_delivery import (
+    FastEmitManager,
+    FastSocketServer,
+    RedisFastEmitManager,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +35,18 @@ def token_from(environ: dict[str, Any], auth: Any) -> str | None:
 
 
 def build_socket_server(settings: Settings) -> socketio.AsyncServer:
-    """The socket.io server; through Redis when REDIS_URL is set so any process can emit."""
-    manager = None
+    """The socket.io server; through Redis when REDIS_URL is set so any process can emit.
+
+    Broadcasts are delivered by `sio_delivery` (one encode per event, no task per socket).
+    """
+    manager: socketio.AsyncManager
     if settings.redis_url:
-        manager = socketio.AsyncRedisManager(
+        manager = RedisFastEmitManager(
             settings.redis_url, channel=f"{settings.redis_namespace}:socketio")
-    sio = socketio.AsyncServer(async_mode="asgi", client_manager=manager,
-                               cors_allowed_origins="*", logger=False, engineio_logger=False)
+    else:
+        manager = FastEmitManager()
+    sio = FastSocketServer(async_mode="asgi", client_manager=manager,
+                           cors_allowed_origins="*", logger=False, engineio_logger=False)
 
     @sio.event
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None):

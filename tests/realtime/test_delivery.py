@@ -1,0 +1,158 @@
+"""The cheap delivery paths: subscription wake-ups and heartbeats, the SSE ASGI response,
+socket.io's direct-to-queue broadcast and its writer's poll deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+
+import engineio
+import pytest
+import socketio
+from engineio import exceptions as eio_exceptions
+from engineio import packet as eio_packet
+
+from crazy_gary.realtime.broker import PublishedEvent, Subscription, broker
+from crazy_gary.realtime.fanout import user_room
+from crazy_gary.realtime.router import EventStreamResponse
+from crazy_gary.realtime.sio_delivery import FastPollSocket
+
+_ids = itertools.count(10**12)
+NOBODY = 10**9  # a user id no real test user has, so other tests' streams never see these
+
+
+def event(user_id: int | None = NOBODY, **data) -> PublishedEvent:
+    return PublishedEvent(id=next(_ids), event="probe", data=data, user_id=user_id)
+
+
+async def test_subscription_returns_what_is_pending_as_one_batch():
+    sub = Subscription(None, maxsize=10)
+    for n in range(3):
+        sub.push(event(n=n))
+    batch = await sub.next_batch(5)
+    assert [e.data["n"] for e in batch] == [0, 1, 2]
+
+
+async def test_heartbeat_only_after_an_idle_period():
+    sub = Subscription(None, maxsize=100)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await sub.next_batch(0.1) == []  # idle: the heartbeat comes after ~0.1 s
+    assert loop.time() - started >= 0.09
+
+    async def trickle():
+        for n in range(8):
+            await asyncio.sleep(0.03)
+            sub.push(event(n=n))
+
+    feeder = asyncio.create_task(trickle())
+    got: list[PublishedEvent] = []
+    while len(got) < 8:
+        batch = await sub.next_batch(0.1)
+        assert batch, "no heartbeat while events keep coming within the idle period"
+        got.extend(batch)
+    await feeder
+    sub.close()
+    assert sub._timer is None
+
+
+async def test_overflow_and_close_end_the_wait():
+    sub = Subscription(None, maxsize=2)
+    for n in range(3):
+        sub.push(event(n=n))
+    assert sub.overflowed and await sub.next_batch(5) == []
+    other = Subscription(None, maxsize=2)
+    waiter = asyncio.create_task(other.next_batch(30))
+    await asyncio.sleep(0.01)
+    other.close()
+    assert await asyncio.wait_for(waiter, 1) == []
+
+
+async def test_event_stream_response_frames_pings_and_disconnect():
+    """Driven as ASGI directly: own events as frames, others' never, pings when idle, and
+    the subscription is gone once the client disconnects."""
+    user_id = NOBODY + 1
+    bodies: list[bytes] = []
+    started: list[dict] = []
+    disconnect = asyncio.Event()
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            started.append(message)
+        else:
+            bodies.append(message.get("body", b""))
+
+    async def receive():
+        await disconnect.wait()
+        return {"type": "http.disconnect"}
+
+    before = len(broker)
+    response = EventStreamResponse(user_id, None, heartbeat=0.05)
+    task = asyncio.create_task(response({"type": "http"}, receive, send))
+    await asyncio.sleep(0.01)
+    assert len(broker) == before + 1
+    mine, system, foreign = event(user_id, k="mine"), event(None, k="sys"), event(user_id + 1)
+    for e in (mine, system, foreign):
+        broker.deliver(e)
+    await asyncio.sleep(0.12)  # > heartbeat: at least one ping after the frames
+    disconnect.set()
+    await asyncio.wait_for(task, 2)
+    assert len(broker) == before
+    headers = dict(started[0]["headers"])
+    assert started[0]["status"] == 200
+    assert headers[b"content-type"].startswith(b"text/event-stream")
+    assert headers[b"cache-control"] == b"no-cache"
+    stream = b"".join(bodies)
+    assert stream.startswith(b"retry: 3000\n: connected\n\n")
+    assert mine.sse_frame in stream and system.sse_frame in stream
+    assert foreign.sse_frame not in stream
+    assert b": ping\n\n" in stream.split(system.sse_frame, 1)[1]
+
+
+async def test_poll_deadline_raises_queue_empty_only_when_idle():
+    eio = engineio.AsyncServer(async_mode="asgi", ping_interval=0.05, ping_timeout=0.05)
+    sock = FastPollSocket(eio, "probe")
+    pkt = eio_packet.Packet(eio_packet.MESSAGE, "x")
+
+    async def trickle():
+        for _ in range(6):  # 0.3 s of traffic, more than the 0.1 s deadline
+            await asyncio.sleep(0.05)
+            sock.queue.put_nowait(pkt)
+
+    feeder = asyncio.create_task(trickle())
+    for _ in range(6):
+        assert await sock.poll() == [pkt]
+    await feeder
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(eio_exceptions.QueueEmpty):
+        await sock.poll()
+    assert 0.09 <= loop.time() - started < 1
+    sock.queue.put_nowait(None)
+    assert await sock.poll() == []
+
+
+async def test_sockets_use_the_fast_writer_and_binary_emits_still_arrive(server, user):
+    from crazy_gary.realtime import fanout
+
+    sio = fanout.current().socket_servers[0]
+    client = socketio.AsyncClient(reconnection=False)
+    got: asyncio.Queue = asyncio.Queue()
+    client.on("blob", lambda data: got.put_nowait(data))
+    client.on("note", lambda data: got.put_nowait(data))
+    await client.connect(server.url, auth={"token": user.token}, transports=["websocket"])
+    try:
+        assert {type(s) for s in sio.eio.sockets.values()} == {FastPollSocket}
+        tag = uuid.uuid4().hex
+        # Binary attachments take the library's own path; plain events the direct one.
+        await asyncio.to_thread(server.run_coro, sio.emit(
+            "blob", {"tag": tag, "raw": b"\x00\x01"}, room=user_room(user.id)))
+        await asyncio.to_thread(server.run_coro, sio.emit(
+            "note", {"tag": tag}, room=user_room(user.id)))
+        first = await asyncio.wait_for(got.get(), 10)
+        second = await asyncio.wait_for(got.get(), 10)
+        assert first == {"tag": tag, "raw": b"\x00\x01"}
+        assert second == {"tag": tag}
+    finally:
+        await client.disconnect()
