@@ -60,9 +60,13 @@ async def process_services(
     hub = await start_hub(settings)  # connections come up in the background
     await durable.launch(settings)
     # Everything allocated so far lives as long as the process: keep it out of the cyclic
-    # collector's full passes, which otherwise walk it all and stall every request.
+    # collector's full passes, which otherwise walk it all and stall every request. A
+    # larger young generation makes full passes (a pause proportional to every live
+    # object: hundreds of ms with thousands of open streams) rare; see
+    # bench/results/README.md.
     gc.collect()
     gc.freeze()
+    gc.set_threshold(20_000, 20, 10)
     try:
         yield
     finally:
