@@ -59,6 +59,8 @@ def base_env(data_dir: Path) -> dict[str, str]:
         "RATE_LIMITS_ENABLED": "false",
         # Trace every request: tests look for the trace of the request they just made.
         "TRACE_READS_PER_SECOND": "0",
+        # Tasks start sooner than the default allows: the suite waits on many of them.
+        "QUEUE_POLLING_INTERVAL": "0.1",
         "HUGGINGFACE_API_KEY": "test-hf-key",
         "ENVIRONMENT": "test",
         "REDIS_NAMESPACE": f"cg-test-{RUN_ID}",

@@ -80,7 +80,11 @@ class Settings(BaseSettings):
 
     executor_id: str = Field(default_factory=socket.gethostname, alias="CRAZY_GARY_EXECUTOR_ID")
     app_version: str = Field(default="1.0.0", alias="CRAZY_GARY_APP_VERSION")
-    queue_polling_interval_seconds: float = Field(default=0.1, alias="QUEUE_POLLING_INTERVAL")
+    # How often each durable queue (tasks, chat, heavy) looks for work: the delay before a
+    # queued task starts, against the engine's polling cost on an idle server (each poll is
+    # a few queries plus statement objects to collect; see docs/tasks.md).
+    queue_polling_interval_seconds: float = Field(default=0.25, gt=0,
+                                                  alias="QUEUE_POLLING_INTERVAL")
     task_default_model: str = Field(default="gpt-oss-120b", alias="TASK_DEFAULT_MODEL")
     task_max_steps: int = Field(default=20, alias="TASK_MAX_STEPS")
     task_token_budget: int = Field(default=200_000, alias="TASK_TOKEN_BUDGET")

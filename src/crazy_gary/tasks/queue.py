@@ -34,7 +34,7 @@ async def register_queues() -> None:
     _queues[CHAT_QUEUE_NAME] = await DBOS.register_queue_async(
         CHAT_QUEUE_NAME,
         worker_concurrency=max(1, settings.task_worker_concurrency),
-        polling_interval_sec=min(0.05, settings.queue_polling_interval_seconds),
+        polling_interval_sec=settings.queue_polling_interval_seconds,
     )
 
 
