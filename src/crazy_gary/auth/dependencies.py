@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.auth.cache import UserCache
 from crazy_gary.auth.models import User
-from crazy_gary.auth.tokens import ACCESS, decode_token
+from crazy_gary.auth.tokens import ACCESS, TokenClaims, decode_token
 from crazy_gary.config import Settings
 from crazy_gary.db import request_database, session_scope
 from crazy_gary.errors import AuthRequired, InsufficientPermissions
@@ -25,6 +25,14 @@ async def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
+def _accepted(claims: TokenClaims, user: User | None) -> User:
+    """The token's user, unless it no longer exists or the token predates a password
+    change (or any other bump of the user's token version)."""
+    if user is None or claims.version != user.token_version:
+        raise AuthRequired()
+    return user
+
+
 async def user_from_token(
     session: AsyncSession, settings: Settings, token: str, cache: UserCache | None = None
 ) -> User:
@@ -35,9 +43,7 @@ async def user_from_token(
         user = await session.get(User, claims.user_id)
         if user is not None and cache is not None:
             cache.put(user)
-    if user is None or claims.version != user.token_version:
-        raise AuthRequired()
-    return user
+    return _accepted(claims, user)
 
 
 def user_cache_of(request: Request) -> UserCache | None:
@@ -63,9 +69,7 @@ async def get_current_user(
             user = await session.get(User, claims.user_id)
         if user is not None and cache is not None:
             cache.put(user)
-    if user is None or claims.version != user.token_version:
-        raise AuthRequired()
-    return user
+    return _accepted(claims, user)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
