@@ -18,8 +18,8 @@ AGENT_EVENT_PREFIXES = ("agent", "orchestration", "heavy", "chat", "tool")
 def _trace_view(s: TraceSummary) -> dict[str, Any]:
     end = s.end_ns if s.running == 0 and s.end_ns else time.time_ns()
     return {
-        "trace_id": s.trace_id,
-        "span_id": s.span_id,
+        "trace_id": format(s.trace_id, "032x"),
+        "span_id": format(s.span_id, "016x"),
         "operation_name": s.operation_name,
         "start_time": iso(datetime.fromtimestamp(s.start_ns / 1e9, tz=UTC)),
         "duration": round((end - s.start_ns) / 1e6, 2),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
@@ -38,10 +38,12 @@ def kind_of(span: ReadableSpan) -> str:
     return "other"
 
 
-@dataclass
+@dataclass(slots=True)
 class TraceSummary:
-    trace_id: str
-    span_id: str
+    """A trace as the store tracks it; ids stay ints (formatted only when read out)."""
+
+    trace_id: int
+    span_id: int
     operation_name: str
     start_ns: int
     end_ns: int | None = None
@@ -67,32 +69,10 @@ def _tags(span: ReadableSpan) -> dict[str, str]:
 _TAG_KEY_SET = frozenset(TAG_KEYS)
 
 
-class _Trace:
-    """A trace as the store tracks it (ids kept as ints; formatted only when read)."""
-
-    __slots__ = ("trace_id", "span_id", "operation_name", "start_ns", "end_ns", "running",
-                 "span_count", "error", "counted", "tags")
-
-    def __init__(self, trace_id: int, span_id: int, operation_name: str, start_ns: int):
-        self.trace_id, self.span_id = trace_id, span_id
-        self.operation_name, self.start_ns = operation_name, start_ns
-        self.end_ns: int | None = None
-        self.running = self.span_count = 0
-        self.error = self.counted = False
-        self.tags: dict[str, str] = {}
-
-    def summary(self) -> TraceSummary:
-        return TraceSummary(
-            trace_id=format(self.trace_id, "032x"), span_id=format(self.span_id, "016x"),
-            operation_name=self.operation_name, start_ns=self.start_ns, end_ns=self.end_ns,
-            running=self.running, span_count=self.span_count, error=self.error,
-            counted=self.counted, tags=dict(self.tags))
-
-
 class SpanStore(SpanProcessor):
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.traces: OrderedDict[int, _Trace] = OrderedDict()
+        self.traces: OrderedDict[int, TraceSummary] = OrderedDict()
         self.spans_by_kind: Counter[str] = Counter()
         self.external_spans = 0
         self.traces_total = 0
@@ -107,8 +87,8 @@ class SpanStore(SpanProcessor):
         with self.lock:
             entry = self.traces.get(context.trace_id)
             if entry is None:
-                entry = _Trace(context.trace_id, context.span_id, span.name,
-                               span.start_time or 0)
+                entry = TraceSummary(context.trace_id, context.span_id, span.name,
+                                     span.start_time or 0)
                 self.traces[context.trace_id] = entry
                 if len(self.traces) > MAX_TRACES:
                     self.traces.popitem(last=False)
@@ -149,7 +129,8 @@ class SpanStore(SpanProcessor):
     def snapshot(self) -> list[TraceSummary]:
         """Most recent first."""
         with self.lock:
-            return [entry.summary() for entry in reversed(self.traces.values())]
+            return [replace(entry, tags=dict(entry.tags))
+                    for entry in reversed(self.traces.values())]
 
     def totals(self) -> dict[str, Any]:
         with self.lock:
