@@ -3,8 +3,8 @@ hello-world, each served by one uvicorn process, same machine, same run.
 
     .venv/bin/python bench/http_auth.py [--duration 10] [--connections 32]
 
-Uses `wrk` when installed (apt-get install -y wrk), else a built-in asyncio load generator
-(httpx, one client per connection). Writes bench/results/http_auth-<date>.md.
+Uses `hey` when installed (apt-get install -y hey), else a built-in raw-socket asyncio load
+generator. Writes bench/results/http_auth-<date>.md.
 """
 
 from __future__ import annotations
@@ -75,40 +75,56 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 # ---------------------------------------------------------------- load generators
+#
+# `hey` (Debian package `hey`) on one OS thread (GOMAXPROCS=1), so on a small machine the
+# load generator takes one core and leaves the rest to the server. wrk is not used: on this
+# 2-core VM it reported p99s of 0.7-1.2 s for responses larger than its 8 KiB read buffer
+# (/api/users is ~10 KB) that neither the server's own timings nor ab, hey or a raw-socket
+# client saw (bench/results/http_auth-2026-11-26-load-generators.md).
 
-def run_wrk(url: str, headers: dict[str, str], connections: int, duration: int) -> dict:
-    args = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s",
-            "--latency"]
+def run_hey(url: str, headers: dict[str, str], connections: int, duration: int) -> dict:
+    args = ["hey", "-c", str(connections), "-z", f"{duration}s"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
-    out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(args + [url], capture_output=True, text=True, check=True,
+                         env={**os.environ, "GOMAXPROCS": "1"}).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    errors = re.search(r"Socket errors:.*", out)
+    statuses = {int(code): int(count)
+                for code, count in re.findall(r"\[(\d{3})\]\s+(\d+) responses", out)}
+    failures = re.search(r"Error distribution:(.*)", out, re.S)
 
     def pct(p: str) -> float:
-        value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+        return float(re.search(rf"\s{p}% in ([\d.]+) secs", out).group(1)) * 1000
 
     return {"rps": rps, "p50": pct("50"), "p99": pct("99"),
-            "errors": (int(non2xx.group(1)) if non2xx else 0) + (1 if errors else 0)}
+            "errors": sum(n for code, n in statuses.items() if code >= 300)
+            + (sum(map(int, re.findall(r"\[(\d+)\]", failures.group(1)))) if failures else 0)}
 
 
-async def _async_load(url: str, headers: dict[str, str], connections: int,
-                      duration: int) -> dict:
+async def _raw_load(url: str, headers: dict[str, str], connections: int,
+                    duration: int) -> dict:
+    """Keep-alive HTTP/1.1 over raw asyncio streams: light enough to share a machine."""
+    parsed = httpx.URL(url)
+    request = (f"GET {parsed.raw_path.decode()} HTTP/1.1\r\nHost: {parsed.host}:{parsed.port}\r\n"
+               + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode()
     latencies: list[float] = []
     errors = 0
     stop_at = time.perf_counter() + duration
 
     async def worker() -> None:
         nonlocal errors
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        async with httpx.AsyncClient(headers=headers, limits=limits, timeout=30) as c:
+        reader, writer = await asyncio.open_connection(parsed.host, parsed.port)
+        try:
             while time.perf_counter() < stop_at:
                 t0 = time.perf_counter()
-                resp = await c.get(url)
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+                await reader.readexactly(int(length.group(1)) if length else 0)
                 latencies.append(time.perf_counter() - t0)
-                errors += resp.status_code >= 300
+                errors += not head.startswith((b"HTTP/1.1 2", b"HTTP/1.0 2"))
+        finally:
+            writer.close()
 
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(connections)))
@@ -119,9 +135,9 @@ async def _async_load(url: str, headers: dict[str, str], connections: int,
 
 
 def run_load(url, headers, connections, duration, tool) -> dict:
-    if tool == "wrk":
-        return run_wrk(url, headers, connections, duration)
-    return asyncio.run(_async_load(url, headers, connections, duration))
+    if tool == "hey":
+        return run_hey(url, headers, connections, duration)
+    return asyncio.run(_raw_load(url, headers, connections, duration))
 
 
 # ---------------------------------------------------------------- the service
@@ -189,7 +205,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=5, help="seconds per route per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--tool", choices=["auto", "hey", "python"], default="auto")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--database-url", default="",
                         help="serve on this database (e.g. postgresql://…; it is reset!) "
@@ -197,7 +213,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.database_url:
         reset_database(args.database_url)
-    tool = args.tool if args.tool != "auto" else ("wrk" if shutil.which("wrk") else "python")
+    tool = args.tool if args.tool != "auto" else ("hey" if shutil.which("hey") else "python")
 
     data_dir = Path(tempfile.mkdtemp(prefix="cg-bench-"))
     env = child_env({"CRAZY_GARY_DATA_DIR": str(data_dir), "DATABASE_URL": args.database_url,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -196,4 +197,38 @@ async def test_last_admin_cannot_be_deleted_or_demoted(server):
             last = await c.delete(f"/api/users/{sid}", headers=other.headers)
             assert last.status_code == 409
     finally:
+        srv.stop()
+
+
+async def test_a_change_made_by_another_process_is_seen_once_the_user_cache_expires():
+    """The signed-in user is cached for AUTH_USER_CACHE_SECONDS; a row changed outside this
+    process (no ORM event here) is read again once the entry expires."""
+    from sqlalchemy import create_engine, text
+
+    from crazy_gary.config import to_sync_url
+
+    own = instance_settings(fresh_database=True, AUTH_USER_CACHE_SECONDS=0.5)
+    srv = ThreadServer(create_app(own, run_engine=False)).start()
+    engine = create_engine(to_sync_url(own.sqlalchemy_url))
+    try:
+        async with httpx.AsyncClient(base_url=srv.url, timeout=30) as c:
+            await ensure_admin(own, email="root@example.com", password="R00t-password")
+            account = await register(c)
+            assert (await c.get("/api/users", headers=account.headers)).status_code == 403
+            with engine.begin() as conn:  # as another process would: plain SQL
+                conn.execute(text("UPDATE users SET role = 'admin', name = 'Renamed' "
+                                  "WHERE id = :id"), {"id": account.id})
+            cached = await c.get("/api/auth/me", headers=account.headers)
+            assert cached.json()["user"]["name"] == "Test User"  # still the cached snapshot
+            await asyncio.sleep(0.6)
+            fresh = await c.get("/api/auth/me", headers=account.headers)
+            assert fresh.status_code == 200 and fresh.json()["user"]["name"] == "Renamed"
+            assert (await c.get("/api/users", headers=account.headers)).status_code == 200
+            with engine.begin() as conn:
+                conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": account.id})
+            await asyncio.sleep(0.6)
+            gone = await c.get("/api/auth/me", headers=account.headers)
+            assert gone.status_code == 401 and gone.json()["code"] == "AUTH_REQUIRED"
+    finally:
+        engine.dispose()
         srv.stop()

@@ -12,7 +12,7 @@ from crazy_gary.auth.cache import UserCache
 from crazy_gary.auth.models import User
 from crazy_gary.auth.tokens import ACCESS, TokenClaims, decode_token
 from crazy_gary.config import Settings
-from crazy_gary.db import request_database, session_scope
+from crazy_gary.db import request_database
 from crazy_gary.errors import AuthRequired, InsufficientPermissions
 
 bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
@@ -46,8 +46,8 @@ async def user_from_token(
     return _accepted(claims, user)
 
 
-def user_cache_of(request: Request) -> UserCache | None:
-    return getattr(request.app.state, "user_cache", None)
+def user_cache_of(request: Request) -> UserCache:
+    return request.app.state.user_cache
 
 
 async def get_current_user(
@@ -62,13 +62,7 @@ async def get_current_user(
     # resolves this dependency, and each sub-dependency costs a resolution pass.
     settings: Settings = request.app.state.settings
     claims = decode_token(settings, credentials.credentials, expected_type=ACCESS)
-    cache = user_cache_of(request)
-    user = cache.snapshot(claims.user_id) if cache is not None else None
-    if user is None:
-        async with session_scope(request_database(request)) as session:
-            user = await session.get(User, claims.user_id)
-        if user is not None and cache is not None:
-            cache.put(user)
+    user = await user_cache_of(request).load(request_database(request), claims.user_id)
     return _accepted(claims, user)
 
 
