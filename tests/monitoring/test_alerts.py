@@ -33,6 +33,18 @@ def test_rules_read_the_thresholds():
     assert "component:redis" not in verdicts
 
 
+def test_an_unreachable_model_endpoint_fires_its_own_alert():
+    components = {"huggingface_api": {
+        "status": "degraded",
+        "endpoints": {"120b": {"status": "unreachable", "error": "connection refused"},
+                      "20b": {"status": "running"}}}}
+    verdicts = {v.rule: v for v in evaluate_rules(Settings(), Readings(components=components))}
+    assert verdicts["huggingface_api:120b"].firing
+    assert verdicts["huggingface_api:120b"].message == "Model endpoint 120b failed"
+    assert not verdicts["huggingface_api:20b"].firing
+    assert not verdicts["component:huggingface_api"].firing  # one of two down: degraded
+
+
 def test_rules_wait_for_enough_data():
     verdicts = evaluate_rules(Settings(), Readings(requests_5m=3, errors_5m=3, p95_ms_5m=9e9))
     assert not [v for v in verdicts if v.rule in ("cpu_high", "error_rate_high",

@@ -7,7 +7,8 @@ from typing import Any
 
 from crazy_gary.config import Settings
 
-FAILED_STATES = {"unhealthy", "failed", "down", "error", "updatefailed"}
+# "unreachable": the endpoint's provider API did not answer (endpoints.health).
+FAILED_STATES = {"unhealthy", "failed", "down", "error", "updatefailed", "unreachable"}
 MIN_REQUESTS = 20  # error rate and p95 need a few requests before they mean anything
 
 
