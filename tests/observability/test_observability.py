@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
+
 from crazy_gary.observability.tracing import task_context, task_trace_id, tracer
 
 
@@ -113,3 +115,19 @@ async def test_durable_workflows_and_steps_are_traced(client, admin):
     body = (await client.get("/api/observability/metrics", headers=admin.headers)).json()
     assert body["spans"]["by_kind"].get("workflow", 0) >= 1
     assert body["spans"]["by_kind"].get("step", 0) >= 1
+
+
+async def test_traces_page_with_limit_offset_and_headers(client, other_user):
+    for _ in range(3):
+        await client.get("/api/auth/me", headers=other_user.headers)
+
+    async def fetch(offset: int) -> httpx.Response:
+        return await client.get("/api/observability/traces/active", headers=other_user.headers,
+                                params={"limit": 1, "offset": offset})
+
+    # (The list is live: each read is itself a new trace, so pages are compared by shape.)
+    first = await _poll(lambda: fetch(0), lambda r: int(r.headers["X-Total-Count"]) >= 3)
+    assert len(first.json()) == 1 and first.headers["X-Has-More"] == "true"
+    beyond = await fetch(10_000)
+    assert beyond.json() == [] and beyond.headers["X-Has-More"] == "false"
+    assert beyond.headers["X-Offset"] == "10000"

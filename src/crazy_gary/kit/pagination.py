@@ -7,6 +7,8 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request, Response
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -19,14 +21,28 @@ class Page:
     offset: int
 
 
-async def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")] = 0,
-) -> Page:
-    return Page(limit=limit, offset=offset)
+def page_dependency(default_limit: int = DEFAULT_LIMIT):
+    """`limit` (1..100, default `default_limit`) and `offset` query parameters as a Page."""
+
+    async def page_params(
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
+        = default_limit,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")] = 0,
+    ) -> Page:
+        return Page(limit=limit, offset=offset)
+
+    return Annotated[Page, Depends(page_params)]
 
 
-PageDep = Annotated[Page, Depends(page_params)]
+PageDep = page_dependency()
+
+
+async def fetch_page(session: AsyncSession, query: Select, page: Page) -> tuple[list, int]:
+    """One page of an ordered ORM query and the total it pages through."""
+    total = await session.scalar(
+        select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = await session.scalars(query.limit(page.limit).offset(page.offset))
+    return list(rows), int(total or 0)
 
 
 def set_page_headers(request: Request, response: Response, page: Page, total: int) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crazy_gary.errors import NotFound
 from crazy_gary.kit.clock import utcnow
 from crazy_gary.kit.ids import new_id
+from crazy_gary.kit.pagination import Page, fetch_page
 from crazy_gary.monitoring.models import Alert
 from crazy_gary.monitoring.rules import Verdict
 
@@ -42,11 +43,14 @@ async def apply_verdicts(
     return raised, resolved
 
 
-async def list_alerts(session: AsyncSession, *, status: str | None, limit: int) -> list[Alert]:
-    query = select(Alert).order_by(Alert.created_at.desc()).limit(limit)
+async def list_alerts(
+    session: AsyncSession, *, status: str | None, page: Page
+) -> tuple[list[Alert], int]:
+    """Newest first; `status` None or "all" for every alert."""
+    query = select(Alert).order_by(Alert.created_at.desc())
     if status and status != "all":
         query = query.where(Alert.status == status)
-    return list(await session.scalars(query))
+    return await fetch_page(session, query, page)
 
 
 async def acknowledge(session: AsyncSession, *, alert_id: str, by: str) -> Alert:

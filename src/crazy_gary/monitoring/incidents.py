@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.errors import NotFound
 from crazy_gary.kit.clock import iso, utcnow
 from crazy_gary.kit.ids import new_id
+from crazy_gary.kit.pagination import Page, fetch_page
 from crazy_gary.monitoring.models import Incident
 
 STATUSES = ("open", "investigating", "resolved")
@@ -30,16 +31,13 @@ async def create(session: AsyncSession, *, title: str, description: str, severit
 
 
 async def list_incidents(session: AsyncSession, *, status: str | None, severity: str | None,
-                         limit: int, offset: int) -> tuple[list[Incident], int]:
-    query = select(Incident)
+                         page: Page) -> tuple[list[Incident], int]:
+    query = select(Incident).order_by(Incident.created_at.desc())
     if status:
         query = query.where(Incident.status == status)
     if severity:
         query = query.where(Incident.severity == severity)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(Incident.created_at.desc()).limit(limit).offset(offset))
-    return list(rows), int(total or 0)
+    return await fetch_page(session, query, page)
 
 
 async def get(session: AsyncSession, *, incident_id: str) -> Incident:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -13,7 +13,7 @@ from crazy_gary.auth.dependencies import AdminUser, CurrentUser, SettingsDep
 from crazy_gary.db import SessionDep
 from crazy_gary.kit.clock import iso_now
 from crazy_gary.kit.openapi import error_responses
-from crazy_gary.kit.pagination import PageDep, set_page_headers
+from crazy_gary.kit.pagination import Page, PageDep, page_dependency, set_page_headers
 from crazy_gary.monitoring import alerts, incidents, presenters, service
 from crazy_gary.monitoring.health import overall_status, run_checks
 from crazy_gary.monitoring.schemas import (
@@ -37,7 +37,7 @@ router = APIRouter(prefix="/api/monitoring", tags=["monitoring"],
                    responses=error_responses(401, 429))
 prometheus_router = APIRouter(tags=["monitoring"])
 
-LogLimit = Annotated[int, Query(ge=1, le=1000, description="Entries to return")]
+LogPage = page_dependency(100)  # the contract's default for logs
 
 
 @router.get("/health", response_model=BasicHealth)
@@ -72,7 +72,7 @@ async def dashboard(user: CurrentUser, session: SessionDep, settings: SettingsDe
     """Health, key metrics, open alerts and open incidents in one call."""
     components = await run_checks(settings)
     m = await _metrics(session, settings)
-    active = await alerts.list_alerts(session, status="active", limit=50)
+    active, _ = await alerts.list_alerts(session, status="active", page=Page(50, 0))
     open_incidents = await incidents.open_incidents(session)
     return Dashboard(
         health=BasicHealth(status=overall_status(components), timestamp=iso_now()),
@@ -89,26 +89,33 @@ async def dashboard(user: CurrentUser, session: SessionDep, settings: SettingsDe
 
 @router.get("/logs/requests", response_model=list[RequestLogRead],
             responses=error_responses(403))
-async def request_logs(admin: AdminUser, session: SessionDep, limit: LogLimit = 100,
+async def request_logs(request: Request, response: Response, admin: AdminUser,
+                       session: SessionDep, page: LogPage,
                        start_time: datetime | None = None):
-    """Recent HTTP requests of every process, newest first (admin only)."""
-    rows = await service.request_logs(session, limit=limit, start_time=start_time)
+    """Recent HTTP requests of every process, newest first (admin only); with `start_time`,
+    only those from then on."""
+    rows, total = await service.request_logs(session, page=page, start_time=start_time)
+    set_page_headers(request, response, page, total)
     return [presenters.request_log(r) for r in rows]
 
 
 @router.get("/logs/errors", response_model=list[ErrorLogRead], responses=error_responses(403))
-async def error_logs(admin: AdminUser, session: SessionDep, limit: LogLimit = 100,
+async def error_logs(request: Request, response: Response, admin: AdminUser,
+                     session: SessionDep, page: LogPage,
                      level: Literal["critical", "error", "warning", "info"] | None = None):
     """Recent errors and warnings with stack traces, newest first (admin only)."""
-    rows = await service.error_logs(session, limit=limit, level=level)
+    rows, total = await service.error_logs(session, page=page, level=level)
+    set_page_headers(request, response, page, total)
     return [presenters.error_log(r) for r in rows]
 
 
 @router.get("/alerts", response_model=list[AlertRead])
-async def list_alerts(user: CurrentUser, session: SessionDep, limit: LogLimit = 100,
+async def list_alerts(request: Request, response: Response, user: CurrentUser,
+                      session: SessionDep, page: PageDep,
                       status: Literal["active", "resolved", "all"] = "active"):
-    """Active alerts by default; `status=resolved|all` for history."""
-    rows = await alerts.list_alerts(session, status=status, limit=limit)
+    """Active alerts by default; `status=resolved|all` for history. Newest first."""
+    rows, total = await alerts.list_alerts(session, status=status, page=page)
+    set_page_headers(request, response, page, total)
     return [presenters.alert(r) for r in rows]
 
 
@@ -128,7 +135,7 @@ async def list_incidents(
     severity: Severity | None = None,
 ):
     rows, total = await incidents.list_incidents(session, status=status, severity=severity,
-                                                 limit=page.limit, offset=page.offset)
+                                                 page=page)
     set_page_headers(request, response, page, total)
     return [presenters.incident(r) for r in rows]
 

@@ -8,25 +8,29 @@ from sqlalchemy import case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.kit.clock import utcnow
+from crazy_gary.kit.pagination import Page, fetch_page
 from crazy_gary.monitoring.models import ErrorLog, ProcessHeartbeat, RequestLog
 
 STREAM_PATHS = ("/api/observability/events/stream",)  # long-lived: not a latency sample
 
 
 async def request_logs(
-    session: AsyncSession, *, limit: int, start_time: datetime | None
-) -> list[RequestLog]:
-    query = select(RequestLog).order_by(RequestLog.id.desc()).limit(limit)
+    session: AsyncSession, *, page: Page, start_time: datetime | None
+) -> tuple[list[RequestLog], int]:
+    """Newest first; with `start_time`, only requests from then on."""
+    query = select(RequestLog).order_by(RequestLog.id.desc())
     if start_time is not None:
         query = query.where(RequestLog.timestamp >= start_time)
-    return list(await session.scalars(query))
+    return await fetch_page(session, query, page)
 
 
-async def error_logs(session: AsyncSession, *, limit: int, level: str | None) -> list[ErrorLog]:
-    query = select(ErrorLog).order_by(ErrorLog.id.desc()).limit(limit)
+async def error_logs(
+    session: AsyncSession, *, page: Page, level: str | None
+) -> tuple[list[ErrorLog], int]:
+    query = select(ErrorLog).order_by(ErrorLog.id.desc())
     if level:
         query = query.where(ErrorLog.level == level.lower())
-    return list(await session.scalars(query))
+    return await fetch_page(session, query, page)
 
 
 async def request_totals(session: AsyncSession) -> dict[str, float | int]:

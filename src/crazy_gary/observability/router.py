@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Request, Response
 
 from crazy_gary.auth.dependencies import CurrentUser
 from crazy_gary.db import SessionDep
 from crazy_gary.kit.openapi import error_responses
+from crazy_gary.kit.pagination import PageDep, set_page_headers
 from crazy_gary.observability import service
 from crazy_gary.observability.schemas import ObservabilityMetrics, TraceRead
 
@@ -23,9 +22,9 @@ async def observability_metrics(user: CurrentUser, session: SessionDep):
 
 
 @router.get("/traces/active", response_model=list[TraceRead])
-async def traces_active(
-    user: CurrentUser,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-):
-    """Running and recent traces; admins see all, others the traces of their own requests."""
-    return service.active_traces(user_id=None if user.is_admin else user.id, limit=limit)
+async def traces_active(request: Request, response: Response, user: CurrentUser, page: PageDep):
+    """Running traces first, then the most recent finished ones (this process's trace
+    store); admins see all, others the traces of their own requests."""
+    traces, total = service.active_traces(user_id=None if user.is_admin else user.id, page=page)
+    set_page_headers(request, response, page, total)
+    return traces

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.kit.clock import iso
+from crazy_gary.kit.pagination import Page
 from crazy_gary.observability.store import TraceSummary, span_store
 from crazy_gary.realtime.service import counts_by_kind
 
@@ -29,13 +30,15 @@ def _trace_view(s: TraceSummary) -> dict[str, Any]:
     }
 
 
-def active_traces(*, user_id: int | None, limit: int) -> list[dict[str, Any]]:
-    """Running traces first, then the most recent finished ones. `user_id` None = all."""
+def active_traces(*, user_id: int | None, page: Page) -> tuple[list[dict[str, Any]], int]:
+    """Running traces first, then the most recent finished ones, and how many there are.
+    `user_id` None = all."""
     summaries = span_store.snapshot()
     if user_id is not None:
         summaries = [s for s in summaries if s.tags.get("user_id") == str(user_id)]
     summaries.sort(key=lambda s: (s.running == 0, -s.start_ns))
-    return [_trace_view(s) for s in summaries[:limit]]
+    chosen = summaries[page.offset:page.offset + page.limit]
+    return [_trace_view(s) for s in chosen], len(summaries)
 
 
 async def metrics(session: AsyncSession) -> dict[str, Any]:
