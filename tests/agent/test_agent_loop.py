@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 
@@ -66,9 +67,15 @@ async def test_multi_step_task_with_tools_completes_with_result(client, user, mo
     assert "planning" in [e["phase"] for e in events]
     assert "acting" in [e["phase"] for e in events]
     assert any("step" in e for e in events)
-    assert len(await task_events(server, task_id, "task_created")) == 1
+    created = await task_events(server, task_id, "task_created")
+    assert len(created) == 1 and created[0]["user_id"] == str(user.id)
     completed = await task_events(server, task_id, "task_completed")
     assert [e["status"] for e in completed] == ["completed"]
+    ran_for = (datetime.fromisoformat(task["completed_at"].replace("Z", "+00:00"))
+               - datetime.fromisoformat(task["started_at"].replace("Z", "+00:00")))
+    assert completed[0]["duration"] == pytest.approx(ran_for.total_seconds(), abs=0.002)
+    assert completed[0]["duration"] > 0 and completed[0]["user_id"] == str(user.id)
+    assert all(e["user_id"] == str(user.id) for e in events)
     assert max(p for p, e in zip(progress, events, strict=True)
                if e["status"] == "running") < 100
 

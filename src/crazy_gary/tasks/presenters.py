@@ -75,9 +75,11 @@ def task_detail(task: Task, steps: list[TaskStep]) -> TaskDetail:
 
 
 def event_payload(task: Task, **extra: Any) -> dict[str, Any]:
-    """The `task_update` event body."""
+    """The body of a task's events (`task_created`, `task_update`, `task_completed`); the
+    user id is a string, as the contract's events show it."""
     data = {
-        "task_id": task.id, "title": task.title, "status": task.status,
+        "task_id": task.id, "user_id": str(task.user_id), "title": task.title,
+        "status": task.status,
         "phase": task.phase if task.status == "running" else None,
         "phase_reason": task.phase_reason if task.status == "running" else None,
         "progress": task.progress, "updated_at": iso(task.updated_at),
@@ -86,3 +88,11 @@ def event_payload(task: Task, **extra: Any) -> dict[str, Any]:
         data["error"] = task.error
     data.update(extra)
     return data
+
+
+def duration_seconds(task: Task) -> float | None:
+    """Seconds from start (or creation, if it never started) to the end; None while open."""
+    if task.completed_at is None:
+        return None
+    began = task.started_at or task.created_at
+    return round((task.completed_at - began).total_seconds(), 3)

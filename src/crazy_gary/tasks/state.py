@@ -20,7 +20,7 @@ from crazy_gary.kit.clock import iso
 from crazy_gary.observability.metrics import TASKS
 from crazy_gary.realtime import publish
 from crazy_gary.tasks.models import Task, TaskStep
-from crazy_gary.tasks.presenters import event_payload, step_dict
+from crazy_gary.tasks.presenters import duration_seconds, event_payload, step_dict
 
 
 async def _publish_task(task: Task, **extra: Any) -> None:
@@ -161,7 +161,8 @@ _EVENT_COLUMNS = (Task.id, Task.user_id, Task.title, Task.status, Task.phase, Ta
 
 
 def _row_payload(row: Any, **extra: Any) -> dict[str, Any]:
-    data = {"task_id": row.id, "title": row.title, "status": row.status,
+    data = {"task_id": row.id, "user_id": str(row.user_id), "title": row.title,
+            "status": row.status,
             "phase": row.phase, "phase_reason": row.phase_reason, "progress": row.progress,
             "updated_at": iso(row.updated_at)}
     data.update(extra)
@@ -198,5 +199,6 @@ async def finish(
     if changed:
         TASKS.labels(status=status).inc()
         await _publish_task(task)
-        await publish("task_completed", event_payload(task), user_id=task.user_id)
+        await publish("task_completed", event_payload(task, duration=duration_seconds(task)),
+                      user_id=task.user_id)
     return task.status
