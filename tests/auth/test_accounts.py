@@ -146,6 +146,8 @@ async def test_change_password_checks_current_and_strength(client):
     weak = await client.post("/api/auth/change-password", headers=account.headers, json={
         "current_password": account.password, "new_password": "weak"})
     assert weak.status_code == 400 and weak.json()["code"] == "VALIDATION_ERROR"
+    problems = weak.json()["details"]["validation_errors"]
+    assert problems and all(p.startswith("new_password: ") for p in problems)  # the field sent
     assert (await client.get("/api/auth/me", headers=account.headers)).status_code == 200
 
 
@@ -171,6 +173,7 @@ async def test_logout_ends_refresh_tokens(client):
     refresh = await client.post("/api/auth/refresh",
                                 headers={"Authorization": f"Bearer {account.refresh_token}"})
     assert refresh.status_code == 401 and refresh.json()["code"] == "AUTH_REQUIRED"
+    assert refresh.json()["error"] == "Refresh token has been revoked"  # not called a reuse
 
 
 async def test_username_derived_from_email(client, admin):

@@ -15,17 +15,18 @@ MIN_LENGTH = 8
 MAX_LENGTH = 128
 
 
-def password_problems(password: str) -> list[str]:
-    """Every reason the password is too weak (empty when it is acceptable)."""
+def password_problems(password: str, field: str = "password") -> list[str]:
+    """Every reason the password is too weak (empty when it is acceptable), each named by
+    the request field it came in."""
     problems = []
     if len(password) < MIN_LENGTH:
-        problems.append(f"password: must be at least {MIN_LENGTH} characters")
+        problems.append(f"{field}: must be at least {MIN_LENGTH} characters")
     if len(password) > MAX_LENGTH:
-        problems.append(f"password: must be at most {MAX_LENGTH} characters")
+        problems.append(f"{field}: must be at most {MAX_LENGTH} characters")
     if not re.search(r"[A-Za-z]", password):
-        problems.append("password: must contain a letter")
+        problems.append(f"{field}: must contain a letter")
     if not re.search(r"\d", password):
-        problems.append("password: must contain a digit")
+        problems.append(f"{field}: must contain a digit")
     return problems
 
 

@@ -125,6 +125,8 @@ async def rotate_refresh_token(
         raise AuthRequired("Refresh token is not valid")
     if claims.version != user.token_version:
         raise AuthRequired("Refresh token is no longer valid")
+    if record.revoked_at is not None and record.used_at is None:
+        raise AuthRequired("Refresh token has been revoked")  # signed out: not a reuse
     # Claim the token atomically: of two concurrent uses exactly one wins.
     claimed = await session.execute(
         update(RefreshToken)
@@ -180,7 +182,7 @@ async def change_password(
     user = await load_user(session, user_id)
     if not await verify_password(current_password, user.password_hash):
         raise InvalidCredentials("Current password is incorrect")
-    problems = password_problems(new_password)
+    problems = password_problems(new_password, field="new_password")
     if problems:
         raise ValidationFailed(problems)
     await set_password(session, user, new_password)

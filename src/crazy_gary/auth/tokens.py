@@ -91,7 +91,8 @@ def decode_token(settings: Settings, token: str, *, expected_type: str) -> Token
     """Verify signature, algorithm, expiry and type; raise the contract's 401 errors."""
     claims = _verify(settings.jwt_secret_key, token)
     if claims.get("type") != expected_type:
-        raise AuthRequired(f"A {expected_type} token is required")
+        article = "An" if expected_type[0] in "aeiou" else "A"
+        raise AuthRequired(f"{article} {expected_type} token is required")
     try:
         user_id = int(claims["sub"])
         version = int(claims.get("ver", 0))
