@@ -73,3 +73,25 @@ def test_serve_on_a_fresh_data_dir():
             assert c.get("/api/auth/me", headers=headers).status_code == 200
     finally:
         srv.stop()
+
+
+def test_a_graceful_stop_writes_the_last_requests_to_the_log():
+    """Request records are flushed every second; the ones still buffered at SIGTERM are
+    written on the way out (after the durable engine has stopped)."""
+    import sqlite3
+    import uuid
+
+    data_dir = Path(tempfile.mkdtemp(prefix="cg-stop-"))
+    srv = ProcessServer(fresh_env(data_dir)).start()
+    agent = f"last-words/{uuid.uuid4().hex[:8]}"
+    try:
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            for _ in range(3):
+                assert c.get("/health/live", headers={"User-Agent": agent}).status_code == 200
+    finally:
+        srv.stop()
+    assert "telemetry flush failed" not in srv.log(), srv.log()[-3000:]
+    with sqlite3.connect(data_dir / "crazy_gary.db") as db:
+        logged = db.execute("SELECT count(*) FROM request_logs WHERE user_agent = ?",
+                            (agent,)).fetchone()[0]
+    assert logged == 3

@@ -70,7 +70,7 @@ async def process_services(
     try:
         yield
     finally:
-        await asyncio.to_thread(durable.shutdown)
+        await durable.shutdown()
         await stop_hub(hub)
         await endpoint_manager.close()
         await events_out.stop()

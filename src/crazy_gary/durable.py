@@ -7,8 +7,10 @@ schedules must be registered after launch, so domains hand a coroutine to
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from dbos import DBOS, DBOSConfig
 
@@ -56,8 +58,12 @@ def is_launched() -> bool:
     return _launched
 
 
-def shutdown() -> None:
+async def shutdown() -> None:
+    """Stop the engine. It had installed its thread pool as the event loop's default executor
+    and shuts that pool down, so the loop gets a fresh one: the services stopped after the
+    engine (the telemetry's last flush, the tool hub) still run work in threads."""
     global _launched
     if _launched:
-        DBOS.destroy(workflow_completion_timeout_sec=0)
+        await asyncio.to_thread(DBOS.destroy, workflow_completion_timeout_sec=0)
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
         _launched = False
