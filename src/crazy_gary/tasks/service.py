@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crazy_gary.db import session_scope, utcnow
 from crazy_gary.errors import Conflict, TaskNotFound, ValidationFailed
 from crazy_gary.kit.ids import new_id
-from crazy_gary.kit.pagination import Page
+from crazy_gary.kit.pagination import Page, fetch_page
 from crazy_gary.realtime import publish
 from crazy_gary.tasks.models import FINAL, Task, TaskStep
 from crazy_gary.tasks.presenters import event_payload, result_dict, usage_dict
@@ -107,14 +107,11 @@ async def list_tasks(
     session: AsyncSession, *, user_id: int, status: str | None, page: Page
 ) -> tuple[list[Task], int]:
     """The caller's tasks, newest first."""
-    query = select(Task).where(Task.user_id == user_id)
+    query = (select(Task).where(Task.user_id == user_id)
+             .order_by(Task.created_at.desc(), Task.id.desc()))
     if status:
         query = query.where(Task.status == status)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(Task.created_at.desc(), Task.id.desc())
-        .limit(page.limit).offset(page.offset))
-    return list(rows), int(total or 0)
+    return await fetch_page(session, query, page)
 
 
 async def mark_queued(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
