@@ -17,7 +17,6 @@ import weakref
 from typing import Any
 
 from sqlalchemy import bindparam, event, inspect, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from crazy_gary.auth.models import User
@@ -25,7 +24,6 @@ from crazy_gary.db import Database, fetch_all
 
 _caches: weakref.WeakSet[UserCache] = weakref.WeakSet()
 _ATTRIBUTES = inspect(User).column_attrs
-_COLUMNS = tuple(attribute.key for attribute in _ATTRIBUTES)
 _BY_ID = select(*(attribute.columns[0].label(attribute.key) for attribute in _ATTRIBUTES)).where(
     User.__table__.c.id == bindparam("user_id"))
 
@@ -53,20 +51,11 @@ class UserCache:
         user = self.snapshot(user_id)
         if user is not None:
             return user
-        rows = await fetch_all(database, _BY_ID, {"user_id": user_id})
-        if not rows:
+        values = await _read(database, user_id)
+        if values is None:
             return None
-        values = rows[0]._asdict()
         self._keep(user_id, values)
         return _detached(values)
-
-    def get(self, session: AsyncSession, user_id: int) -> User | None:
-        """The cached user, attached to `session` without a query, or None."""
-        user = self.snapshot(user_id)
-        return None if user is None else session.sync_session.merge(user, load=False)
-
-    def put(self, user: User) -> None:
-        self._keep(user.id, {key: getattr(user, key) for key in _COLUMNS})
 
     def _keep(self, user_id: int, values: dict[str, Any]) -> None:
         if self.ttl <= 0:
@@ -77,6 +66,17 @@ class UserCache:
 
     def drop(self, user_id: int) -> None:
         self._entries.pop(user_id, None)
+
+
+async def read_user(database: Database, user_id: int) -> User | None:
+    """The user as a detached snapshot read from the database now (no cache)."""
+    values = await _read(database, user_id)
+    return None if values is None else _detached(values)
+
+
+async def _read(database: Database, user_id: int) -> dict[str, Any] | None:
+    rows = await fetch_all(database, _BY_ID, {"user_id": user_id})
+    return rows[0]._asdict() if rows else None
 
 
 def _detached(values: dict[str, Any]) -> User:

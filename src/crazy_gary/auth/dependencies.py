@@ -6,13 +6,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from crazy_gary.auth.cache import UserCache
+from crazy_gary.auth.cache import UserCache, read_user
 from crazy_gary.auth.models import User
 from crazy_gary.auth.tokens import ACCESS, TokenClaims, decode_token
 from crazy_gary.config import Settings
-from crazy_gary.db import request_database
+from crazy_gary.db import Database, request_database
 from crazy_gary.errors import AuthRequired, InsufficientPermissions
 
 bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login")
@@ -34,15 +33,15 @@ def _accepted(claims: TokenClaims, user: User | None) -> User:
 
 
 async def user_from_token(
-    session: AsyncSession, settings: Settings, token: str, cache: UserCache | None = None
+    database: Database, settings: Settings, token: str, cache: UserCache | None = None
 ) -> User:
-    """The user an access token speaks for; tokens from before a password change fail."""
+    """The user an access token speaks for, as a detached snapshot (from `cache` when
+    given); tokens from before a password change fail."""
     claims = decode_token(settings, token, expected_type=ACCESS)
-    user = cache.get(session, claims.user_id) if cache is not None else None
-    if user is None:
-        user = await session.get(User, claims.user_id)
-        if user is not None and cache is not None:
-            cache.put(user)
+    if cache is not None:
+        user = await cache.load(database, claims.user_id)
+    else:
+        user = await read_user(database, claims.user_id)
     return _accepted(claims, user)
 
 
@@ -60,10 +59,8 @@ async def get_current_user(
         raise AuthRequired()
     # Settings straight from the app (not SettingsDep): every authenticated request
     # resolves this dependency, and each sub-dependency costs a resolution pass.
-    settings: Settings = request.app.state.settings
-    claims = decode_token(settings, credentials.credentials, expected_type=ACCESS)
-    user = await user_cache_of(request).load(request_database(request), claims.user_id)
-    return _accepted(claims, user)
+    return await user_from_token(request_database(request), request.app.state.settings,
+                                 credentials.credentials, user_cache_of(request))
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -30,7 +30,7 @@ from crazy_gary.auth.schemas import (
     ValidatedUser,
     ValidateResponse,
 )
-from crazy_gary.db import SessionDep
+from crazy_gary.db import SessionDep, request_database
 from crazy_gary.errors import AppError, AuthRequired
 from crazy_gary.kit.openapi import error_responses
 
@@ -117,15 +117,13 @@ async def logout(user: CurrentUser, session: SessionDep):
     response_model=ValidateResponse,
     responses={401: {"model": ValidateResponse, "description": "Token invalid or expired"}},
 )
-async def validate(
-    request: Request, credentials: Credentials, session: SessionDep, settings: SettingsDep
-):
+async def validate(request: Request, credentials: Credentials, settings: SettingsDep):
     """Whether the access token is valid, with its user."""
     try:
         if credentials is None:
             raise AuthRequired()
-        user = await user_from_token(session, settings, credentials.credentials,
-                                     user_cache_of(request))
+        user = await user_from_token(request_database(request), settings,
+                                     credentials.credentials, user_cache_of(request))
     except AppError:
         return JSONResponse({"valid": False}, status_code=401)
     return ValidateResponse(valid=True,

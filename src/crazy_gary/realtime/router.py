@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from crazy_gary.auth.dependencies import SettingsDep, user_from_token
 from crazy_gary.auth.tokens import bearer_token
-from crazy_gary.db import SessionDep, session_scope
+from crazy_gary.db import request_database, session_scope
 from crazy_gary.errors import AuthRequired
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.observability.metrics import REALTIME_CLIENTS
@@ -118,7 +118,6 @@ async def _close_on_disconnect(receive: Receive, sub: Subscription) -> None:
 )
 async def stream_events(
     request: Request,
-    session: SessionDep,
     settings: SettingsDep,
     token: Annotated[str | None, Query(description="Access token (EventSource cannot send "
                                                     "headers)")] = None,
@@ -129,7 +128,7 @@ async def stream_events(
     raw = bearer_token(request.headers.get("authorization")) or token
     if not raw:
         raise AuthRequired()
-    user = await user_from_token(session, settings, raw)
+    user = await user_from_token(request_database(request), settings, raw)
     after = _parse_last_id(last_event_id)
     if after is None:
         after = last_event_id_query

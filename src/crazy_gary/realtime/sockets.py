@@ -11,7 +11,7 @@ import socketio
 from crazy_gary.auth.dependencies import user_from_token
 from crazy_gary.auth.tokens import bearer_token
 from crazy_gary.config import Settings
-from crazy_gary.db import session_scope
+from crazy_gary.db import get_database
 from crazy_gary.errors import AppError
 from crazy_gary.observability.metrics import REALTIME_CLIENTS
 from crazy_gary.realtime.fanout import user_room
@@ -55,8 +55,7 @@ def build_socket_server(settings: Settings) -> socketio.AsyncServer:
             raise socketio.exceptions.ConnectionRefusedError(
                 "Authentication token missing", {"code": "AUTH_REQUIRED"})
         try:
-            async with session_scope() as session:
-                user = await user_from_token(session, settings, token)
+            user = await user_from_token(get_database(), settings, token)
         except AppError as exc:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.message, {"code": exc.code}) from None
