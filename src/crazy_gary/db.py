@@ -9,15 +9,14 @@ without a session (on SQLite, inline on the event loop: see its docstring).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, MetaData, Row, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -25,8 +24,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
-from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
+
+from crazy_gary.inline_reads import InlineReader, NotInlinable
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -105,13 +105,10 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite reads run inline (see fetch_all); PostgreSQL's driver is natively async.
-        self.inline_reader: Engine | None = (
-            create_engine(self.engine.url.set(drivername="sqlite"),
-                          connect_args={"timeout": 0})  # never wait on a lock in the loop
-            if self.is_sqlite and self.engine.url.database not in (None, "", ":memory:")
-            else None)
-        if self.inline_reader is not None:
-            event.listen(self.inline_reader, "connect", _sqlite_reader_pragmas)
+        database_file = self.engine.url.database
+        self.inline_reader: InlineReader | None = (
+            InlineReader(database_file)
+            if self.is_sqlite and database_file not in (None, "", ":memory:") else None)
 
     @cached_property
     def blocking_engine(self) -> Engine:
@@ -127,7 +124,7 @@ class Database:
 
     async def dispose(self) -> None:
         if self.inline_reader is not None:
-            self.inline_reader.dispose()
+            self.inline_reader.close()
         if "blocking_engine" in self.__dict__:
             self.blocking_engine.dispose()
         await self.engine.dispose()
@@ -158,10 +155,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-def _sqlite_reader_pragmas(dbapi_connection, _record) -> None:
-    dbapi_connection.execute("PRAGMA query_only=ON")
 
 
 _database: Database | None = None
@@ -209,22 +202,23 @@ async def session_scope(database: Database | None = None) -> AsyncIterator[Async
 
 
 async def fetch_all(
-    database: Database, statement: Executable, params: Mapping[str, Any] | None = None
-) -> list[Row]:
-    """The rows of one short read-only query, outside any session.
+    database: Database, statement: Select, params: Mapping[str, Any] | None = None
+) -> Sequence[Any]:
+    """The rows of one short read-only query, outside any session: named tuples on
+    SQLite, SQLAlchemy rows on PostgreSQL (both offer `row.name`, `row[i]`, `_asdict()`).
 
-    On SQLite the query runs inline on the event loop: with WAL, a reader never waits for
-    a writer, and a point or page read costs less than the two thread hops per call of
-    the async driver (measured in bench/results/http_auth-*.md). The reader's connections
-    are read-only and never wait on a lock; if SQLite is busy anyway (a checkpoint), the
-    query goes through the async driver. PostgreSQL always uses the async driver.
+    On SQLite the query runs inline on the event loop (`inline_reads`): with WAL, a reader
+    never waits for a writer, and a point or page read costs less than the two thread hops
+    per call of the async driver. If SQLite is busy anyway (a checkpoint), the query goes
+    through the async driver. PostgreSQL always uses the async driver.
     """
     if database.inline_reader is not None:
         try:
-            with database.inline_reader.connect() as connection:
-                return connection.execute(statement, params).all()
-        except OperationalError as exc:
-            if not isinstance(exc.orig, sqlite3.OperationalError) or "locked" not in str(exc):
+            return database.inline_reader.fetch_all(statement, params)
+        except NotInlinable:
+            pass
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
     async with database.engine.connect() as connection:
         return (await connection.execute(statement, params)).all()

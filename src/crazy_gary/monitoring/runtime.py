@@ -14,9 +14,7 @@ from crazy_gary.observability.tracing import setup_tracing
 async def start(settings: Settings, database: Database, *, kind: str = "serve") -> None:
     setup_tracing(settings)
     instrument_httpx()
-    instrument_engine(database.engine.sync_engine)
-    if database.inline_reader is not None:
-        instrument_engine(database.inline_reader)
+    instrument_engine(database.engine.sync_engine)  # inline SQLite reads trace themselves
     log_handler.install()
     telemetry.start(kind=kind, executor_id=settings.executor_id)
 
