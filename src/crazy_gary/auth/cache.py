@@ -14,75 +14,56 @@ from __future__ import annotations
 
 import time
 import weakref
-from typing import Any
+from dataclasses import fields
 
-from sqlalchemy import bindparam, event, inspect, select
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import bindparam, event, select
 
 from crazy_gary.auth.models import User
+from crazy_gary.auth.principal import SignedInUser
 from crazy_gary.db import Database, fetch_all
 
 _caches: weakref.WeakSet[UserCache] = weakref.WeakSet()
-_ATTRIBUTES = inspect(User).column_attrs
-_BY_ID = select(*(attribute.columns[0].label(attribute.key) for attribute in _ATTRIBUTES)).where(
-    User.__table__.c.id == bindparam("user_id"))
+_t = User.__table__.c
+_COLUMNS = {"has_password": _t.password_hash.is_not(None)}
+_BY_ID = select(*(_COLUMNS.get(f.name, _t.get(f.name)).label(f.name)
+                  for f in fields(SignedInUser))).where(_t.id == bindparam("user_id"))
 
 
 class UserCache:
     def __init__(self, ttl_seconds: float) -> None:
         self.ttl = ttl_seconds
-        self._entries: dict[int, tuple[dict[str, Any], float]] = {}
+        self._entries: dict[int, tuple[SignedInUser, float]] = {}
         _caches.add(self)
 
-    def snapshot(self, user_id: int) -> User | None:
-        """A fresh detached copy of the cached user (never shared between requests), or None."""
+    async def load(self, database: Database, user_id: int) -> SignedInUser | None:
+        """The user: from the cache, else read from the database (and kept); None if there
+        is no such user."""
         entry = self._entries.get(user_id)
-        if entry is None:
-            return None
-        values, expires = entry
-        if expires < time.monotonic():
+        if entry is not None:
+            user, expires = entry
+            if time.monotonic() < expires:
+                return user
             self._entries.pop(user_id, None)
-            return None
-        return _detached(values)
-
-    async def load(self, database: Database, user_id: int) -> User | None:
-        """The user as a detached snapshot: from the cache, else read from the database
-        (and kept); None if there is no such user."""
-        user = self.snapshot(user_id)
+        user = await read_user(database, user_id)
         if user is not None:
-            return user
-        values = await _read(database, user_id)
-        if values is None:
-            return None
-        self._keep(user_id, values)
-        return _detached(values)
+            self._keep(user)
+        return user
 
-    def _keep(self, user_id: int, values: dict[str, Any]) -> None:
+    def _keep(self, user: SignedInUser) -> None:
         if self.ttl <= 0:
             return
         if len(self._entries) > 10_000:
             self._entries.clear()
-        self._entries[user_id] = (values, time.monotonic() + self.ttl)
+        self._entries[user.id] = (user, time.monotonic() + self.ttl)
 
     def drop(self, user_id: int) -> None:
         self._entries.pop(user_id, None)
 
 
-async def read_user(database: Database, user_id: int) -> User | None:
-    """The user as a detached snapshot read from the database now (no cache)."""
-    values = await _read(database, user_id)
-    return None if values is None else _detached(values)
-
-
-async def _read(database: Database, user_id: int) -> dict[str, Any] | None:
+async def read_user(database: Database, user_id: int) -> SignedInUser | None:
+    """The user read from the database now (no cache)."""
     rows = await fetch_all(database, _BY_ID, {"user_id": user_id})
-    return rows[0]._asdict() if rows else None
-
-
-def _detached(values: dict[str, Any]) -> User:
-    user = User(**values)
-    make_transient_to_detached(user)
-    return user
+    return SignedInUser(*rows[0]) if rows else None
 
 
 def invalidate(user_id: int) -> None:

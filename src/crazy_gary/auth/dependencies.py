@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from crazy_gary.auth.cache import UserCache, read_user
-from crazy_gary.auth.models import User
+from crazy_gary.auth.principal import SignedInUser
 from crazy_gary.auth.tokens import ACCESS, TokenClaims, decode_token
 from crazy_gary.config import Settings
 from crazy_gary.db import Database, request_database
@@ -24,7 +24,7 @@ async def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def _accepted(claims: TokenClaims, user: User | None) -> User:
+def _accepted(claims: TokenClaims, user: SignedInUser | None) -> SignedInUser:
     """The token's user, unless it no longer exists or the token predates a password
     change (or any other bump of the user's token version)."""
     if user is None or claims.version != user.token_version:
@@ -34,9 +34,9 @@ def _accepted(claims: TokenClaims, user: User | None) -> User:
 
 async def user_from_token(
     database: Database, settings: Settings, token: str, cache: UserCache | None = None
-) -> User:
-    """The user an access token speaks for, as a detached snapshot (from `cache` when
-    given); tokens from before a password change fail."""
+) -> SignedInUser:
+    """The user an access token speaks for (from `cache` when given); tokens from before a
+    password change fail."""
     claims = decode_token(settings, token, expected_type=ACCESS)
     if cache is not None:
         user = await cache.load(database, claims.user_id)
@@ -52,9 +52,9 @@ def user_cache_of(request: Request) -> UserCache:
 async def get_current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> User:
-    """The signed-in user as a detached snapshot (read it; to change the row, load it in
-    the request's session). Usually served from the app's user cache without a query."""
+) -> SignedInUser:
+    """The signed-in user (read-only; to change the row, load it in the request's
+    session). Usually served from the app's user cache without a query."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthRequired()
     # Settings straight from the app (not SettingsDep): every authenticated request
@@ -63,13 +63,13 @@ async def get_current_user(
                                  credentials.credentials, user_cache_of(request))
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentUser = Annotated[SignedInUser, Depends(get_current_user)]
 
 
-async def get_admin_user(user: CurrentUser) -> User:
+async def get_admin_user(user: CurrentUser) -> SignedInUser:
     if not user.is_admin:
         raise InsufficientPermissions("Administrator role required")
     return user
 
 
-AdminUser = Annotated[User, Depends(get_admin_user)]
+AdminUser = Annotated[SignedInUser, Depends(get_admin_user)]

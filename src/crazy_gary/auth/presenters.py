@@ -1,13 +1,14 @@
-"""ORM user -> response schemas."""
+"""A user (row or signed-in copy) -> response schemas."""
 
 from __future__ import annotations
 
 from crazy_gary.auth.models import User
+from crazy_gary.auth.principal import SignedInUser
 from crazy_gary.auth.schemas import UserProfile
 from crazy_gary.kit.clock import iso
 
 
-def profile_of(user: User) -> UserProfile:
+def profile_of(user: User | SignedInUser) -> UserProfile:
     return UserProfile(
         id=user.id,
         email=user.email,

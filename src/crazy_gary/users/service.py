@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crazy_gary.auth import service as accounts
 from crazy_gary.auth.models import User
 from crazy_gary.auth.passwords import password_problems
+from crazy_gary.auth.principal import SignedInUser
 from crazy_gary.auth.validation import normalize_email
 from crazy_gary.db import Database, fetch_all
 from crazy_gary.errors import (
@@ -50,7 +51,9 @@ async def get_user(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id)
 
 
-async def get_visible_user(session: AsyncSession, *, actor: User, user_id: int) -> User:
+async def get_visible_user(
+    session: AsyncSession, *, actor: SignedInUser, user_id: int
+) -> User:
     """A user sees themself; an admin sees everyone; any other id does not exist."""
     if not actor.is_admin and actor.id != user_id:
         raise NotFound("User not found")
@@ -73,7 +76,7 @@ async def create_user(session: AsyncSession, *, data: UserCreate) -> User:
 
 
 async def update_user(
-    session: AsyncSession, *, actor: User, user_id: int, data: UserUpdate
+    session: AsyncSession, *, actor: SignedInUser, user_id: int, data: UserUpdate
 ) -> User:
     """Apply the given fields; roles and passwords are an admin's to change."""
     user = await get_visible_user(session, actor=actor, user_id=user_id)
