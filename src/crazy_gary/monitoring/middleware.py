@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextvars
 import time
 
+from opentelemetry import context as otel_context
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,8 +21,9 @@ from crazy_gary.auth.tokens import bearer_token, peek_user_id
 from crazy_gary.config import Settings
 from crazy_gary.kit.clock import utcnow
 from crazy_gary.monitoring.recorder import telemetry
+from crazy_gary.observability import tracing
 from crazy_gary.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from crazy_gary.observability.tracing import tracer
+from crazy_gary.observability.tracing import READ_METHODS, SAMPLED_OUT, tracer
 
 current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "current_request_id", default=None)
@@ -73,36 +76,47 @@ class RequestTelemetryMiddleware:
                 status = message["status"]
             await send(message)
 
-        attributes: dict = {"http.request.method": method, "url.path": path}
-        if user_id is not None:
-            attributes["user_id"] = user_id
-        if request_id:
-            attributes["request_id"] = request_id
-        with tracer.start_as_current_span(method, kind=SpanKind.SERVER,
-                                          attributes=attributes) as span:
-            try:
-                await self.app(scope, receive, send_wrapper)
-            finally:
-                elapsed = time.perf_counter() - t0
-                route = getattr(scope.get("route"), "path", None)
-                label = route or "unmatched"
+        if method in READ_METHODS and not tracing.read_budget.take():
+            span = None  # sampled out: no span, and nothing under it is traced either
+            token = otel_context.attach(SAMPLED_OUT)
+        else:
+            attributes: dict = {"http.request.method": method, "url.path": path}
+            if user_id is not None:
+                attributes["user_id"] = user_id
+            if request_id:
+                attributes["request_id"] = request_id
+            span = tracer.start_span(method, kind=SpanKind.SERVER, attributes=attributes)
+            token = otel_context.attach(trace.set_span_in_context(span))
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except BaseException as exc:
+            if span is not None:
+                span.record_exception(exc)
+            raise
+        finally:
+            otel_context.detach(token)
+            elapsed = time.perf_counter() - t0
+            route = getattr(scope.get("route"), "path", None)
+            label = route or "unmatched"
+            if span is not None:
                 span.update_name(f"{method} {label}")
                 span.set_attributes({"http.route": label, "http.response.status_code": status})
                 if status >= 500:
                     span.set_status(_ERROR)
-                requests_total, latency = _request_metrics(method, label, str(status))
-                requests_total.inc()
-                latency.observe(elapsed)
-                client = scope.get("client")
-                telemetry.record_request({
-                    "timestamp": started_at,
-                    "method": method,
-                    "path": path[:512],
-                    "route": route,
-                    "status_code": status,
-                    "response_time": round(elapsed * 1000, 3),
-                    "user_agent": user_agent.decode("latin-1")[:512] or None,
-                    "ip_address": client[0] if client else None,
-                    "user_id": user_id,
-                    "request_id": request_id,
-                })
+                span.end()
+            requests_total, latency = _request_metrics(method, label, str(status))
+            requests_total.inc()
+            latency.observe(elapsed)
+            client = scope.get("client")
+            telemetry.record_request({
+                "timestamp": started_at,
+                "method": method,
+                "path": path[:512],
+                "route": route,
+                "status_code": status,
+                "response_time": round(elapsed * 1000, 3),
+                "user_agent": user_agent.decode("latin-1")[:512] or None,
+                "ip_address": client[0] if client else None,
+                "user_id": user_id,
+                "request_id": request_id,
+            })
