@@ -9,7 +9,7 @@ without a session (on SQLite, inline on the event loop: see its docstring).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import cached_property
@@ -203,9 +203,9 @@ async def session_scope(database: Database | None = None) -> AsyncIterator[Async
 
 async def fetch_all(
     database: Database, statement: Select, params: Mapping[str, Any] | None = None
-) -> Sequence[Any]:
-    """The rows of one short read-only query, outside any session: named tuples on
-    SQLite, SQLAlchemy rows on PostgreSQL (both offer `row.name`, `row[i]`, `_asdict()`).
+) -> list[dict[str, Any]]:
+    """The rows of one short read-only query, outside any session, as dicts by column key
+    (ready to encode).
 
     On SQLite the query runs inline on the event loop (`inline_reads`): with WAL, a reader
     never waits for a writer, and a point or page read costs less than the two thread hops
@@ -221,7 +221,8 @@ async def fetch_all(
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
     async with database.engine.connect() as connection:
-        return (await connection.execute(statement, params)).all()
+        result = await connection.execute(statement, params)
+        return [dict(row) for row in result.mappings()]
 
 
 def request_database(request: Request) -> Database:

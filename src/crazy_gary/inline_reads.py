@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections import namedtuple
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +39,7 @@ class _Prepared:
     bind_names: tuple[str, ...]
     bind_processors: tuple[Processor, ...]
     fixed: Mapping[str, Any]  # values bound in the statement itself (`col == 5`)
-    make_row: Callable[[tuple], tuple]
+    make_row: Callable[[tuple], dict[str, Any]]
 
 
 _UNSUPPORTED: Any = object()
@@ -64,20 +63,20 @@ def _prepare(statement: Select) -> _Prepared:
     )
 
 
-def _row_maker(columns: list) -> Callable[[tuple], tuple]:
-    """A function from a raw sqlite3 row to a named tuple of converted values, written out
-    per statement (a generic loop over the processors costs more than the query)."""
-    row_type = namedtuple("Row", [column.key for column in columns], rename=True)
-    namespace: dict[str, Any] = {"Row": row_type}
-    values = []
+def _row_maker(columns: list) -> Callable[[tuple], dict[str, Any]]:
+    """A function from a raw sqlite3 row to a dict of converted values by column key,
+    written out per statement as one dict display (the generic loop over processors, or
+    building named tuples first, costs as much as the query for a page of rows)."""
+    namespace: dict[str, Any] = {}
+    items = []
     for index, column in enumerate(columns):
         processor = column.type.dialect_impl(_DIALECT).result_processor(_DIALECT, None)
-        if processor is None:
-            values.append(f"raw[{index}]")
-        else:
+        value = f"raw[{index}]"
+        if processor is not None:
             namespace[f"convert_{index}"] = processor
-            values.append(f"convert_{index}(raw[{index}])")
-    exec(f"def make_row(raw):\n    return Row({', '.join(values)})", namespace)  # noqa: S102
+            value = f"convert_{index}({value})"
+        items.append(f"{column.key!r}: {value}")
+    exec(f"def make_row(raw):\n    return {{{', '.join(items)}}}", namespace)  # noqa: S102
     return namespace["make_row"]
 
 
@@ -91,9 +90,11 @@ class InlineReader:
         self._lock = threading.Lock()
         self._prepared: dict[Select, _Prepared] = {}
 
-    def fetch_all(self, statement: Select, params: Mapping[str, Any] | None = None) -> list:
-        """The rows (named tuples) of a SELECT; raises sqlite3.OperationalError when busy
-        and NotInlinable for a statement this path does not handle."""
+    def fetch_all(
+        self, statement: Select, params: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """The rows of a SELECT as dicts by column key; raises sqlite3.OperationalError
+        when busy and NotInlinable for a statement this path does not handle."""
         prepared = self._prepared.get(statement)
         if prepared is None:
             prepared = self._prepared[statement] = _prepare(statement)

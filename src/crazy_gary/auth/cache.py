@@ -63,7 +63,7 @@ class UserCache:
 async def read_user(database: Database, user_id: int) -> SignedInUser | None:
     """The user read from the database now (no cache)."""
     rows = await fetch_all(database, _BY_ID, {"user_id": user_id})
-    return SignedInUser(*rows[0]) if rows else None
+    return SignedInUser(**rows[0]) if rows else None
 
 
 def invalidate(user_id: int) -> None:

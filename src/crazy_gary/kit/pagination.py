@@ -48,22 +48,28 @@ async def fetch_page(session: AsyncSession, query: Select, page: Page) -> tuple[
 def set_page_headers(request: Request, response: Response, page: Page, total: int) -> None:
     """X-Total-Count, X-Limit, X-Offset, X-Has-More and an RFC 8288 Link header."""
     has_more = page.offset + page.limit < total
-    response.headers["X-Total-Count"] = str(total)
-    response.headers["X-Limit"] = str(page.limit)
-    response.headers["X-Offset"] = str(page.offset)
-    response.headers["X-Has-More"] = "true" if has_more else "false"
+    headers = [
+        (b"x-total-count", str(total).encode()),
+        (b"x-limit", str(page.limit).encode()),
+        (b"x-offset", str(page.offset).encode()),
+        (b"x-has-more", b"true" if has_more else b"false"),
+    ]
     links = []
-    params = dict(request.query_params)
     if has_more:
-        params.update(limit=str(page.limit), offset=str(page.offset + page.limit))
-        links.append(f'<{_url(request, params)}>; rel="next"')
+        links.append(f'<{_url(request, page.limit, page.offset + page.limit)}>; rel="next"')
     if page.offset > 0:
-        params.update(limit=str(page.limit), offset=str(max(0, page.offset - page.limit)))
-        links.append(f'<{_url(request, params)}>; rel="prev"')
+        links.append(
+            f'<{_url(request, page.limit, max(0, page.offset - page.limit))}>; rel="prev"')
     if links:
-        response.headers["Link"] = ", ".join(links)
+        headers.append((b"link", ", ".join(links).encode("latin-1")))
+    # Appended as raw pairs: these names are new to the response, and MutableHeaders would
+    # search and rebuild the list for each.
+    response.raw_headers.extend(headers)
 
 
-def _url(request: Request, params: dict[str, str]) -> str:
-    """The same resource with other query parameters, as an absolute URL."""
-    return str(request.url.replace(query=urlencode(params)))
+def _url(request: Request, limit: int, offset: int) -> str:
+    """This resource with the same query but another page, as an absolute URL."""
+    url = request.url
+    params = dict(request.query_params)
+    params.update(limit=str(limit), offset=str(offset))
+    return f"{url.scheme}://{url.netloc}{url.path}?{urlencode(params)}"

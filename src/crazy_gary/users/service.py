@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.auth import service as accounts
@@ -28,20 +28,20 @@ _t = User.__table__.c
 # Named as in the response schema (users.schemas.UserRead).
 LISTED = (_t.id, _t.username, _t.email, _t.name, _t.role, _t.created_at, _t.last_login,
           _t.password_hash.is_not(None).label("has_password"))
-_COUNT = select(func.count()).select_from(User)
+_COUNT = select(func.count().label("total")).select_from(User)
 # The total as an uncorrelated subquery: evaluated once, and cheaper than a window count
 # (which makes SQLite sort the whole table into a temporary tree).
 _PAGE = (select(*LISTED, _COUNT.scalar_subquery().label("total")).order_by(_t.id)
          .limit(bindparam("limit")).offset(bindparam("offset")))
 
 
-async def list_users(database: Database, *, page: Page) -> tuple[list[Row], int]:
+async def list_users(database: Database, *, page: Page) -> tuple[list[dict], int]:
     """One page of users by id (plain rows: a list needs no ORM objects or session) and
     the total, in one query unless the page is empty."""
     rows = await fetch_all(database, _PAGE, {"limit": page.limit, "offset": page.offset})
     if rows:
-        return rows, rows[0].total
-    return [], (await fetch_all(database, _COUNT))[0][0]
+        return rows, rows[0]["total"]
+    return [], (await fetch_all(database, _COUNT))[0]["total"]
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User | None:
