@@ -236,6 +236,10 @@ def main() -> None:
                 (f"{base}/health/live", {}),
             "GET /api/auth/me": (f"{base}/api/auth/me", headers),
             "GET /api/users (50 per page)": (f"{base}/api/users", headers),
+            # The same request asking for a fresh read: the page query and its encoding
+            # on every request, as on the first read after any change to users.
+            "GET /api/users (50 per page), Cache-Control: no-cache":
+                (f"{base}/api/users", {**headers, "Cache-Control": "no-cache"}),
         }
         for url, hdrs in targets.values():  # warm-up
             run_load(url, hdrs, args.connections, 2, tool)

@@ -42,6 +42,7 @@ from crazy_gary.tasks.router import router as tasks_router
 from crazy_gary.toolhub.hub import start_hub, stop_hub
 from crazy_gary.toolhub.router import router as mcp_router
 from crazy_gary.toolhub.workspace_router import router as workspace_router
+from crazy_gary.users.listing import PageCache
 from crazy_gary.users.router import router as users_router
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
     )
     app.state.settings = settings
     app.state.user_cache = UserCache(settings.auth_user_cache_seconds)
+    app.state.user_pages = PageCache()
     install_error_handlers(app)
     # Outermost last: request id wraps everything so even 413/429 carry it.
     app.add_middleware(RateLimitMiddleware, settings=settings)

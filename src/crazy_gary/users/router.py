@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
-from pydantic import TypeAdapter
 
 from crazy_gary.auth.dependencies import AdminUser, CurrentUser
 from crazy_gary.auth.models import User
@@ -11,15 +10,10 @@ from crazy_gary.db import SessionDep, request_database
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.kit.pagination import PageDep, set_page_headers
 from crazy_gary.users import service
+from crazy_gary.users.listing import encoded_page
 from crazy_gary.users.schemas import UserCreate, UserRead, UserUpdate
 
 router = APIRouter(prefix="/api/users", tags=["users"])
-
-
-# A page is encoded from the rows in one pass by pydantic-core (per-row models in Python
-# cost more than the query); the rows come from typed columns, so there is nothing to
-# validate.
-USER_PAGE = TypeAdapter(list[UserRead])
 
 
 def user_read(user: User) -> UserRead:
@@ -37,11 +31,12 @@ def user_read(user: User) -> UserRead:
 
 @router.get("", response_model=list[UserRead], responses=error_responses(401, 403))
 async def list_users(request: Request, page: PageDep, _admin: AdminUser) -> Response:
-    """Every user (admin only), paginated."""
-    rows, total = await service.list_users(request_database(request), page=page)
-    # Listed rows carry the schema's field names (see users.service.LISTED); the extra
-    # `total` column is left out by the encoder.
-    response = Response(USER_PAGE.dump_json(rows), media_type="application/json")
+    """Every user (admin only), paginated. `Cache-Control: no-cache` reads the page afresh
+    (it is otherwise served from a cache that any change to users invalidates)."""
+    fresh = "no-cache" in request.headers.get("cache-control", "")
+    body, total = await encoded_page(request_database(request), request.app.state.user_pages,
+                                     page, fresh=fresh)
+    response = Response(body, media_type="application/json")
     set_page_headers(request, response, page, total)
     return response
 
