@@ -3,12 +3,11 @@
 The request (or the workflow step) owns the commit: `get_session` commits when the
 handler returns and rolls back when it raises; `session_scope` does the same outside
 requests (background jobs, durable steps). `fetch_all` runs a short read-only query
-without a session (on SQLite, inline on the event loop: see its docstring).
+without a session (through `direct_reads`: see its docstring).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -16,7 +15,7 @@ from functools import cached_property
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event
+from sqlalchemy import URL, DateTime, Engine, MetaData, Select, create_engine, event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -26,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 from sqlalchemy.types import TypeDecorator
 
-from crazy_gary.inline_reads import InlineReader, NotInlinable
+from crazy_gary.direct_reads import DirectReadUnavailable, PostgresReader, SQLiteReader
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -104,11 +103,7 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite reads run inline (see fetch_all); PostgreSQL's driver is natively async.
-        database_file = self.engine.url.database
-        self.inline_reader: InlineReader | None = (
-            InlineReader(database_file)
-            if self.is_sqlite and database_file not in (None, "", ":memory:") else None)
+        self.direct_reader = _direct_reader(self.engine.url)
 
     @cached_property
     def blocking_engine(self) -> Engine:
@@ -123,8 +118,8 @@ class Database:
                              pool_pre_ping=True)
 
     async def dispose(self) -> None:
-        if self.inline_reader is not None:
-            self.inline_reader.close()
+        if self.direct_reader is not None:
+            await self.direct_reader.close()
         if "blocking_engine" in self.__dict__:
             self.blocking_engine.dispose()
         await self.engine.dispose()
@@ -201,25 +196,30 @@ async def session_scope(database: Database | None = None) -> AsyncIterator[Async
             raise
 
 
+def _direct_reader(url: URL) -> SQLiteReader | PostgresReader | None:
+    if url.get_backend_name() == "sqlite":
+        return None if url.database in (None, "", ":memory:") else SQLiteReader(url.database)
+    if url.get_backend_name() == "postgresql":
+        return PostgresReader(url.set(drivername="postgresql").render_as_string(
+            hide_password=False))
+    return None
+
+
 async def fetch_all(
     database: Database, statement: Select, params: Mapping[str, Any] | None = None
 ) -> list[dict[str, Any]]:
     """The rows of one short read-only query, outside any session, as dicts by column key
     (ready to encode).
 
-    On SQLite the query runs inline on the event loop (`inline_reads`): with WAL, a reader
-    never waits for a writer, and a point or page read costs less than the two thread hops
-    per call of the async driver. If SQLite is busy anyway (a checkpoint), the query goes
-    through the async driver. PostgreSQL always uses the async driver.
+    They are read by the database's direct reader (`direct_reads`: on SQLite inline on the
+    event loop, on PostgreSQL through a raw asyncpg pool), or through SQLAlchemy's async
+    engine when that reader cannot serve it.
     """
-    if database.inline_reader is not None:
+    if database.direct_reader is not None:
         try:
-            return database.inline_reader.fetch_all(statement, params)
-        except NotInlinable:
+            return await database.direct_reader.fetch_all(statement, params)
+        except DirectReadUnavailable:
             pass
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
-                raise
     async with database.engine.connect() as connection:
         result = await connection.execute(statement, params)
         return [dict(row) for row in result.mappings()]

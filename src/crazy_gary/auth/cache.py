@@ -5,7 +5,7 @@ Any change to a user row made through the ORM in this process (password change, 
 deletion, sign-in) drops the entry at once. Another process (scaled out) notices within
 AUTH_USER_CACHE_SECONDS; 0 turns the cache off.
 
-A miss reads the row with `db.fetch_all` (no session; on SQLite inline on the loop). Under
+A miss reads the row with `db.fetch_all` (no session; see `direct_reads`). Under
 load every in-flight request misses together when the entry expires, and a session's
 thread hops would each wait a whole turn of a busy event loop.
 """

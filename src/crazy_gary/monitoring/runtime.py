@@ -14,7 +14,7 @@ from crazy_gary.observability.tracing import setup_tracing
 async def start(settings: Settings, database: Database, *, kind: str = "serve") -> None:
     setup_tracing(settings)
     instrument_httpx()
-    instrument_engine(database.engine.sync_engine)  # inline SQLite reads trace themselves
+    instrument_engine(database.engine.sync_engine)  # direct reads trace themselves
     log_handler.install()
     telemetry.start(kind=kind, executor_id=settings.executor_id)
 

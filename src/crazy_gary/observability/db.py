@@ -30,7 +30,7 @@ def _failed(span: trace.Span, exc: BaseException) -> None:
 
 @contextmanager
 def query_span(system: str, statement: str) -> Iterator[None]:
-    """Trace a statement run outside SQLAlchemy's engine (see `inline_reads`)."""
+    """Trace a statement run outside SQLAlchemy's engine (see `direct_reads`)."""
     span = start_query_span(system, statement)
     if span is None:
         yield
