@@ -20,8 +20,6 @@ data_versions = Table(
     Column("version", BigInteger, nullable=False, server_default="0"),
 )
 
-WATCHED_TABLES = ("users",)
-
 _READ = select(data_versions.c.version).where(data_versions.c.name == bindparam("name"))
 
 

@@ -11,7 +11,7 @@ down_revision = '0001_foundation'
 branch_labels = ('data_versions',)
 depends_on = None
 
-WATCHED_TABLES = ('users',)  # as of this revision; crazy_gary.data_versions.WATCHED_TABLES
+WATCHED_TABLES = ('users',)  # a later table gets its own revision
 
 
 def upgrade() -> None:
