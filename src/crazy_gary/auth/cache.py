@@ -24,9 +24,7 @@ from crazy_gary.db import Database, fetch_all
 
 _caches: weakref.WeakSet[UserCache] = weakref.WeakSet()
 _t = User.__table__.c
-_COLUMNS = {"has_password": _t.password_hash.is_not(None)}
-_BY_ID = select(*(_COLUMNS.get(f.name, _t.get(f.name)).label(f.name)
-                  for f in fields(SignedInUser))).where(_t.id == bindparam("user_id"))
+_BY_ID = select(*(_t[f.name] for f in fields(SignedInUser))).where(_t.id == bindparam("user_id"))
 
 
 class UserCache:

@@ -8,7 +8,8 @@ from datetime import datetime
 
 @dataclass(frozen=True, slots=True)
 class SignedInUser:
-    """A read-only copy of the signed-in user's row (without the password hash).
+    """A read-only copy of what requests need of the signed-in user's row (never the
+    password hash).
 
     Immutable, so the user cache hands the same instance to every request of one cache
     period. To change the user, load the row in the request's session by `id`.
@@ -20,9 +21,7 @@ class SignedInUser:
     name: str
     role: str
     token_version: int
-    has_password: bool
     created_at: datetime
-    updated_at: datetime
     last_login: datetime | None
 
     @property
