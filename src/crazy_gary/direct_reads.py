@@ -97,7 +97,10 @@ def _row_maker(columns: list, dialect: Dialect) -> Callable[[Any], Row]:
 
 
 class _Statements:
-    """Statements prepared for one dialect, by statement object."""
+    """Statements prepared for one dialect, by statement object (hot reads use module-level
+    statements; the bound only matters for a caller that builds one per call)."""
+
+    MAX_STATEMENTS = 256
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
@@ -106,6 +109,8 @@ class _Statements:
     def get(self, statement: Select) -> _Prepared:
         prepared = self._prepared.get(statement)
         if prepared is None:
+            if len(self._prepared) >= self.MAX_STATEMENTS:
+                self._prepared.clear()
             prepared = self._prepared[statement] = _prepare(statement, self.dialect)
         if prepared is _UNSUPPORTED:
             raise DirectReadUnavailable(f"not a plain statement: {statement}")
