@@ -30,7 +30,9 @@ async def _publish_task(task: Task, **extra: Any) -> None:
 async def begin(task_id: str) -> dict[str, Any] | None:
     """Mark the task running (planning) and return what the agent needs; None if not runnable."""
     async with session_scope() as session:
-        task = await session.get(Task, task_id)
+        # Locked until this commits (PostgreSQL): a stop committed after the read would
+        # otherwise be overwritten by the write below. SQLite serialises writers itself.
+        task = await session.get(Task, task_id, with_for_update=True)
         if task is None or task.status not in ("created", "running"):
             return None
         now = utcnow()
