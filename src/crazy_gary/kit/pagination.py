@@ -55,21 +55,19 @@ def set_page_headers(request: Request, response: Response, page: Page, total: in
         (b"x-has-more", b"true" if has_more else b"false"),
     ]
     links = []
-    if has_more:
-        links.append(f'<{_url(request, page.limit, page.offset + page.limit)}>; rel="next"')
-    if page.offset > 0:
-        links.append(
-            f'<{_url(request, page.limit, max(0, page.offset - page.limit))}>; rel="prev"')
-    if links:
+    if has_more or page.offset > 0:
+        url, query = request.url, dict(request.query_params)
+        base = f"{url.scheme}://{url.netloc}{url.path}"
+
+        def link(offset: int, rel: str) -> str:
+            query.update(limit=str(page.limit), offset=str(offset))
+            return f'<{base}?{urlencode(query)}>; rel="{rel}"'
+
+        if has_more:
+            links.append(link(page.offset + page.limit, "next"))
+        if page.offset > 0:
+            links.append(link(max(0, page.offset - page.limit), "prev"))
         headers.append((b"link", ", ".join(links).encode("latin-1")))
     # Appended as raw pairs: these names are new to the response, and MutableHeaders would
     # search and rebuild the list for each.
     response.raw_headers.extend(headers)
-
-
-def _url(request: Request, limit: int, offset: int) -> str:
-    """This resource with the same query but another page, as an absolute URL."""
-    url = request.url
-    params = dict(request.query_params)
-    params.update(limit=str(limit), offset=str(offset))
-    return f"{url.scheme}://{url.netloc}{url.path}?{urlencode(params)}"
