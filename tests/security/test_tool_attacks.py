@@ -6,8 +6,10 @@ code that has the hole and passes once the hole (and its class) is closed.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,54 @@ def test_no_external_program_is_started_outside_the_guarded_helper():
              if spawn.search(p.read_text())}
     assert found <= allowed, f"child processes started outside the guarded helper: {found}"
     assert "heavy/tools/processes.py" in found
+
+
+# 2. ReDoS: a user's regular expression must not freeze the process ----------------------
+async def test_catastrophic_regex_does_not_freeze_the_service(client, register_user):
+    user = await register_user()
+    await upload(client, user, "victim/a.txt", b"a" * 26 + b"!\n")
+    latencies: list[float] = []
+    done = asyncio.Event()
+
+    async def probe():
+        while not done.is_set():
+            started = time.monotonic()
+            resp = await client.get("/health/live")
+            assert resp.status_code == 200
+            latencies.append(time.monotonic() - started)
+            await asyncio.sleep(0.05)
+
+    prober = asyncio.create_task(probe())
+    await asyncio.sleep(0.2)
+    started = time.monotonic()
+    try:
+        resp = await client.post("/api/mcp/execute", headers=user.headers, json={
+            "client_name": "workspace", "tool_name": "search_code",
+            "parameters": {"query": "(a+)+$", "repository": "victim"}})
+        took = time.monotonic() - started
+        await asyncio.sleep(0.2)
+    finally:
+        done.set()
+        await prober
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["success"] is True and body["result"]["total_matches"] == 0, body
+    assert took < 2.0, f"the search took {took:.1f} s"
+    assert len(latencies) >= 3 and max(latencies) < 0.5, \
+        f"/health/live answered in up to {max(latencies):.2f} s while the search ran"
+
+
+@pytest.mark.parametrize("query,expected", [
+    (r"def \w+\(", 1),          # ordinary regular expressions keep working
+    (r"(x)\1", 1),              # RE2 refuses backreferences: searched as literal text
+    ("(a+)+$", 0),
+])
+async def test_search_code_regex_behaviour_on_re2(client, register_user, query, expected):
+    user = await register_user()
+    await upload(client, user, "src/m.py", b"def run(x):\n    return '(x)\\1'\n")
+    resp = await client.post("/api/mcp/execute", headers=user.headers, json={
+        "client_name": "workspace", "tool_name": "search_code",
+        "parameters": {"query": query}})
+    body = resp.json()
+    assert body["success"] is True, body
+    assert body["result"]["total_matches"] == expected
