@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import tarfile
 import time
+import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -155,3 +158,163 @@ async def test_search_code_regex_behaviour_on_re2(client, register_user, query, 
     body = resp.json()
     assert body["success"] is True, body
     assert body["result"]["total_matches"] == expected
+
+
+# 3. heavy references that multiply memory ------------------------------------------------
+def _amplifying_workflow(repeat: int) -> list[dict]:
+    return [
+        {"step": 1, "tool": "wait", "parameters": {"seconds": 0, "value": "x" * 1000}},
+        {"step": 2, "tool": "wait",
+         "parameters": {"seconds": 0, "value": "$steps.1.result" * repeat}},
+        {"step": 3, "tool": "wait",
+         "parameters": {"seconds": 0, "value": "$steps.2.result" * repeat}},
+    ]
+
+
+async def test_reference_amplification_is_refused_with_a_clear_error(client, register_user):
+    from tests.heavy.helpers import orchestrate, step_of, wait_done
+
+    user = await register_user()
+    started = await orchestrate(client, user, {"workflow": _amplifying_workflow(50)})
+    body = await wait_done(client, user, started["orchestration_id"])
+    resp = await client.get("/api/heavy/progress", headers=user.headers,
+                            params={"orchestration_id": started["orchestration_id"]})
+    assert len(resp.content) < 256 * 1024, f"progress body of {len(resp.content)} bytes"
+    assert step_of(body, 2)["status"] == "completed"  # 50 KB: within the limit
+    third = step_of(body, 3)
+    assert third["status"] == "failed"
+    assert "limit" in third["error"] and "1048576 bytes" in third["error"], third["error"]
+
+
+async def test_oversized_step_result_is_not_stored(client, register_user):
+    """read_file gives at most 1 MiB of text, but quotes double in JSON."""
+    from tests.heavy.helpers import orchestrate, step_of, wait_done
+
+    user = await register_user()
+    await upload(client, user, "quotes.txt", b'"' * (1024 * 1024 - 10))
+    started = await orchestrate(client, user, {"workflow": [
+        {"step": 1, "tool": "read_file", "parameters": {"path": "quotes.txt"}}]})
+    body = await wait_done(client, user, started["orchestration_id"])
+    first = step_of(body, 1)
+    assert first["status"] == "failed" and "limit for a step's result" in first["error"]
+    assert body["results"][0]["result"] is None
+    direct = await execute(client, user, "read_file", {"path": "quotes.txt"})
+    assert direct["success"] is False and "limit" in direct["error"]
+    assert direct["result"] is None
+
+
+# 4. the workspace quota -------------------------------------------------------------------
+@contextmanager
+def quota_of(settings, size: int):
+    """The shared server's settings object is the app's: change the quota for one test."""
+    old = settings.workspace_quota_bytes
+    settings.workspace_quota_bytes = size
+    try:
+        yield
+    finally:
+        settings.workspace_quota_bytes = old
+
+
+def make_zip(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def make_tar(entries: list[tuple[str, bytes | None]]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        for name, data in entries:
+            info = tarfile.TarInfo(name)
+            if data is None:
+                info.type = tarfile.DIRTYPE
+                tf.addfile(info)
+            else:
+                info.size = len(data)
+                tf.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+async def import_archive(client, user, content: bytes, name: str = "archive.zip"):
+    return await client.post("/api/workspace/import", headers=user.headers,
+                             files={"file": (name, content, "application/octet-stream")})
+
+
+async def listing(client, user) -> dict[str, int]:
+    resp = await client.get("/api/workspace/files", headers=user.headers,
+                            params={"limit": 100})
+    assert resp.status_code == 200, resp.text
+    return {f["path"]: f["size"] for f in resp.json()}
+
+
+def assert_quota_error(resp) -> None:
+    assert resp.status_code == 413, resp.text
+    body = resp.json()
+    assert body["code"] == "QUOTA_EXCEEDED"
+    assert "quota" in body["error"].lower()
+
+
+async def test_upload_over_the_quota_is_refused(client, register_user, settings):
+    user = await register_user()
+    with quota_of(settings, 100_000):
+        await upload(client, user, "keep.bin", b"k" * 60_000)
+        resp = await client.post("/api/workspace/files", headers=user.headers,
+                                 files={"file": ("big.bin", io.BytesIO(b"b" * 50_000))})
+        assert_quota_error(resp)
+        assert await listing(client, user) == {"keep.bin": 60_000}
+        # Replacing a file counts only the difference; what fits is stored.
+        await upload(client, user, "keep.bin", b"k" * 90_000)
+        await upload(client, user, "small.bin", b"s" * 10_000)
+        assert await listing(client, user) == {"keep.bin": 90_000, "small.bin": 10_000}
+
+
+async def test_archive_import_over_the_quota_extracts_nothing(client, register_user, settings):
+    user = await register_user()
+    with quota_of(settings, 100_000):
+        await upload(client, user, "keep.bin", b"k" * 60_000)
+        # Compresses to almost nothing: refused from its declared size, before unpacking.
+        resp = await import_archive(client, user, make_zip({"x/one.txt": b"a" * 30_000,
+                                                            "x/two.txt": b"a" * 30_000}))
+        assert_quota_error(resp)
+        assert await listing(client, user) == {"keep.bin": 60_000}
+        staging = settings.workspaces_dir / ".staging"
+        assert not [p for p in staging.iterdir() if p.name.startswith(f"{user.id}-")]
+        resp = await import_archive(client, user, make_zip({"x/one.txt": b"a" * 30_000}))
+        assert resp.status_code == 201, resp.text
+
+
+async def test_tool_write_over_the_quota_fails_clearly(client, register_user, settings):
+    user = await register_user()
+    with quota_of(settings, 100_000):
+        await upload(client, user, "keep.bin", b"k" * 60_000)
+        resp = await client.post("/api/mcp/execute", headers=user.headers, json={
+            "client_name": "workspace", "tool_name": "write_file",
+            "parameters": {"path": "notes.txt", "content": "n" * 50_000}})
+        body = resp.json()
+        assert body["success"] is False and "quota" in body["error"].lower(), body
+        heavy = await execute(client, user, "write_file",
+                              {"path": "notes.txt", "content": "n" * 50_000})
+        assert heavy["success"] is False and "quota" in heavy["error"].lower(), heavy
+        assert await listing(client, user) == {"keep.bin": 60_000}
+        ok = await execute(client, user, "write_file", {"path": "notes.txt", "content": "fits"})
+        assert ok["success"] is True, ok
+
+
+# 5. an archive with a file and a directory of the same name -------------------------------
+@pytest.mark.parametrize("archive,name", [
+    (make_zip({"a": b"file", "a/b": b"below"}), "x.zip"),
+    (make_zip({"a/b": b"below", "a": b"file"}), "x.zip"),
+    (make_tar([("a", b"file"), ("a", None)]), "x.tar.gz"),
+    (make_tar([("d", b"file"), ("d/e/f", b"deep")]), "x.tar.gz"),
+])
+async def test_file_and_directory_of_one_name_is_a_clear_400(client, register_user,
+                                                             archive, name):
+    user = await register_user()
+    resp = await import_archive(client, user, archive, name)
+    assert resp.status_code == 400, resp.text
+    body = resp.json()
+    assert body["code"] == "VALIDATION_ERROR"
+    assert "a file and a directory" in body["error"]
+    assert await listing(client, user) == {}
