@@ -140,7 +140,8 @@ async def test_catastrophic_regex_does_not_freeze_the_service(client, register_u
     body = resp.json()
     assert body["success"] is True and body["result"]["total_matches"] == 0, body
     assert took < 2.0, f"the search took {took:.1f} s"
-    assert len(latencies) >= 3 and max(latencies) < 0.5, \
+    # Unbounded backtracking held the GIL for 4.6 s here; 1 s leaves room for a busy machine.
+    assert len(latencies) >= 3 and max(latencies) < 1.0, \
         f"/health/live answered in up to {max(latencies):.2f} s while the search ran"
 
 

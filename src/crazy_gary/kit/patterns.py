@@ -10,7 +10,8 @@ Python's `re` stays for the code's own fixed patterns.
 
 from __future__ import annotations
 
-from typing import Protocol
+import functools
+from typing import Any, Protocol
 
 import re2
 
@@ -61,10 +62,13 @@ def glob_match(name: str, pattern: str) -> bool:
     everything else literal (case-sensitive)."""
     if len(pattern) > MAX_PATTERN_CHARS:
         return False
-    parts = []
-    for char in pattern:
-        parts.append(".*" if char == "*" else "." if char == "?" else re2.escape(char))
+    return _glob(pattern).fullmatch(name) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _glob(pattern: str) -> Any:
+    parts = [".*" if char == "*" else "." if char == "?" else re2.escape(char)
+             for char in pattern]
     options = _options(True, literal=False)
     options.dot_nl = True
-    compiled = re2.compile("".join(parts), options=options)
-    return compiled.fullmatch(name) is not None
+    return re2.compile("".join(parts), options=options)

@@ -33,6 +33,7 @@ from crazy_gary.toolhub import quota
 from crazy_gary.toolhub.workspace import (
     clean_relative,
     current_settings,
+    relative_name,
     resolve_in_workspace,
     workspace_root,
 )
@@ -107,6 +108,8 @@ def write_produced(user_id: int | str, target: Path, produce: Callable[[Path], N
     """Write a file the service makes (a tool's output) at `target`, a path from
     `resolve_in_workspace`: `produce` writes it to a staging file, which replaces the
     target only if it fits the quota. The bytes written."""
+    if target == workspace_root(user_id) or target.is_dir():
+        raise ValidationFailed(f"is a directory: {relative_name(user_id, target)}")
     _check_parents(user_id, [target])
     staging = _staging(user_id)
     try:
