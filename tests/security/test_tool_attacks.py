@@ -204,6 +204,28 @@ async def test_oversized_step_result_is_not_stored(client, register_user):
     assert direct["result"] is None
 
 
+async def test_report_generator_refuses_findings_over_the_limit(client, register_user):
+    """The report expands its findings into a file: its input is bounded like parameters."""
+    from crazy_gary.config import get_settings
+
+    user = await register_user()
+    findings = [{"file": f"m{i}.py", "line": i, "severity": "low", "type": "Style",
+                 "description": "d" * 200} for i in range(1000)]  # about 260 KB
+    heavy = get_settings()  # the heavy tools' settings (this process runs the server)
+    old = heavy.heavy_max_parameters_bytes
+    heavy.heavy_max_parameters_bytes = 100 * 1024
+    try:
+        body = await execute(client, user, "report_generator",
+                             {"format": "json", "findings": findings, "output": "r.json"})
+    finally:
+        heavy.heavy_max_parameters_bytes = old
+    assert body["success"] is False and "limit is 102400 bytes" in body["error"], body
+    assert await listing(client, user) == {}
+    body = await execute(client, user, "report_generator",
+                         {"format": "json", "findings": findings[:10], "output": "r.json"})
+    assert body["success"] is True, body
+
+
 # 4. the workspace quota -------------------------------------------------------------------
 @contextmanager
 def quota_of(settings, size: int):
