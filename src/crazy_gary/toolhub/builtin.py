@@ -10,7 +10,7 @@ from typing import Any
 
 from crazy_gary.errors import AppError
 from crazy_gary.kit.patterns import MAX_PATTERN_CHARS, Matcher, untrusted_regex
-from crazy_gary.toolhub import files
+from crazy_gary.toolhub import files as workspace_files
 from crazy_gary.toolhub.servers import WORKSPACE_CLIENT
 from crazy_gary.toolhub.types import ToolInfo
 from crazy_gary.toolhub.workspace import current_settings, resolve_in_workspace, workspace_root
@@ -146,7 +146,7 @@ def write_file(user_id: int | str, params: dict[str, Any]) -> dict[str, Any]:
     root = workspace_root(user_id)
     if path == root or path.is_dir():
         raise ToolError(f"is a directory: {params['path']}")
-    files.write_produced(user_id, path, lambda tmp: tmp.write_bytes(content))
+    workspace_files.write_produced(user_id, path, lambda tmp: tmp.write_bytes(content))
     return {"path": path.relative_to(root).as_posix(), "size": len(content)}
 
 
