@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     workspace_max_extracted_bytes: int = Field(default=200 * 1024 * 1024,
                                                alias="WORKSPACE_MAX_EXTRACTED_BYTES")
     workspace_max_read_bytes: int = Field(default=1024 * 1024, alias="WORKSPACE_MAX_READ_BYTES")
+    workspace_quota_bytes: int = Field(default=500 * 1024 * 1024, ge=0,
+                                       alias="WORKSPACE_QUOTA_BYTES")
+    heavy_max_parameters_bytes: int = Field(default=1024 * 1024, ge=1024,
+                                            alias="HEAVY_MAX_PARAMETERS_BYTES")
+    heavy_max_result_bytes: int = Field(default=1024 * 1024, ge=1024,
+                                        alias="HEAVY_MAX_RESULT_BYTES")
 
     rate_limits_enabled: bool = Field(default=True, alias="RATE_LIMITS_ENABLED")
     rate_limit_auth: str = Field(default="10/hour", alias="RATE_LIMIT_AUTH")

@@ -7,13 +7,14 @@ error text the model can correct, never raised.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
+
+from crazy_gary.kit.patterns import glob_match
 
 SEPARATOR = "__"
 _NAME_OK = re.compile(r"[^A-Za-z0-9_-]")
@@ -48,7 +49,7 @@ def allowed(tool: dict[str, Any], allow: list[str] | None) -> bool:
     if allow is None:
         return True
     full = f"{tool['client']}.{tool['name']}"
-    return any(fnmatch.fnmatchcase(full, pattern) or pattern == tool["name"] for pattern in allow)
+    return any(glob_match(full, pattern) or pattern == tool["name"] for pattern in allow)
 
 
 def toolset(tools: list[dict[str, Any]]) -> dict[str, Any]:

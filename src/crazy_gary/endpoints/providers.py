@@ -217,6 +217,9 @@ class ProcessProvider(Provider):
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             logfile = open(self.log_path, "ab")  # noqa: SIM115, ASYNC230 - handed to the child
             self._stopping = False
+            # MODEL_*_COMMAND is the operator's own configuration (environment), never user
+            # input, and may use shell syntax; no request can change it. Programs run on a
+            # user's files go through heavy/tools/processes.py instead.
             self.proc = await asyncio.create_subprocess_shell(
                 self.command, stdout=logfile, stderr=asyncio.subprocess.STDOUT,
                 stdin=asyncio.subprocess.DEVNULL, start_new_session=True)

@@ -8,6 +8,7 @@ import logging
 import time
 from typing import Any
 
+from crazy_gary.config import get_settings
 from crazy_gary.db import utcnow
 from crazy_gary.heavy import runtime
 from crazy_gary.heavy.models import TERMINAL_ORCHESTRATION, TERMINAL_STEP, OrchestrationStep
@@ -17,8 +18,15 @@ from crazy_gary.heavy.tools import Tool, ToolContext, ToolError, get_tool
 log = logging.getLogger(__name__)
 
 
-def jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))
+def stored_result(value: Any) -> Any:
+    """A tool's result as stored JSON; ToolError when over HEAVY_MAX_RESULT_BYTES."""
+    text = json.dumps(value, default=str)
+    limit = get_settings().heavy_max_result_bytes
+    size = len(text.encode())
+    if size > limit:
+        raise ToolError(f"the result is {size} bytes; the limit for a step's result is "
+                        f"{limit} bytes")
+    return json.loads(text)
 
 
 async def wait_for_dependencies(orch_id: str, step: int):
@@ -61,7 +69,7 @@ async def execute_step(orch_id: str, step: int) -> dict[str, Any]:
     await runtime.update_step(orch_id, step, status="running", started_at=utcnow(), progress=0.0,
                               error=None)
     try:
-        result = await run_tool(orch.user_id, orch_id, me, deps)
+        result = stored_result(await run_tool(orch.user_id, orch_id, me, deps))
     except asyncio.CancelledError:
         await runtime.update_step(orch_id, step, status="cancelled", error="cancelled")
         raise
@@ -74,7 +82,7 @@ async def execute_step(orch_id: str, step: int) -> dict[str, Any]:
                                   error=f"internal error in {me.tool}: {type(exc).__name__}")
         return {"status": "failed"}
     await runtime.update_step(orch_id, step, status="completed", progress=100.0,
-                              result=jsonable(result))
+                              result=result)
     return {"status": "completed"}
 
 
@@ -94,7 +102,8 @@ def resolved_params(tool: Tool, me: OrchestrationStep,
                     deps: list[OrchestrationStep]) -> dict[str, Any]:
     """The step's parameters with references replaced, checked against the schema."""
     results = {d.step: d.result for d in deps if d.status == "completed"}
-    params = tool.with_defaults(resolve(me.parameters or {}, results))
+    params = tool.with_defaults(resolve(me.parameters or {}, results,
+                                        limit=get_settings().heavy_max_parameters_bytes))
     problems = tool.check(params)
     if problems:
         raise ToolError("invalid parameters after resolving references: " + "; ".join(problems))

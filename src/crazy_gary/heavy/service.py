@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crazy_gary.db import utcnow
 from crazy_gary.errors import Conflict, NotFound, ValidationFailed
 from crazy_gary.heavy import agents, runtime
-from crazy_gary.heavy.execution import jsonable
+from crazy_gary.heavy.execution import stored_result
 from crazy_gary.heavy.models import TERMINAL_ORCHESTRATION, Orchestration, OrchestrationStep
 from crazy_gary.heavy.plans import PlannedStep, critical_path, plan_multi_agent, plan_workflow
 from crazy_gary.heavy.presenters import progress_body
@@ -131,15 +131,15 @@ async def execute_tool(*, user_id: int, tool_name: str, parameters: dict[str, An
     params = tool.with_defaults(parameters)
     start = time.perf_counter()
     try:
-        result = await asyncio.wait_for(tool.run(ToolContext(user_id=user_id), params),
-                                        limit_seconds)
+        result = stored_result(await asyncio.wait_for(
+            tool.run(ToolContext(user_id=user_id), params), limit_seconds))
     except ToolError as exc:
         return {"result": None, "execution_time": _since(start), "success": False,
                 "error": str(exc)}
     except TimeoutError:
         return {"result": None, "execution_time": _since(start), "success": False,
                 "error": f"timed out after {limit_seconds:g}s"}
-    return {"result": jsonable(result), "execution_time": _since(start), "success": True}
+    return {"result": result, "execution_time": _since(start), "success": True}
 
 
 def _since(start: float) -> float:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from crazy_gary.errors import AppError
+from crazy_gary.kit.patterns import MAX_PATTERN_CHARS, Matcher, untrusted_regex
+from crazy_gary.toolhub import files as workspace_files
 from crazy_gary.toolhub.servers import WORKSPACE_CLIENT
 from crazy_gary.toolhub.types import ToolInfo
 from crazy_gary.toolhub.workspace import current_settings, resolve_in_workspace, workspace_root
@@ -16,6 +18,9 @@ from crazy_gary.toolhub.workspace import current_settings, resolve_in_workspace,
 SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", ".mypy_cache"})
 MAX_SEARCH_FILE_BYTES = 2 * 1024 * 1024
 MAX_MATCHES = 500
+# A search stops after this long (its result says `truncated`); each line is matched in
+# linear time (RE2), so even the largest workspace cannot hold a worker thread for long.
+MAX_SEARCH_SECONDS = 30.0
 
 
 class ToolError(Exception):
@@ -48,6 +53,7 @@ TOOLS = [
              "Search through code repositories in your workspace: lines matching a regular "
              "expression or plain text, with file paths and line numbers.",
              _schema({"query": {"type": "string", "minLength": 1,
+                                "maxLength": MAX_PATTERN_CHARS,
                                 "description": "Search query (regular expression or plain text)"},
                       "repository": {"type": "string",
                                      "description": "Repository or directory path inside your "
@@ -140,19 +146,13 @@ def write_file(user_id: int | str, params: dict[str, Any]) -> dict[str, Any]:
     root = workspace_root(user_id)
     if path == root or path.is_dir():
         raise ToolError(f"is a directory: {params['path']}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(content)
-    os.replace(tmp, path)
+    workspace_files.write_produced(user_id, path, lambda tmp: tmp.write_bytes(content))
     return {"path": path.relative_to(root).as_posix(), "size": len(content)}
 
 
-def _pattern(query: str, case_sensitive: bool) -> re.Pattern[str]:
-    flags = 0 if case_sensitive else re.IGNORECASE
-    try:
-        return re.compile(query, flags)
-    except re.error:
-        return re.compile(re.escape(query), flags)
+def _pattern(query: str, case_sensitive: bool) -> Matcher:
+    """RE2 (linear time, no catastrophic backtracking); literal text when not a valid one."""
+    return untrusted_regex(query, case_sensitive=case_sensitive)
 
 
 def search_code(user_id: int | str, params: dict[str, Any]) -> dict[str, Any]:
@@ -165,7 +165,11 @@ def search_code(user_id: int | str, params: dict[str, Any]) -> dict[str, Any]:
     candidates = [start] if start.is_file() else (p for p in _walk(root, start, True)
                                                   if p.is_file())
     truncated = False
+    deadline = time.monotonic() + MAX_SEARCH_SECONDS
     for path in candidates:
+        if time.monotonic() > deadline:
+            truncated = True
+            break
         matches = _search_file(path, pattern, budget)
         if matches:
             files.append({"path": path.relative_to(root).as_posix(), "matches": matches})
@@ -177,7 +181,7 @@ def search_code(user_id: int | str, params: dict[str, Any]) -> dict[str, Any]:
             "truncated": truncated}
 
 
-def _search_file(path: Path, pattern: re.Pattern[str], budget: int) -> list[dict[str, Any]]:
+def _search_file(path: Path, pattern: Matcher, budget: int) -> list[dict[str, Any]]:
     try:
         if path.stat().st_size > MAX_SEARCH_FILE_BYTES:
             return []

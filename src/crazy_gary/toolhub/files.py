@@ -5,6 +5,11 @@ names that escape the root, links, devices and other special entries refuse the
 whole archive; sizes are counted while extracting (declared sizes can lie), so
 a bomb stops at the limit. Extraction goes to a staging directory first, so a
 refused archive leaves the workspace untouched.
+
+Every write counts against the user's quota (toolhub/quota.py): an archive's declared
+unpacked size is checked before anything is extracted, the bytes actually unpacked are
+bounded by the room left, and the final move into the workspace is admitted under the
+user's quota lock.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import stat
 import tarfile
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,9 +29,11 @@ from typing import IO, Any
 from crazy_gary.config import Settings
 from crazy_gary.errors import NotFound, PayloadTooLarge, ValidationFailed
 from crazy_gary.kit.clock import iso
+from crazy_gary.toolhub import quota
 from crazy_gary.toolhub.workspace import (
     clean_relative,
     current_settings,
+    relative_name,
     resolve_in_workspace,
     workspace_root,
 )
@@ -85,12 +92,39 @@ def save_upload(user_id: int | str, source: IO[bytes], path: str, *,
     staging = _staging(user_id)
     try:
         tmp = staging / "upload"
-        _copy_limited(source, tmp, limits.max_file_bytes, "The file")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, target)
+        size = _copy_limited(source, tmp, limits.max_file_bytes, "The file")
+
+        def commit() -> None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, target)
+
+        quota.admit(user_id, size, [target], commit)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return describe(user_id, target)
+
+
+def write_produced(user_id: int | str, target: Path, produce: Callable[[Path], None]) -> int:
+    """Write a file the service makes (a tool's output) at `target`, a path from
+    `resolve_in_workspace`: `produce` writes it to a staging file, which replaces the
+    target only if it fits the quota. The bytes written."""
+    if target == workspace_root(user_id) or target.is_dir():
+        raise ValidationFailed(f"is a directory: {relative_name(user_id, target)}")
+    _check_parents(user_id, [target])
+    staging = _staging(user_id)
+    try:
+        tmp = staging / "produced"
+        produce(tmp)
+        size = tmp.stat().st_size
+
+        def commit() -> None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, target)
+
+        quota.admit(user_id, size, [target], commit)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return size
 
 
 def _check_parents(user_id: int | str, targets: list[Path]) -> None:
@@ -216,68 +250,100 @@ def import_archive(user_id: int | str, source: IO[bytes], target_dir: str | None
     destination = resolve_in_workspace(user_id, target_dir or ".")
     if destination.exists() and not destination.is_dir():
         raise ValidationFailed(f"not a directory: {target_dir}")
+    root = workspace_root(user_id)
     staging = _staging(user_id)
     try:
         archive_path = staging / "archive"
         _copy_limited(source, archive_path, limits.max_archive_bytes, "The archive")
         tree = staging / "tree"
         tree.mkdir()
-        names = _extract(archive_path, tree, limits)
-        root = workspace_root(user_id)
-        finals = [resolve_in_workspace(user_id, (destination / name).relative_to(root).as_posix())
-                  for name in names]
-        _check_parents(user_id, finals)
-        conflicts = [f.relative_to(root).as_posix() for f in finals if f.is_dir()]
-        if conflicts:
-            raise ValidationFailed(
-                [f"{c}: a directory of that name exists" for c in conflicts[:50]],
-                message="The archive would replace directories")
-        files = []
-        for name, final in zip(names, finals, strict=True):
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tree / name, final)
-            files.append(describe(user_id, final))
+        with _open_archive(archive_path) as archive:
+            entries = _checked_entries(archive, limits)
+            names = [e.name for e in entries]
+            finals = [resolve_in_workspace(
+                user_id, (destination / name).relative_to(root).as_posix()) for name in names]
+            _check_parents(user_id, finals)
+            conflicts = [f.relative_to(root).as_posix() for f in finals if f.is_dir()]
+            if conflicts:
+                raise ValidationFailed(
+                    [f"{c}: a directory of that name exists" for c in conflicts[:50]],
+                    message="The archive would replace directories")
+            declared = sum(e.size for e in entries)
+            quota.check(user_id, declared, finals)  # before anything is unpacked
+            room = quota.room(user_id)
+            allowance = limits.max_total_bytes
+            if room is not None and room + quota.replaced_bytes(finals) < allowance:
+                allowance = room + quota.replaced_bytes(finals)
+            total = _extract(entries, tree, limits, allowance,
+                             quota_bound=allowance < limits.max_total_bytes)
+        files: list[dict[str, Any]] = []
+
+        def commit() -> None:
+            for name, final in zip(names, finals, strict=True):
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tree / name, final)
+                files.append(describe(user_id, final))
+
+        quota.admit(user_id, total, finals, commit)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {"imported": len(files), "bytes": sum(f["size"] for f in files), "files": files}
 
 
-def _extract(archive_path: Path, tree: Path, limits: Limits) -> list[str]:
-    archive = _open_archive(archive_path)
-    with archive:
-        problems: list[str] = []
+def _checked_entries(archive: zipfile.ZipFile | tarfile.TarFile, limits: Limits) -> list[_Entry]:
+    """The files to unpack, once per name, after every check that needs no unpacking."""
+    problems: list[str] = []
+    try:
+        listed = list(_zip_entries(archive, problems) if isinstance(archive, zipfile.ZipFile)
+                      else _tar_entries(archive, problems))
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise ValidationFailed(f"the archive is damaged: {exc}") from exc
+    if problems:
+        raise ValidationFailed(problems[:50], message="The archive contains refused entries")
+    by_name: dict[str, _Entry] = {}  # a file named twice: the last copy wins
+    for entry in listed:
+        if not entry.is_dir:
+            by_name.pop(entry.name, None)
+            by_name[entry.name] = entry
+    files = list(by_name.values())
+    directories = {e.name for e in listed if e.is_dir}
+    for e in files:
+        directories.update(p.as_posix() for p in Path(e.name).parents if p.as_posix() != ".")
+    clashes = sorted(e.name for e in files if e.name in directories)
+    if clashes:
+        raise ValidationFailed([f"{name}: a file and a directory share this name"
+                                for name in clashes[:50]],
+                               message="The archive has a file and a directory of the same name")
+    if len(files) > limits.max_files:
+        raise ValidationFailed(f"the archive has {len(files)} files; the limit is "
+                               f"{limits.max_files}")
+    if sum(e.size for e in files) > limits.max_total_bytes:
+        raise PayloadTooLarge(f"the archive unpacks to more than {limits.max_total_bytes} "
+                              "bytes")
+    return files
+
+
+def _extract(entries: list[_Entry], tree: Path, limits: Limits, allowance: int, *,
+             quota_bound: bool) -> int:
+    """Unpack the files into `tree`, counting real bytes (headers can lie): at most
+    `allowance` in all (the quota's room when `quota_bound`). The bytes unpacked."""
+    total = 0
+    for entry in entries:
+        dest = tree / entry.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        by_quota = quota_bound and allowance - total < limits.max_file_bytes
+        limit = min(limits.max_file_bytes, allowance - total)
         try:
-            entries = list(_zip_entries(archive, problems) if isinstance(archive, zipfile.ZipFile)
-                           else _tar_entries(archive, problems))
-        except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
-            raise ValidationFailed(f"the archive is damaged: {exc}") from exc
-        if problems:
-            raise ValidationFailed(problems[:50], message="The archive contains refused entries")
-        files = [e for e in entries if not e.is_dir]
-        if len(files) > limits.max_files:
-            raise ValidationFailed(f"the archive has {len(files)} files; the limit is "
-                                   f"{limits.max_files}")
-        if sum(e.size for e in files) > limits.max_total_bytes:
-            raise PayloadTooLarge(f"the archive unpacks to more than {limits.max_total_bytes} "
-                                  "bytes")
-        total, names = 0, []
-        for entry in entries:
-            dest = tree / entry.name
-            if entry.is_dir:
-                dest.mkdir(parents=True, exist_ok=True)
-                continue
-            if dest.is_dir():
-                raise ValidationFailed(f"{entry.name}: a file and a directory share this name")
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                with entry.open() as src:
-                    total += _copy_limited(src, dest, min(limits.max_file_bytes,
-                                                          limits.max_total_bytes - total),
-                                           f"{entry.name} (unpacked)")
-            except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
-                raise ValidationFailed(f"{entry.name}: cannot be unpacked ({exc})") from exc
-            except RuntimeError as exc:  # encrypted zip entries
-                raise ValidationFailed(f"{entry.name}: {exc}") from exc
-            if entry.name not in names:
-                names.append(entry.name)
-        return names
+            with entry.open() as src:
+                total += _copy_limited(src, dest, limit, f"{entry.name} (unpacked)")
+        except PayloadTooLarge:
+            if by_quota:
+                raise quota.QuotaExceeded(
+                    f"Workspace quota exceeded: {entry.name} unpacks past the "
+                    f"{quota.quota_bytes()}-byte quota; nothing was imported") from None
+            raise
+        except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
+            raise ValidationFailed(f"{entry.name}: cannot be unpacked ({exc})") from exc
+        except RuntimeError as exc:  # encrypted zip entries
+            raise ValidationFailed(f"{entry.name}: {exc}") from exc
+    return total

@@ -11,10 +11,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from crazy_gary.errors import AppError
 from crazy_gary.heavy.tools import register
-from crazy_gary.heavy.tools.base import Tool, ToolContext, ToolError
-from crazy_gary.heavy.tools.processes import executable, run_json
+from crazy_gary.heavy.tools.base import Tool, ToolContext
+from crazy_gary.heavy.tools.processes import WorkspaceTargets, run_json, workspace_targets
 
 SEVERITIES = ("high", "medium", "low")
 
@@ -31,6 +30,8 @@ BANDIT_TYPES = {
     "B501": "Certificate Validation Disabled", "B104": "Binding All Interfaces",
     "B108": "Insecure Temporary File", "B110": "Exception Swallowed", "B101": "Assert Used",
 }
+# bandit otherwise reads a `.bandit` file found among the targets (it can name an output file).
+BANDIT_INI = str(Path(__file__).with_name("bandit.ini"))
 QUALITY_RULES = "E,F,W,B,SIM,UP"  # complexity comes from radon
 # Cyclomatic complexity: radon ranks C (11-20) and worse are hot spots.
 COMPLEXITY_SEVERITY = {"C": "low", "D": "medium", "E": "high", "F": "high"}
@@ -50,23 +51,16 @@ class CodeAnalyzer(Tool):
     typical_seconds = 5.0
 
     async def run(self, ctx: ToolContext, params: dict[str, Any]) -> Any:
-        from crazy_gary.toolhub.workspace import resolve_in_workspace, workspace_root
-
-        try:
-            root = workspace_root(ctx.user_id)
-            path = resolve_in_workspace(ctx.user_id, params["target"], must_exist=True)
-        except AppError as exc:
-            raise ToolError(exc.message) from exc
-        rel = path.relative_to(root).as_posix() if path != root else "."
+        target = workspace_targets(ctx.user_id, params["target"])
         kind = params["type"]
-        jobs: dict[str, Any] = {"cc": _radon_cc(root, rel)}
+        jobs: dict[str, Any] = {"cc": _radon_cc(target)}
         if kind in ("security", "all"):
-            jobs["bandit"] = _bandit(root, rel)
+            jobs["bandit"] = _bandit(target)
         if kind in ("quality", "all"):
-            jobs["ruff_quality"] = _ruff(root, rel, QUALITY_RULES, "quality")
-            jobs["mi"] = _radon_mi(root, rel)
+            jobs["ruff_quality"] = _ruff(target, QUALITY_RULES, "quality")
+            jobs["mi"] = _radon_mi(target)
         if kind in ("performance", "all"):
-            jobs["ruff_performance"] = _ruff(root, rel, "PERF", "performance")
+            jobs["ruff_performance"] = _ruff(target, "PERF", "performance")
         await ctx.report_progress(10)
         out = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
         findings: list[dict[str, Any]] = []
@@ -101,8 +95,9 @@ def summarize(findings: list[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
-async def _bandit(root: Path, rel: str) -> list[dict[str, Any]]:
-    data = await run_json([executable("bandit"), "-r", rel, "-f", "json", "-q"], cwd=root)
+async def _bandit(target: WorkspaceTargets) -> list[dict[str, Any]]:
+    data = await run_json("bandit", ["--ini", BANDIT_INI, "-r", "-f", "json", "-q"], target)
+    root = target.root
     findings = []
     for r in (data or {}).get("results", []):
         findings.append({
@@ -126,10 +121,10 @@ def _ruff_severity(code: str) -> str:
     return "low"
 
 
-async def _ruff(root: Path, rel: str, select: str, category: str) -> list[dict[str, Any]]:
-    data = await run_json([executable("ruff"), "check", "--isolated", "--no-cache",
-                           "--output-format", "json", "--select", select, "--exit-zero", rel],
-                          cwd=root)
+async def _ruff(target: WorkspaceTargets, select: str, category: str) -> list[dict[str, Any]]:
+    data = await run_json("ruff", ["check", "--isolated", "--no-cache", "--output-format",
+                                   "json", "--select", select, "--exit-zero"], target)
+    root = target.root
     findings = []
     for r in data or []:
         code = r.get("code") or "syntax"
@@ -156,8 +151,9 @@ def _ruff_type(code: str) -> str:
     return "Style"
 
 
-async def _radon_cc(root: Path, rel: str) -> list[dict[str, Any]]:
-    data = await run_json([executable("radon"), "cc", "-j", rel], cwd=root) or {}
+async def _radon_cc(target: WorkspaceTargets) -> list[dict[str, Any]]:
+    data = await run_json("radon", ["cc", "-j"], target) or {}
+    root = target.root
     blocks = []
     for file, items in data.items():
         if not isinstance(items, list):  # radon reports unparsable files as {"error": ...}
@@ -169,8 +165,9 @@ async def _radon_cc(root: Path, rel: str) -> list[dict[str, Any]]:
     return blocks
 
 
-async def _radon_mi(root: Path, rel: str) -> dict[str, dict[str, Any]]:
-    data = await run_json([executable("radon"), "mi", "-j", rel], cwd=root) or {}
+async def _radon_mi(target: WorkspaceTargets) -> dict[str, dict[str, Any]]:
+    data = await run_json("radon", ["mi", "-j"], target) or {}
+    root = target.root
     return {_relative(root, f): {"mi": round(v["mi"], 1), "rank": v["rank"]}
             for f, v in data.items() if isinstance(v, dict) and "mi" in v}
 

@@ -67,11 +67,13 @@ class ReportGenerator(Tool):
     typical_seconds = 2.0
 
     async def run(self, ctx: ToolContext, params: dict[str, Any]) -> Any:
+        from crazy_gary.toolhub import files
         from crazy_gary.toolhub.workspace import resolve_in_workspace, workspace_root
 
         findings, sources = collect_findings(params.get("findings"), ctx)
         if findings is None:
             raise ToolError("nothing to report: pass `findings`, or run after an analysis step")
+        _check_size(findings)
         fmt = params["format"]
         findings = sorted(findings, key=lambda f: (_rank(f), str(f.get("file")), _line(f)))
         report = {
@@ -90,7 +92,11 @@ class ReportGenerator(Tool):
             root = workspace_root(ctx.user_id)
         except AppError as exc:
             raise ToolError(exc.message) from exc
-        await asyncio.to_thread(_write, path, fmt, report)
+        try:
+            await asyncio.to_thread(files.write_produced, ctx.user_id, path,
+                                    lambda tmp: _render(tmp, fmt, report))
+        except AppError as exc:  # quota, a file where a directory is needed
+            raise ToolError(exc.message) from exc
         rel = path.relative_to(root).as_posix()
         artifact = {"name": path.name, "path": rel, "format": fmt, "media_type": MEDIA_TYPES[fmt],
                     "size": path.stat().st_size, "download_url": f"/api/workspace/files/{rel}"}
@@ -135,6 +141,16 @@ def _normal(f: dict[str, Any]) -> dict[str, Any]:
             "description": str(f.get("description") or "")}
 
 
+def _check_size(findings: list[dict[str, Any]]) -> None:
+    """Findings gathered from many earlier steps are bounded like a step's parameters."""
+    from crazy_gary.config import get_settings
+
+    limit = get_settings().heavy_max_parameters_bytes
+    size = len(json.dumps(findings, default=str).encode())
+    if size > limit:
+        raise ToolError(f"the findings to report are {size} bytes; the limit is {limit} bytes")
+
+
 def recommendations(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     counts: dict[str, int] = {}
     worst: dict[str, int] = {}
@@ -154,16 +170,13 @@ def _line(f: dict[str, Any]) -> int:
     return f["line"] if isinstance(f.get("line"), int) else 0
 
 
-def _write(path: Path, fmt: str, report: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
+def _render(path: Path, fmt: str, report: dict[str, Any]) -> None:
     if fmt == "json":
-        tmp.write_text(json.dumps(report, indent=2, default=str))
+        path.write_text(json.dumps(report, indent=2, default=str))
     elif fmt == "html":
-        tmp.write_text(render_html(report))
+        path.write_text(render_html(report))
     else:
-        render_pdf(report, tmp)
-    tmp.replace(path)
+        render_pdf(report, path)
 
 
 register(ReportGenerator())
