@@ -13,9 +13,10 @@ from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crazy_gary.auth.tokens import bearer_token, peek_user_id
+from crazy_gary.auth.validation import normalize_email
 from crazy_gary.config import Settings
 from crazy_gary.errors import error_body
-from crazy_gary.ratelimit.groups import group_of, limit_of
+from crazy_gary.ratelimit.groups import BY_ADDRESS_PATHS, LOGIN_PATH, group_of, limit_of
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +49,15 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         item = self.items[group]
-        key = self._client_key(scope)
+        path = scope.get("path", "")
+        keys = [self._client_key(scope, path)]
+        if path == LOGIN_PATH and scope.get("method") == "POST":
+            body, receive = await _buffered(receive)
+            email = _email_of(body)
+            if email:
+                keys.append(f"email:{email}")
         try:
-            allowed = await self.limiter.hit(item, group, key)
-            reset_at, remaining = await self.limiter.get_window_stats(item, group, key)
+            allowed, reset_at, remaining = await self._count(item, group, keys)
         except Exception:  # the limiter's store is down: serve rather than fail closed
             log.warning("rate-limit storage unavailable; request not counted", exc_info=True)
             await self.app(scope, receive, send)
@@ -75,13 +81,31 @@ class RateLimitMiddleware:
 
         await self.app(scope, receive, send_with_headers)
 
-    def _client_key(self, scope: Scope) -> str:
-        headers = dict(scope.get("headers") or ())
-        token = bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
-        if token:
-            user_id = peek_user_id(self.settings, token)
-            if user_id is not None:
-                return f"user:{user_id}"
+    async def _count(self, item, group: str, keys: list[str]) -> tuple[bool, float, int]:
+        """Count the request against each key's budget in turn, stopping at one that refuses
+        it: whether it is allowed, with the reset time and remaining requests of the
+        budget that refused it, else of the tightest one."""
+        tightest: tuple[bool, float, int] | None = None
+        for key in keys:
+            allowed = await self.limiter.hit(item, group, key)
+            reset_at, remaining = await self.limiter.get_window_stats(item, group, key)
+            if not allowed:
+                return False, reset_at, remaining
+            if tightest is None or remaining < tightest[2]:
+                tightest = (True, reset_at, remaining)
+        assert tightest is not None
+        return tightest
+
+    def _client_key(self, scope: Scope, path: str) -> str:
+        """The user id of a valid access token, except on the credential routes used before
+        sign-in; else the client's address (the peer, or what a trusted proxy reported)."""
+        if path not in BY_ADDRESS_PATHS:
+            headers = dict(scope.get("headers") or ())
+            token = bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
+            if token:
+                user_id = peek_user_id(self.settings, token)
+                if user_id is not None:
+                    return f"user:{user_id}"
         client = scope.get("client")
         return f"ip:{client[0] if client else 'unknown'}"
 
@@ -102,3 +126,32 @@ class RateLimitMiddleware:
             ],
         })
         await send({"type": "http.response.body", "body": payload})
+
+
+async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
+    """The whole request body (already capped by the body-size middleware outside this one)
+    and a `receive` that hands the same messages to the app."""
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body"):
+            break
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return body, replay
+
+
+def _email_of(body: bytes) -> str | None:
+    """The normalised `email` of a JSON body, or None (the route answers a bad body)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    email = data.get("email") if isinstance(data, dict) else None
+    if not isinstance(email, str):
+        return None
+    return normalize_email(email)[0]  # an invalid email names no account: no budget of its own
