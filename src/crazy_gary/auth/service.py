@@ -128,10 +128,10 @@ async def rotate_refresh_token(
     if (record is None or user is None or record.user_id != user.id
             or claims.account != account_stamp(user.created_at)):
         raise AuthRequired("Refresh token is not valid")
-    if claims.version != user.token_version:
-        raise AuthRequired("Refresh token is no longer valid")
     if record.revoked_at is not None and record.used_at is None:
         raise AuthRequired("Refresh token has been revoked")  # signed out: not a reuse
+    if claims.version != user.token_version:
+        raise AuthRequired("Refresh token is no longer valid")
     # Claim the token atomically: of two concurrent uses exactly one wins.
     claimed = await session.execute(
         update(RefreshToken)
