@@ -238,3 +238,30 @@ def test_the_migration_keeps_every_row_and_ids_stop_coming_back(tmp_path):
         assert after[0] == version[0] + 2
     finally:
         db.close()
+
+
+async def test_deleting_a_user_with_a_running_orchestration_stops_it_first(
+        client, admin, server, register_user):
+    from dbos import DBOS
+
+    from tests.heavy.helpers import orchestrate, step_of, wait_until
+
+    user = await register_user()
+    started = await orchestrate(client, user, {
+        "workflow": [{"step": 1, "tool": "wait", "parameters": {"seconds": 60}}],
+        "config": {"timeout": 600, "parallel": False}})
+    orch_id = started["orchestration_id"]
+    await wait_until(client, user, orch_id, lambda b: step_of(b, 1)["status"] == "running")
+    errors = _Errors(orch_id)
+    logging.getLogger().addHandler(errors)
+    try:
+        deleted = await client.delete(f"/api/users/{user.id}", headers=admin.headers)
+        assert deleted.status_code == 204, deleted.text
+        status = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
+            DBOS.get_workflow_status_async(orch_id), server.loop))
+        assert status is not None and status.status == "CANCELLED"
+        await asyncio.sleep(2)
+    finally:
+        logging.getLogger().removeHandler(errors)
+    assert errors.found == []
+    assert (await client.get("/health/live")).status_code == 200
