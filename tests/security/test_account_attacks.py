@@ -265,3 +265,26 @@ async def test_deleting_a_user_with_a_running_orchestration_stops_it_first(
         logging.getLogger().removeHandler(errors)
     assert errors.found == []
     assert (await client.get("/health/live")).status_code == 200
+
+
+def test_every_integer_id_on_sqlite_is_autoincrement(tmp_path):
+    """The rule, not just the users table: a later table with an integer id that forgets
+    `sqlite_autoincrement` fails here."""
+    import sqlite3
+
+    from crazy_gary.migrations import upgrade
+
+    upgrade(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+    with sqlite3.connect(tmp_path / "fresh.db") as db:
+        tables = [name for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        integer_ids = []
+        for table in tables:
+            keys = [(row[2].upper(), row[5]) for row in db.execute(f"PRAGMA table_info('{table}')")
+                    if row[5]]
+            if len(keys) == 1 and keys[0][0] in ("INTEGER", "BIGINT"):
+                integer_ids.append(table)
+        assert "users" in integer_ids and "events" in integer_ids
+        plain = [t for t in integer_ids if "AUTOINCREMENT" not in db.execute(
+            "SELECT sql FROM sqlite_master WHERE name = ?", (t,)).fetchone()[0].upper()]
+    assert plain == []
