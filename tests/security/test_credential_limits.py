@@ -108,3 +108,23 @@ async def test_guesses_at_one_email_from_changing_addresses_are_limited(api_inst
         # The address itself still has its budget: another account is not locked with it.
         other = await c.post("/api/auth/login", json=bad_login())
         assert other.status_code == 401, other.text
+
+
+async def test_email_change_password_checks_share_the_credential_budget(api_instance):
+    """`current_password` on PUT /api/users/{self} is a password check: it must not be a
+    way around change-password's budget (the general budget is 100 times larger)."""
+    async with httpx.AsyncClient(base_url=api_instance.url, timeout=30) as c:
+        made = await c.post("/api/auth/register",
+                            json={"email": unique_email(), "password": "Passw0rd-123"})
+        assert made.status_code == 201, made.text
+        me, headers = made.json()["user"], {"Authorization": f"Bearer {made.json()['token']}"}
+        guess = {"email": unique_email("moved"), "current_password": "Wrong-pass-1"}
+        for _ in range(3):
+            resp = await c.put(f"/api/users/{me['id']}", json=guess, headers=headers)
+            assert resp.status_code == 401, resp.text
+        limited = await c.put(f"/api/users/{me['id']}", json=guess, headers=headers)
+        assert limited.status_code == 429, limited.text
+        # Edits that check no password stay in the general budget.
+        renamed = await c.put(f"/api/users/{me['id']}", json={"name": "Still me"},
+                              headers=headers)
+        assert renamed.status_code == 200, renamed.text

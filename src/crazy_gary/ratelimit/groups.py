@@ -13,6 +13,9 @@ AUTH_PATHS = frozenset(
 BY_ADDRESS_PATHS = frozenset({"/api/auth/register", "/api/auth/login", "/api/auth/refresh"})
 # Also limited per target email (the body's `email`), whichever address the guesses come from.
 LOGIN_PATH = "/api/auth/login"
+# A PUT here that carries `current_password` (an email change) checks a password: it counts
+# in the credential budget, like change-password.
+USERS_PREFIX = "/api/users/"
 
 
 def group_of(path: str) -> str | None:

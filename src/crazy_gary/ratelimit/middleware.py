@@ -16,7 +16,13 @@ from crazy_gary.auth.tokens import bearer_token, peek_user_id
 from crazy_gary.auth.validation import normalize_email
 from crazy_gary.config import Settings
 from crazy_gary.errors import error_body
-from crazy_gary.ratelimit.groups import BY_ADDRESS_PATHS, LOGIN_PATH, group_of, limit_of
+from crazy_gary.ratelimit.groups import (
+    BY_ADDRESS_PATHS,
+    LOGIN_PATH,
+    USERS_PREFIX,
+    group_of,
+    limit_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +54,19 @@ class RateLimitMiddleware:
         if group is None or not self.settings.rate_limits_enabled:
             await self.app(scope, receive, send)
             return
-        item = self.items[group]
-        path = scope.get("path", "")
-        keys = [self._client_key(scope, path)]
-        if path == LOGIN_PATH and scope.get("method") == "POST":
+        path, method = scope.get("path", ""), scope.get("method")
+        email = None
+        if path == LOGIN_PATH and method == "POST":
             body, receive = await _buffered(receive)
-            email = _email_of(body)
-            if email:
-                keys.append(f"email:{email}")
+            email = _field_of(body, "email")
+        elif method == "PUT" and path.startswith(USERS_PREFIX):
+            body, receive = await _buffered(receive)
+            if _field_of(body, "current_password") is not None:
+                group = "auth"  # it checks a password: the password-guessing budget
+        item = self.items[group]
+        keys = [self._client_key(scope, path)]
+        if email is not None and (normalized := normalize_email(email)[0]):
+            keys.append(f"email:{normalized}")  # an invalid email names no account
         try:
             allowed, reset_at, remaining = await self._count(item, group, keys)
         except Exception:  # the limiter's store is down: serve rather than fail closed
@@ -145,13 +156,11 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
     return body, replay
 
 
-def _email_of(body: bytes) -> str | None:
-    """The normalised `email` of a JSON body, or None (the route answers a bad body)."""
+def _field_of(body: bytes, name: str) -> str | None:
+    """A string field of a JSON body, or None (the route answers a malformed body)."""
     try:
         data = json.loads(body)
     except ValueError:
         return None
-    email = data.get("email") if isinstance(data, dict) else None
-    if not isinstance(email, str):
-        return None
-    return normalize_email(email)[0]  # an invalid email names no account: no budget of its own
+    value = data.get(name) if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
