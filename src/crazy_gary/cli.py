@@ -27,8 +27,11 @@ def serve(
 
     from crazy_gary.asgi import build_asgi
 
-    uvicorn.run(build_asgi(get_settings()), host=host, port=port, log_level=log_level,
-                proxy_headers=True)
+    settings = get_settings()
+    # Forwarded headers only from the proxies the operator lists (FORWARDED_ALLOW_IPS).
+    uvicorn.run(build_asgi(settings), host=host, port=port, log_level=log_level,
+                proxy_headers=bool(settings.forwarded_allow_ips),
+                forwarded_allow_ips=settings.forwarded_allow_ips or None)
 
 
 @app.command()

@@ -8,7 +8,7 @@ import socket
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MODEL_KEYS = ("120b", "20b")
@@ -74,6 +74,10 @@ class Settings(BaseSettings):
                                         alias="HEAVY_MAX_RESULT_BYTES")
 
     rate_limits_enabled: bool = Field(default=True, alias="RATE_LIMITS_ENABLED")
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated addresses
+    # or networks, `*` = any); empty = none, the client address is the TCP peer.
+    forwarded_allow_ips: str = Field(
+        default="", validation_alias=AliasChoices("FORWARDED_ALLOW_IPS", "TRUSTED_PROXIES"))
     rate_limit_auth: str = Field(default="10/hour", alias="RATE_LIMIT_AUTH")
     rate_limit_general: str = Field(default="1000/hour", alias="RATE_LIMIT_GENERAL")
     rate_limit_endpoints: str = Field(default="100/hour", alias="RATE_LIMIT_ENDPOINTS")

@@ -84,7 +84,8 @@ async def test_user_updates_own_username_and_email(client):
     new_email = unique_email("moved")
     new_name = new_email.split("@")[0]
     resp = await client.put(f"/api/users/{account.id}", headers=account.headers,
-                            json={"username": new_name, "email": new_email.upper()})
+                            json={"username": new_name, "email": new_email.upper(),
+                                  "current_password": account.password})
     assert resp.status_code == 200
     body = resp.json()
     assert body["username"] == new_name and body["email"] == new_email
@@ -97,7 +98,8 @@ async def test_usernames_and_emails_are_unique(client, user, other_user):
                              json={"username": theirs["username"].upper()})
     assert taken.status_code == 409
     email_taken = await client.put(f"/api/users/{user.id}", headers=user.headers,
-                                   json={"email": other_user.email})
+                                   json={"email": other_user.email,
+                                         "current_password": user.password})
     assert email_taken.status_code == 409 and email_taken.json()["code"] == "USER_EXISTS"
 
 

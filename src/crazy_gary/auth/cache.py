@@ -17,6 +17,7 @@ import weakref
 from dataclasses import fields
 
 from sqlalchemy import bindparam, event, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.auth.models import User
 from crazy_gary.auth.principal import SignedInUser
@@ -68,6 +69,13 @@ def invalidate(user_id: int) -> None:
     """Forget a user in every cache of this process."""
     for cache in list(_caches):
         cache.drop(user_id)
+
+
+async def commit_user_change(session: AsyncSession, user_id: int) -> None:
+    """Commit a revocation (logout, password change, deletion), then forget the user again:
+    a request that read the row between the flush and the commit may have cached the old one."""
+    await session.commit()
+    invalidate(user_id)
 
 
 @event.listens_for(User, "after_update")

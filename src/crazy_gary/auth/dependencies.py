@@ -9,7 +9,13 @@ from fastapi.security import HTTPBearer
 
 from crazy_gary.auth.cache import UserCache, read_user
 from crazy_gary.auth.principal import SignedInUser
-from crazy_gary.auth.tokens import ACCESS, TokenClaims, bearer_token, decode_token
+from crazy_gary.auth.tokens import (
+    ACCESS,
+    TokenClaims,
+    account_stamp,
+    bearer_token,
+    decode_token,
+)
 from crazy_gary.config import Settings
 from crazy_gary.db import Database, request_database
 from crazy_gary.errors import AuthRequired, InsufficientPermissions
@@ -25,9 +31,11 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
 def _accepted(claims: TokenClaims, user: SignedInUser | None) -> SignedInUser:
-    """The token's user, unless it no longer exists or the token predates a password
-    change (or any other bump of the user's token version)."""
-    if user is None or claims.version != user.token_version:
+    """The token's user, unless it no longer exists, the row under that id is another
+    account (the creation stamp differs), or the token predates a logout or password change
+    (each bumps the user's token version)."""
+    if (user is None or claims.version != user.token_version
+            or claims.account != account_stamp(user.created_at)):
         raise AuthRequired()
     return user
 
@@ -35,8 +43,10 @@ def _accepted(claims: TokenClaims, user: SignedInUser | None) -> SignedInUser:
 async def user_from_token(
     database: Database, settings: Settings, token: str, cache: UserCache | None = None
 ) -> SignedInUser:
-    """The user an access token speaks for (from `cache` when given); tokens from before a
-    password change fail."""
+    """The user an access token speaks for (from `cache` when given). Raises AuthRequired
+    for a token of a logged-out session, from before a password change, or of a deleted or
+    replaced account (through `cache`, a change made by another process is seen within
+    AUTH_USER_CACHE_SECONDS). Open streams call it again to learn that their token ended."""
     claims = decode_token(settings, token, expected_type=ACCESS)
     if cache is not None:
         user = await cache.load(database, claims.user_id)

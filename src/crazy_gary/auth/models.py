@@ -14,6 +14,8 @@ ROLES = ("user", "admin")
 
 class User(Base):
     __tablename__ = "users"
+    # Ids are never reused (migration 0009): a deleted user's number never comes back.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     email: Mapped[str] = mapped_column(String(320), unique=True, index=True)

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from crazy_gary.auth import service
+from crazy_gary.auth.cache import commit_user_change
 from crazy_gary.auth.dependencies import (
     CurrentUser,
     SettingsDep,
@@ -101,14 +102,16 @@ async def change_password(
         new_password=body.new_password,
     )
     access, refresh = await service.issue_tokens(session, settings, user)
+    await commit_user_change(session, user.id)
     return PasswordChanged(message="Password changed successfully", token=access,
                            refresh_token=refresh, expires_in=settings.access_token_ttl_seconds)
 
 
 @router.post("/logout", response_model=MessageResponse, responses=error_responses(401))
 async def logout(user: CurrentUser, session: SessionDep):
-    """Revoke every refresh token of the signed-in user."""
-    await service.revoke_all_refresh_tokens(session, user.id)
+    """End every session of the signed-in user: access and refresh tokens stop working."""
+    await service.end_sessions(session, user.id)
+    await commit_user_change(session, user.id)
     return MessageResponse(message="Logged out successfully")
 
 

@@ -13,6 +13,7 @@ from crazy_gary.auth.models import RefreshToken, User
 from crazy_gary.auth.passwords import hash_password, password_problems, verify_password
 from crazy_gary.auth.tokens import (
     REFRESH,
+    account_stamp,
     decode_token,
     issue_access_token,
     issue_refresh_token,
@@ -106,11 +107,14 @@ async def issue_tokens(
     """A new access token and a refresh token in the given (or a new) family."""
     jti = uuid.uuid4().hex
     family = family or uuid.uuid4().hex
+    account = account_stamp(user.created_at)
     refresh, expires = issue_refresh_token(
-        settings, user_id=user.id, version=user.token_version, family=family, jti=jti
+        settings, user_id=user.id, version=user.token_version, account=account, family=family,
+        jti=jti,
     )
     session.add(RefreshToken(jti=jti, user_id=user.id, family_id=family, expires_at=expires))
-    access = issue_access_token(settings, user_id=user.id, version=user.token_version)
+    access = issue_access_token(settings, user_id=user.id, version=user.token_version,
+                                account=account)
     return access, refresh
 
 
@@ -121,12 +125,13 @@ async def rotate_refresh_token(
     claims = decode_token(settings, token, expected_type=REFRESH)
     record = await session.get(RefreshToken, claims.jti)
     user = await session.get(User, claims.user_id)
-    if record is None or user is None or record.user_id != user.id:
+    if (record is None or user is None or record.user_id != user.id
+            or claims.account != account_stamp(user.created_at)):
         raise AuthRequired("Refresh token is not valid")
-    if claims.version != user.token_version:
-        raise AuthRequired("Refresh token is no longer valid")
     if record.revoked_at is not None and record.used_at is None:
         raise AuthRequired("Refresh token has been revoked")  # signed out: not a reuse
+    if claims.version != user.token_version:
+        raise AuthRequired("Refresh token is no longer valid")
     # Claim the token atomically: of two concurrent uses exactly one wins.
     claimed = await session.execute(
         update(RefreshToken)
@@ -147,6 +152,14 @@ async def rotate_refresh_token(
 
 async def revoke_all_refresh_tokens(session: AsyncSession, user_id: int) -> None:
     await _revoke(session, RefreshToken.user_id == user_id)
+
+
+async def end_sessions(session: AsyncSession, user_id: int) -> None:
+    """Log out everywhere: every access and refresh token of the user stops working (the
+    token version is checked wherever a user is loaded, so this costs requests nothing)."""
+    user = await load_user(session, user_id)
+    user.token_version += 1
+    await revoke_all_refresh_tokens(session, user.id)
 
 
 async def _revoke(session: AsyncSession, condition) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -24,16 +24,28 @@ class TokenClaims:
     type: str
     jti: str
     version: int
+    account: int | None  # the account's creation stamp (see `account_stamp`)
     family: str | None
     expires_at: datetime
 
 
-def issue_access_token(settings: Settings, *, user_id: int, version: int) -> str:
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def account_stamp(created_at: datetime) -> int:
+    """The account's creation time in microseconds: with the id it names one account, so a
+    token never speaks for another account that later holds the same number."""
+    return (created_at - _EPOCH) // _MICROSECOND
+
+
+def issue_access_token(settings: Settings, *, user_id: int, version: int, account: int) -> str:
     now = utcnow()
     claims = {
         "sub": str(user_id),
         "type": ACCESS,
         "ver": version,
+        "acct": account,
         "jti": uuid.uuid4().hex,
         "iat": now,
         "exp": now + timedelta(seconds=settings.access_token_ttl_seconds),
@@ -42,7 +54,7 @@ def issue_access_token(settings: Settings, *, user_id: int, version: int) -> str
 
 
 def issue_refresh_token(
-    settings: Settings, *, user_id: int, version: int, family: str, jti: str
+    settings: Settings, *, user_id: int, version: int, account: int, family: str, jti: str
 ) -> tuple[str, datetime]:
     now = utcnow()
     expires = now + timedelta(seconds=settings.refresh_token_ttl_seconds)
@@ -50,6 +62,7 @@ def issue_refresh_token(
         "sub": str(user_id),
         "type": REFRESH,
         "ver": version,
+        "acct": account,
         "fam": family,
         "jti": jti,
         "iat": now,
@@ -96,6 +109,7 @@ def decode_token(settings: Settings, token: str, *, expected_type: str) -> Token
     try:
         user_id = int(claims["sub"])
         version = int(claims.get("ver", 0))
+        account = int(claims["acct"]) if "acct" in claims else None
     except (TypeError, ValueError) as exc:
         raise AuthRequired() from exc
     return TokenClaims(
@@ -103,6 +117,7 @@ def decode_token(settings: Settings, token: str, *, expected_type: str) -> Token
         type=claims["type"],
         jti=str(claims["jti"]),
         version=version,
+        account=account,
         family=claims.get("fam"),
         expires_at=datetime.fromtimestamp(claims["exp"], tz=utcnow().tzinfo),
     )

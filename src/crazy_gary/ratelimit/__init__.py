@@ -1,1 +1,2 @@
-"""Per-user (per-IP before sign-in) moving-window limits by endpoint group."""
+"""Per-user (per-address before sign-in, and per email for login) moving-window limits by
+endpoint group."""

@@ -8,6 +8,14 @@ from crazy_gary.config import Settings
 AUTH_PATHS = frozenset(
     {"/api/auth/register", "/api/auth/login", "/api/auth/refresh", "/api/auth/change-password"}
 )
+# Credential routes a caller uses without being signed in: always keyed by the client's
+# address, whatever token is attached (a token of a self-made account is no fresh budget).
+BY_ADDRESS_PATHS = frozenset({"/api/auth/register", "/api/auth/login", "/api/auth/refresh"})
+# Also limited per target email (the body's `email`), whichever address the guesses come from.
+LOGIN_PATH = "/api/auth/login"
+# A PUT here that carries `current_password` (an email change) checks a password: it counts
+# in the credential budget, like change-password.
+USERS_PREFIX = "/api/users/"
 
 
 def group_of(path: str) -> str | None:

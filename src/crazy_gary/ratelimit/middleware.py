@@ -13,9 +13,16 @@ from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crazy_gary.auth.tokens import bearer_token, peek_user_id
+from crazy_gary.auth.validation import normalize_email
 from crazy_gary.config import Settings
 from crazy_gary.errors import error_body
-from crazy_gary.ratelimit.groups import group_of, limit_of
+from crazy_gary.ratelimit.groups import (
+    BY_ADDRESS_PATHS,
+    LOGIN_PATH,
+    USERS_PREFIX,
+    group_of,
+    limit_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +54,21 @@ class RateLimitMiddleware:
         if group is None or not self.settings.rate_limits_enabled:
             await self.app(scope, receive, send)
             return
+        path, method = scope.get("path", ""), scope.get("method")
+        email = None
+        if path == LOGIN_PATH and method == "POST":
+            body, receive = await _buffered(receive)
+            email = _field_of(body, "email")
+        elif method == "PUT" and path.startswith(USERS_PREFIX):
+            body, receive = await _buffered(receive)
+            if _field_of(body, "current_password") is not None:
+                group = "auth"  # it checks a password: the password-guessing budget
         item = self.items[group]
-        key = self._client_key(scope)
+        keys = [self._client_key(scope, path)]
+        if email is not None and (normalized := normalize_email(email)[0]):
+            keys.append(f"email:{normalized}")  # an invalid email names no account
         try:
-            allowed = await self.limiter.hit(item, group, key)
-            reset_at, remaining = await self.limiter.get_window_stats(item, group, key)
+            allowed, reset_at, remaining = await self._count(item, group, keys)
         except Exception:  # the limiter's store is down: serve rather than fail closed
             log.warning("rate-limit storage unavailable; request not counted", exc_info=True)
             await self.app(scope, receive, send)
@@ -75,13 +92,31 @@ class RateLimitMiddleware:
 
         await self.app(scope, receive, send_with_headers)
 
-    def _client_key(self, scope: Scope) -> str:
-        headers = dict(scope.get("headers") or ())
-        token = bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
-        if token:
-            user_id = peek_user_id(self.settings, token)
-            if user_id is not None:
-                return f"user:{user_id}"
+    async def _count(self, item, group: str, keys: list[str]) -> tuple[bool, float, int]:
+        """Count the request against each key's budget in turn, stopping at one that refuses
+        it: whether it is allowed, with the reset time and remaining requests of the
+        budget that refused it, else of the tightest one."""
+        tightest: tuple[bool, float, int] | None = None
+        for key in keys:
+            allowed = await self.limiter.hit(item, group, key)
+            reset_at, remaining = await self.limiter.get_window_stats(item, group, key)
+            if not allowed:
+                return False, reset_at, remaining
+            if tightest is None or remaining < tightest[2]:
+                tightest = (True, reset_at, remaining)
+        assert tightest is not None
+        return tightest
+
+    def _client_key(self, scope: Scope, path: str) -> str:
+        """The user id of a valid access token, except on the credential routes used before
+        sign-in; else the client's address (the peer, or what a trusted proxy reported)."""
+        if path not in BY_ADDRESS_PATHS:
+            headers = dict(scope.get("headers") or ())
+            token = bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
+            if token:
+                user_id = peek_user_id(self.settings, token)
+                if user_id is not None:
+                    return f"user:{user_id}"
         client = scope.get("client")
         return f"ip:{client[0] if client else 'unknown'}"
 
@@ -102,3 +137,30 @@ class RateLimitMiddleware:
             ],
         })
         await send({"type": "http.response.body", "body": payload})
+
+
+async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
+    """The whole request body (already capped by the body-size middleware outside this one)
+    and a `receive` that hands the same messages to the app."""
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body"):
+            break
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return body, replay
+
+
+def _field_of(body: bytes, name: str) -> str | None:
+    """A string field of a JSON body, or None (the route answers a malformed body)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    value = data.get(name) if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None

@@ -7,12 +7,14 @@ every write is idempotent so a step re-run after a crash changes nothing twice.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import and_ as sa_and
 from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
 from crazy_gary.config import get_settings
 from crazy_gary.db import session_scope, utcnow
@@ -21,6 +23,8 @@ from crazy_gary.observability.metrics import TASKS
 from crazy_gary.realtime import publish
 from crazy_gary.tasks.models import Task, TaskStep
 from crazy_gary.tasks.presenters import duration_seconds, event_payload, step_dict
+
+log = logging.getLogger(__name__)
 
 
 async def _publish_task(task: Task, **extra: Any) -> None:
@@ -103,7 +107,19 @@ async def save_plan(task_id: str, plan: list[str], progress: int) -> None:
     await _publish_task(task, plan=plan)
 
 
-async def record_step(
+async def record_step(task_id: str, seq: int, **step: Any) -> None:
+    """Add one step (once per seq) and its usage to the task; progress only moves forward.
+    A step that ends after its task was deleted (with its owner) records nothing."""
+    try:
+        await _record_step(task_id, seq, **step)
+    except IntegrityError:
+        async with session_scope() as session:
+            if await session.scalar(select(Task.id).where(Task.id == task_id)) is not None:
+                raise
+        log.info("task %s was deleted while a step ran; step %s not recorded", task_id, seq)
+
+
+async def _record_step(
     task_id: str,
     seq: int,
     *,
@@ -119,7 +135,6 @@ async def record_step(
     latency_ms: float = 0.0,
     progress: int | None = None,
 ) -> None:
-    """Add one step (once per seq) and its usage to the task; progress only moves forward."""
     now = utcnow()
     step = TaskStep(task_id=task_id, seq=seq, kind=kind, outcome=outcome, name=name,
                     arguments=arguments, output=output, model=model,

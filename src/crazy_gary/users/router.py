@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request, Response, status
 
-from crazy_gary.auth.dependencies import AdminUser, CurrentUser
+from crazy_gary.auth.cache import commit_user_change
+from crazy_gary.auth.dependencies import AdminUser, CurrentUser, SettingsDep
 from crazy_gary.auth.models import User
 from crazy_gary.db import SessionDep, request_database
 from crazy_gary.kit.openapi import error_responses
@@ -72,7 +75,11 @@ async def update_user(user_id: int, body: UserUpdate, actor: CurrentUser, sessio
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(401, 403, 404, 409),
 )
-async def delete_user(user_id: int, _admin: AdminUser, session: SessionDep):
-    """Delete a user (admin only); the last admin stays."""
+async def delete_user(user_id: int, _admin: AdminUser, session: SessionDep,
+                      settings: SettingsDep):
+    """Delete a user (admin only) with its data and workspace, after stopping its running
+    work; its tokens stop working at once. The last admin stays."""
     await service.delete_user(session, user_id=user_id)
+    await commit_user_change(session, user_id)
+    await asyncio.to_thread(service.remove_workspace, settings, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

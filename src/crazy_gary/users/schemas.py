@@ -41,3 +41,6 @@ class UserUpdate(BaseModel):
     name: SafeStr | None = Field(default=None, min_length=1, max_length=200)
     role: Literal["user", "admin"] | None = None
     password: SafeStr | None = Field(default=None, max_length=4096)
+    current_password: SafeStr | None = Field(
+        default=None, max_length=4096,
+        description="Your current password: required to change the email of your own account")

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import shutil
+
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.auth import service as accounts
 from crazy_gary.auth.models import User
-from crazy_gary.auth.passwords import password_problems
+from crazy_gary.auth.passwords import password_problems, verify_password
 from crazy_gary.auth.principal import SignedInUser
 from crazy_gary.auth.validation import normalize_email
+from crazy_gary.config import Settings
 from crazy_gary.db import Database, fetch_all
 from crazy_gary.errors import (
     Conflict,
     InsufficientPermissions,
+    InvalidCredentials,
     NotFound,
     UserExists,
     ValidationFailed,
 )
 from crazy_gary.kit.pagination import Page
 from crazy_gary.users.schemas import UserCreate, UserUpdate
+from crazy_gary.users.work import stop_work
 
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 
@@ -91,8 +96,14 @@ async def update_user(
         problems += email_problems
     if data.password is not None:
         problems += password_problems(data.password)
+    own_email_change = actor.id == user.id and email is not None and email != user.email
+    if own_email_change and data.current_password is None:
+        problems.append("current_password: required to change your email")
     if problems:
         raise ValidationFailed(problems)
+    if own_email_change and not await verify_password(data.current_password or "",
+                                                      user.password_hash):
+        raise InvalidCredentials("Current password is incorrect")
     if data.role is not None and data.role != user.role:
         if user.role == "admin":
             await _ensure_not_last_admin(session, user)
@@ -114,14 +125,24 @@ async def update_user(
 
 
 async def delete_user(session: AsyncSession, *, user_id: int) -> None:
-    """Delete an account with everything it owns; the last admin stays."""
+    """Delete an account with everything it owns in the database (its tasks, chat turns,
+    orchestrations, events and refresh tokens go by foreign-key cascade); the last admin
+    stays. Its running work is stopped first, so no worker writes for a user that is gone.
+    The caller commits, then removes the workspace (`remove_workspace`)."""
     user = await get_user(session, user_id)
     if user is None:
         raise NotFound("User not found")
     if user.is_admin:
         await _ensure_not_last_admin(session, user)
+    await stop_work(user.id)
     await session.delete(user)
     await session.flush()
+
+
+def remove_workspace(settings: Settings, user_id: int) -> None:
+    """Delete the user's workspace directory (ids are never reused, so nothing else will
+    ever be given this directory; removing it frees the space and the files)."""
+    shutil.rmtree(settings.workspaces_dir / str(user_id), ignore_errors=True)
 
 
 async def _ensure_not_last_admin(session: AsyncSession, user: User) -> None:
