@@ -57,6 +57,11 @@ def wrap(value: Any, portal: Portal) -> Any:
     return SyncProxy(value, portal)
 
 
+def unwrap(value: Any) -> Any:
+    """The async object behind a proxy (a subscription handed back to another call)."""
+    return value._target if isinstance(value, SyncProxy) else value
+
+
 async def _awaited(value: Any) -> Any:
     return await value
 
@@ -73,6 +78,8 @@ class SyncProxy:
         if callable(attr) and not isinstance(attr, type):
             @functools.wraps(attr)
             def call(*args: Any, **kwargs: Any) -> Any:
+                args = tuple(unwrap(a) for a in args)
+                kwargs = {k: unwrap(v) for k, v in kwargs.items()}
                 return wrap(attr(*args, **kwargs), self._portal)
 
             return call
