@@ -59,7 +59,7 @@ def step_line(step: dict[str, Any]) -> str:
         tokens = (step.get("usage") or {}).get("total_tokens")
         if tokens:
             took += f" · {tokens} tokens"
-    seq = f"#{step.get('seq', '?'):>2}"
+    seq = f"#{step.get('seq', '?')}".rjust(3)
     return f"  [dim]{seq}[/dim] {kind:<5} {what}  [{colour}]{outcome}[/{colour}]  [dim]{took}[/dim]"
 
 
@@ -75,6 +75,7 @@ class TaskView:
         self.steps: set[int] = set()
         self.tokens, self.cost = 0, 0.0
         self.plan_shown = False
+        self.plan_step: dict[str, Any] | None = None
 
     def __enter__(self) -> TaskView:
         self.progress.start()
@@ -102,7 +103,10 @@ class TaskView:
         if self.plan_shown:
             return
         self.plan_shown = True
-        self.progress.console.print("[bold]Plan[/bold]")
+        how = ""
+        if self.plan_step is not None:  # the planning call, told in the heading
+            how = " [dim]" + step_line(self.plan_step).split("plan", 1)[-1].strip() + "[/dim]"
+        self.progress.console.print(f"[bold]Plan[/bold]{how}")
         for n, item in enumerate(plan, 1):
             self.progress.console.print(f"  {n}. {item}")
 
@@ -113,6 +117,9 @@ class TaskView:
         self.steps.add(seq)
         self.tokens += int((step.get("usage") or {}).get("total_tokens") or 0)
         self.cost += float(step.get("cost_usd") or 0.0)
+        if step.get("kind") == "plan":
+            self.plan_step = step  # shown with the plan, which arrives next
+            return
         self.progress.console.print(step_line(step))
 
     def _state(self, status: str | None, phase: str | None, reason: str | None,

@@ -74,6 +74,13 @@ def handles_errors(command: F) -> F:
             _plain_error(kwargs, f"Cannot reach {config.server_url()}: {exc.__cause__ or exc}")
         except CrazyGaryError as exc:
             _plain_error(kwargs, str(exc))
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a bug of ours: say so briefly (CRAZY_GARY_DEBUG shows it)
+            if os.environ.get("CRAZY_GARY_DEBUG"):
+                raise
+            _plain_error(kwargs, f"unexpected {type(exc).__name__}: {exc} "
+                         "(set CRAZY_GARY_DEBUG=1 for the traceback)")
 
     return run  # type: ignore[return-value]
 

@@ -35,17 +35,30 @@ class Portal:
         self.thread.start()
 
     def call(self, coro: Coroutine[Any, Any, T]) -> T:
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        running: list[asyncio.Task[Any]] = []
+
+        async def run() -> T:
+            running.append(asyncio.current_task())  # type: ignore[arg-type]
+            return await coro
+
+        future = asyncio.run_coroutine_threadsafe(run(), self.loop)
         try:
             return future.result()
         except BaseException:  # Ctrl-C in the caller: cancel the work in the loop too
             future.cancel()
+            asyncio.run_coroutine_threadsafe(_settled(running), self.loop).result(10)
             raise
 
     def close(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
         self.loop.close()
+
+
+async def _settled(tasks: list[asyncio.Task[Any]]) -> None:
+    """Wait until a cancelled call has really ended (its generator may be closed after)."""
+    if tasks:
+        await asyncio.wait(tasks, timeout=5)
 
 
 def wrap(value: Any, portal: Portal) -> Any:
