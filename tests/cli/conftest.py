@@ -45,6 +45,13 @@ class Cli:
             env=subprocess_env({**self.env, **(env or {})}))
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
+    def spawn(self, *args: str) -> subprocess.Popen:
+        """`crazy-gary ...` running in the background (text pipes, no stdin, no terminal)."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "crazy_gary", *args], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+            start_new_session=True, env=subprocess_env(self.env))
+
     def login(self, user) -> Result:
         done = self("login", "--url", self.url, input=f"{user.email}\n{user.password}\n")
         assert done.code == 0, done.err

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import signal
 import stat
 
 from crazy_gary.client import AsyncClient
@@ -165,3 +168,24 @@ async def test_health_endpoints_and_heavy(signed_in_cli, tmp_path):
     assert lines[-1]["event"] == "result" and lines[-1]["data"]["status"] == "completed"
     shown = signed_in_cli("heavy", "run", str(workflow), "--follow")
     assert shown.code == 0 and "Second" in shown.out and "completed" in shown.out
+
+
+async def test_interrupted_run_without_a_terminal_leaves_the_task_running(
+        signed_in_cli, server, user, model_standin):
+    script = tag("cli-int")
+    model_standin.script(script, [{"content": "1. Wait"}, {"content": "Late.", "delay": 30}],
+                         by="turn")
+    proc = signed_in_cli.spawn("run", f"Wait {marker(script)}", "--json")
+    first = json.loads(proc.stdout.readline())  # following: the task exists and runs
+    task_id = first["data"]["task_id"]
+    os.kill(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert f"Task {task_id} keeps running" in err and "Traceback" not in err
+    async with AsyncClient(server.url) as gary:
+        await gary.auth.login(user.email, user.password)
+        assert (await gary.tasks.get(task_id)).status == "running"
+        await gary.tasks.stop(task_id)
+    # the engine aborts the cancelled model call within about a second; let it, so the
+    # stand-in holds no request when the session stops it
+    await asyncio.sleep(3)

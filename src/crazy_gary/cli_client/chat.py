@@ -50,12 +50,18 @@ def chat(
 def _turn(gary: Client, message: str, conversation: str | None, model: str | None,
           json_out: bool) -> str | None:
     stream = gary.chat.stream(message, conversation_id=conversation, model=model)
-    if not json_out:
-        console.print("[bold magenta]gary>[/bold magenta] ", end="")
     try:
-        for token in stream:
-            if not json_out:
-                console.print(token, end="", soft_wrap=True)
+        if json_out:
+            for _ in stream:
+                pass
+        else:
+            tokens = iter(stream)
+            with console.status("[dim]waiting for the model…[/dim]"):  # a waking model is slow
+                first = next(tokens, "")
+            console.print("[bold magenta]gary>[/bold magenta] ", end="")
+            console.print(first, end="", soft_wrap=True, markup=False)
+            for token in tokens:
+                console.print(token, end="", soft_wrap=True, markup=False)
     except KeyboardInterrupt:
         err.print("\n[yellow]answer interrupted[/yellow]")
         return stream.conversation_id
