@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -69,7 +70,7 @@ class Core:
     async def call(self, method: str, path: str, model: Any, **kwargs: Any) -> Any:
         """Send a request and validate its JSON body as `model` (a type or a type hint)."""
         resp = await self.request(method, path, **kwargs)
-        return TypeAdapter(model).validate_python(resp.json())
+        return adapter(model).validate_json(resp.content)
 
     @asynccontextmanager
     async def stream(self, method: str, path: str, **kwargs: Any
@@ -87,7 +88,7 @@ class Core:
         query = {k: v for k, v in (params or {}).items() if v is not None}
         resp = await self.request("GET", path, params={**query, "limit": limit,
                                                       "offset": offset})
-        items = TypeAdapter(list[item]).validate_python(resp.json())
+        items = adapter(list[item]).validate_json(resp.content)
         headers = resp.headers
         total = int(headers.get("x-total-count", len(items)))
         has_more = headers.get("x-has-more", "false").lower() == "true"
@@ -177,6 +178,12 @@ class Core:
             raise Timeout(f"{method} {path}: no answer within the timeout") from exc
         except httpx.HTTPError as exc:
             raise TransportError(f"{method} {self.base_url}{path}: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=256)
+def adapter(model: Any) -> TypeAdapter[Any]:
+    """A validator per response type, built once (JSON mode: timestamps parse from text)."""
+    return TypeAdapter(model)
 
 
 def retry_after(value: str | None) -> float | None:
