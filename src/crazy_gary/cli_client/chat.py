@@ -32,6 +32,8 @@ def chat(
             try:
                 line = console.input("[bold cyan]you>[/bold cyan] ") if interactive else input()
             except (EOFError, KeyboardInterrupt):
+                if interactive:
+                    err.print()
                 break
             if line.strip().lower() in QUIT:
                 break
