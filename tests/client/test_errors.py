@@ -49,3 +49,18 @@ async def test_503_is_retried_then_raised_with_its_code(server, user, model_stan
         assert unavailable.value.request_id
         # the turn was tried twice: two failed chat turns were recorded
         assert (await gary.tasks.list(status="failed")).total == before + 2
+
+
+def test_importing_the_client_loads_no_server_machinery():
+    import subprocess
+    import sys
+
+    from tests.support import subprocess_env
+
+    probe = ("import sys, crazy_gary.client; print(sorted(m for m in ('fastapi', 'sqlalchemy', "
+             "'dbos', 'mcp', 'crazy_gary.db', 'crazy_gary.config', 'crazy_gary.app') "
+             "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         env=subprocess_env(), timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
