@@ -141,11 +141,11 @@ def follow(gary: Client, task_id: str, *, json_out: bool,
            subscription: Subscription | None = None) -> int:
     """Follow the task until it ends; the exit status (0 completed, 1 failed or stopped)."""
     try:
-        if subscription is not None:
-            _follow(gary, task_id, subscription, json_out)
+        if subscription is not None:  # opened before the task started: its end will come
+            _follow(gary, task_id, subscription, json_out, until_end=True)
         else:
             with gary.events.subscribe() as sub:
-                _follow(gary, task_id, sub, json_out)
+                _follow(gary, task_id, sub, json_out, until_end=False)
     except KeyboardInterrupt:
         return _interrupted(gary, task_id, json_out)
     final = gary.tasks.get(task_id)
@@ -156,18 +156,18 @@ def follow(gary: Client, task_id: str, *, json_out: bool,
     return 0 if final.status == "completed" else 1
 
 
-def _follow(gary: Client, task_id: str, sub: Subscription, json_out: bool) -> None:
+def _follow(gary: Client, task_id: str, sub: Subscription, json_out: bool,
+            until_end: bool) -> None:
     current = gary.tasks.get(task_id)  # read after subscribing: no later event is missed
+    live = until_end or current.status not in FINAL_STATUSES
     if json_out:
-        if current.status not in FINAL_STATUSES:
-            for event in gary.tasks.follow(task_id, subscription=sub):
-                emit(event)
+        for event in gary.tasks.follow(task_id, subscription=sub) if live else ():
+            emit(event)
         return
     with TaskView() as view:
         view.snapshot(current)
-        if current.status not in FINAL_STATUSES:
-            for event in gary.tasks.follow(task_id, subscription=sub):
-                view.event(event.data)
+        for event in gary.tasks.follow(task_id, subscription=sub) if live else ():
+            view.event(event.data)
 
 
 def _interrupted(gary: Client, task_id: str, json_out: bool) -> int:

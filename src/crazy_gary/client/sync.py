@@ -44,9 +44,10 @@ class Portal:
         future = asyncio.run_coroutine_threadsafe(run(), self.loop)
         try:
             return future.result()
-        except BaseException:  # Ctrl-C in the caller: cancel the work in the loop too
-            future.cancel()
-            asyncio.run_coroutine_threadsafe(_settled(running), self.loop).result(10)
+        except BaseException:
+            if not future.done():  # Ctrl-C in the caller: cancel the work in the loop too
+                future.cancel()
+                asyncio.run_coroutine_threadsafe(_settled(running), self.loop).result(10)
             raise
 
     def close(self) -> None:
