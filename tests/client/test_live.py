@@ -67,10 +67,11 @@ async def test_replay_from_an_event_id(server, user, model_standin):
 
 @pytest.fixture(scope="module")
 def short_tokens():
-    """An API instance whose access tokens expire after one second."""
+    """An API instance whose access tokens expire after three seconds (JWT times are whole
+    seconds, so a token lives between two and three)."""
     from crazy_gary.app import create_app
 
-    srv = ThreadServer(create_app(instance_settings(ACCESS_TOKEN_TTL_SECONDS=1),
+    srv = ThreadServer(create_app(instance_settings(ACCESS_TOKEN_TTL_SECONDS=3),
                                   run_engine=False)).start()
     yield srv
     srv.stop()
@@ -82,12 +83,12 @@ async def test_expired_access_token_is_refreshed_once_and_the_call_retried(short
                            ) as gary:
         await gary.auth.register(unique_email("short"), "Passw0rd-123")
         first_token, first_refresh = changes[-1]
-        await asyncio.sleep(2.1)
+        await asyncio.sleep(3.2)
         mes = await asyncio.gather(gary.auth.me(), gary.auth.me(), gary.auth.me())
         assert len({m.id for m in mes}) == 1
         assert len(changes) == 2, "concurrent expired calls share one refresh"
         assert changes[-1][0] != first_token and changes[-1][1] != first_refresh
-        await asyncio.sleep(2.1)
+        await asyncio.sleep(3.2)
         assert (await gary.auth.me()).id == mes[0].id
         assert len(changes) == 3
 
