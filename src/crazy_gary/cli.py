@@ -102,5 +102,9 @@ def _prompt_password() -> str:
     return password
 
 
+from crazy_gary.cli_client import register as register_client_commands  # noqa: E402
+
+register_client_commands(app)
+
 if __name__ == "__main__":
     app()
