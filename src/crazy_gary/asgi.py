@@ -13,14 +13,15 @@ from crazy_gary.realtime.sockets import build_socket_server
 
 def build_asgi(settings: Settings, *, run_engine: bool = True):
     """FastAPI for HTTP; /socket.io/ served by the socket.io server (JWT checked at connect
-    and re-checked by the app's stream guard). The security headers wrap both (the FastAPI
-    app adds them itself; socket.io's responses get them here)."""
+    and re-checked by the app's stream guard). socket.io's responses get the security
+    headers here; the FastAPI app adds its own."""
     app = create_app(settings, run_engine=run_engine)
     sio = build_socket_server(settings, app.state.stream_guard, app.state.user_cache,
                               database=lambda: app.state.database)
     fanout.configure(settings).add_socket_server(sio)  # the one create_app just configured
     asgi = SecurityHeadersMiddleware(
-        socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io"))
+        socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io"),
+        only_under="/socket.io")
     asgi.sio = sio
     asgi.fastapi_app = app
     return asgi

@@ -29,11 +29,16 @@ def secured(headers, https: bool) -> list:
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """With `only_under`, responses to other paths pass untouched (the socket.io mount wraps
+    the API, which adds the headers itself)."""
+
+    def __init__(self, app: ASGIApp, only_under: str | None = None) -> None:
         self.app = app
+        self.only_under = only_under
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (
+                self.only_under is not None and not scope["path"].startswith(self.only_under)):
             await self.app(scope, receive, send)
             return
         https = scope.get("scheme") == "https"
