@@ -134,11 +134,11 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
     app.add_middleware(RateLimitMiddleware, settings=settings)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestTelemetryMiddleware, settings=settings)
-    app.add_middleware(RequestIdMiddleware)
-    if settings.cors_origin_list:
+    if settings.cors_origin_list:  # preflights answered before rate limits, with a request id
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list,
                            allow_methods=["*"], allow_headers=["*"],
                            expose_headers=CORS_EXPOSED_HEADERS)
+    app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
 
     for router in (

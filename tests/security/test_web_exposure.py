@@ -181,6 +181,8 @@ async def test_configured_origins_are_allowed_and_only_them():
                 "Origin": allowed, "Access-Control-Request-Method": "GET",
                 "Access-Control-Request-Headers": "authorization"})
             assert preflight.headers["access-control-allow-origin"] == allowed
+            assert preflight.headers["x-request-id"]
+            assert "access-control-allow-credentials" not in preflight.headers
             foreign = await c.get("/health/live", headers={"Origin": "https://evil.example"})
             assert "access-control-allow-origin" not in foreign.headers
     finally:
