@@ -89,6 +89,10 @@ async def test_tokens_never_reach_a_log_line(server, client, user, admin):
     else:
         raise AssertionError("the request never reached the request log")
     assert user.token not in json.dumps(rows)
+    traces = await client.get("/api/observability/traces/active", headers=admin.headers,
+                              params={"limit": 100})
+    assert traces.status_code == 200
+    assert "/api/auth/me" in traces.text and user.token not in traces.text
 
 
 # -- security headers and socket.io origins (LOW) -------------------------------------------
