@@ -245,8 +245,9 @@ async def run_clients(url: str, token: str, sse: int, sio: int, events: int, out
     loop = asyncio.get_running_loop()
     host, port = url.removeprefix("http://").split(":")
     receipts = Receipts(events * (sse + sio))
-    sse_request = (f"GET /api/observability/events/stream?token={token} HTTP/1.1\r\n"
-                   f"Host: {host}:{port}\r\nAccept: text/event-stream\r\n\r\n").encode()
+    sse_request = ("GET /api/observability/events/stream HTTP/1.1\r\n"
+                   f"Host: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+                   "Accept: text/event-stream\r\n\r\n").encode()
     ws_request = (f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {host}:{port}\r\n"
                   "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from crazy_gary import __version__, durable
 from crazy_gary.auth.cache import UserCache
@@ -26,7 +27,10 @@ from crazy_gary.heavy import workflows as _heavy_workflows  # noqa: F401 - regis
 from crazy_gary.heavy.router import router as heavy_router
 from crazy_gary.kit.health_checks import register_check
 from crazy_gary.kit.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from crazy_gary.kit.nul_guard import NulGuardMiddleware
 from crazy_gary.kit.openapi import install_openapi
+from crazy_gary.kit.redaction import install_log_redaction
+from crazy_gary.kit.security_headers import SecurityHeadersMiddleware
 from crazy_gary.llm import service as llm_service
 from crazy_gary.migrations import upgrade
 from crazy_gary.monitoring import runtime as monitoring_runtime
@@ -37,6 +41,7 @@ from crazy_gary.monitoring.router import router as monitoring_router
 from crazy_gary.observability.router import router as observability_router
 from crazy_gary.ratelimit.middleware import RateLimitMiddleware
 from crazy_gary.realtime import fanout
+from crazy_gary.realtime.revocation import StreamGuard
 from crazy_gary.realtime.router import router as realtime_router
 from crazy_gary.tasks.router import router as tasks_router
 from crazy_gary.toolhub.hub import start_hub, stop_hub
@@ -46,6 +51,11 @@ from crazy_gary.users.listing import PageCache
 from crazy_gary.users.router import router as users_router
 
 log = logging.getLogger(__name__)
+
+# What a browser page on a CORS_ORIGINS origin may read of a response.
+CORS_EXPOSED_HEADERS = ["X-Request-ID", "X-Total-Count", "X-Limit", "X-Offset", "X-Has-More",
+                        "Link", "X-RateLimit-Limit", "X-RateLimit-Remaining",
+                        "X-RateLimit-Reset", "X-RateLimit-Window", "Retry-After"]
 
 
 @asynccontextmanager
@@ -86,6 +96,7 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
     only serves HTTP on its own database. Tests use it for side-by-side instances.
     """
     settings = settings or get_settings()
+    install_log_redaction()  # no access token in any log line, uvicorn's access log included
     events_out = fanout.configure(settings)  # the process's event fan-out, shared by apps
 
     @asynccontextmanager
@@ -116,12 +127,19 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
     app.state.settings = settings
     app.state.user_cache = UserCache(settings.auth_user_cache_seconds)
     app.state.user_pages = PageCache()
+    app.state.stream_guard = StreamGuard(settings.stream_reauth_seconds)
     install_error_handlers(app)
     # Outermost last: request id wraps everything so even 413/429 carry it.
+    app.add_middleware(NulGuardMiddleware, max_bytes=settings.max_body_bytes)  # reads JSON bodies
     app.add_middleware(RateLimitMiddleware, settings=settings)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestTelemetryMiddleware, settings=settings)
+    if settings.cors_origin_list:  # preflights answered before rate limits, with a request id
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list,
+                           allow_methods=["*"], allow_headers=["*"],
+                           expose_headers=CORS_EXPOSED_HEADERS)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
 
     for router in (
         health_router,

@@ -124,6 +124,11 @@ class Settings(BaseSettings):
 
     # Live events and monitoring
     sse_heartbeat_seconds: float = Field(default=15.0, alias="SSE_HEARTBEAT_SECONDS")
+    # How often each process re-checks the credential of its open SSE streams and sockets.
+    stream_reauth_seconds: float = Field(default=2.0, gt=0, alias="STREAM_REAUTH_SECONDS")
+    # Browser origins allowed besides the service's own (comma-separated): HTTP CORS and
+    # socket.io. Empty: same origin only.
+    cors_origins: str = Field(default="", alias="CORS_ORIGINS")
     event_retention_days: int = Field(default=7, alias="EVENT_RETENTION_DAYS")
     monitoring_retention_days: int = Field(default=7, alias="MONITORING_RETENTION_DAYS")
     monitoring_max_log_rows: int = Field(default=100_000, alias="MONITORING_MAX_LOG_ROWS")
@@ -174,6 +179,10 @@ class Settings(BaseSettings):
                 fh.write(secrets.token_urlsafe(48))
         os.chmod(path, 0o600)
         return path.read_text().strip()
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def model_api_key(self) -> str | None:

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from crazy_gary.kit.clock import iso_now
 
@@ -169,6 +170,19 @@ def _describe_validation_error(err: dict[str, Any]) -> str:
     return f"{where}: {msg}" if where else msg
 
 
+HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (the router answers 405 from
+    the first route whose path matches, naming that route's methods only). Asked through
+    each route's own `matches`, so routers included in routers are covered too."""
+    routes = request.app.router.routes
+    return [method for method in HTTP_METHODS
+            if any(route.matches({**request.scope, "method": method})[0] is Match.FULL
+                   for route in routes)]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error, expected or not, in the contract's format."""
 
@@ -188,8 +202,11 @@ def install_error_handlers(app: FastAPI) -> None:
         message = {404: "Resource not found", 405: "Method not allowed"}.get(
             exc.status_code, str(exc.detail)
         )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
         return render(request, AppError(message, code=code, status_code=exc.status_code,
-                                        headers=dict(exc.headers or {})))
+                                        headers=headers))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -87,8 +87,8 @@ async def test_stopped_redis_is_unhealthy_without_failing_the_request(base_env):
             assert body["components"]["database"]["status"] == "healthy"
             assert body["overall"]["status"] == "degraded"
             # Publishing still works: the event is in the log even though Redis is gone.
-            resp = await client.post("/api/monitoring/incidents", headers=user.headers,
-                                     json={"title": "redis went away", "severity": "high"})
+            resp = await client.post("/api/tasks", headers=user.headers,
+                                     json={"title": "redis went away", "description": "d"})
             assert resp.status_code == 201
     finally:
         redis.kill()

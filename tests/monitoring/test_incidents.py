@@ -7,7 +7,7 @@ import uuid
 
 async def test_incident_lifecycle(client, user, admin):
     title = f"API returning 500s {uuid.uuid4().hex[:6]}"
-    resp = await client.post("/api/monitoring/incidents", headers=user.headers, json={
+    resp = await client.post("/api/monitoring/incidents", headers=admin.headers, json={
         "title": title, "description": "The /api/tasks endpoint is returning 500 errors",
         "severity": "high"})
     assert resp.status_code == 201
@@ -48,8 +48,11 @@ async def test_incident_lifecycle(client, user, admin):
     assert incident_id not in [i["id"] for i in resp.json()]
 
 
-async def test_only_admins_move_incidents(client, user):
+async def test_only_admins_open_and_move_incidents(client, user, admin):
     resp = await client.post("/api/monitoring/incidents", headers=user.headers,
+                             json={"title": "x", "severity": "low"})
+    assert resp.status_code == 403
+    resp = await client.post("/api/monitoring/incidents", headers=admin.headers,
                              json={"title": "x", "severity": "low"})
     incident_id = resp.json()["id"]
     resp = await client.patch(f"/api/monitoring/incidents/{incident_id}", headers=user.headers,
@@ -59,11 +62,11 @@ async def test_only_admins_move_incidents(client, user):
 
 
 async def test_incident_validation_and_missing(client, user, admin):
-    resp = await client.post("/api/monitoring/incidents", headers=user.headers,
+    resp = await client.post("/api/monitoring/incidents", headers=admin.headers,
                              json={"title": "x", "severity": "apocalyptic"})
     assert resp.status_code == 400
     assert resp.json()["code"] == "VALIDATION_ERROR"
-    resp = await client.post("/api/monitoring/incidents", headers=user.headers, json={})
+    resp = await client.post("/api/monitoring/incidents", headers=admin.headers, json={})
     assert resp.status_code == 400
     resp = await client.patch("/api/monitoring/incidents/inc_missing", headers=admin.headers,
                               json={"status": "resolved"})

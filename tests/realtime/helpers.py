@@ -15,8 +15,9 @@ class SSEReader:
     def __init__(self, url: str, *, token: str | None = None, headers: dict | None = None,
                  last_event_id: int | None = None) -> None:
         self.url = url
-        self.params = {"token": token} if token else {}
         self.headers = dict(headers or {})
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
         if last_event_id is not None:
             self.headers["Last-Event-ID"] = str(last_event_id)
         self.frames: list[dict[str, Any]] = []
@@ -36,8 +37,7 @@ class SSEReader:
 
     async def _run(self) -> None:
         async with httpx.AsyncClient(timeout=httpx.Timeout(30, read=None)) as client:
-            async with client.stream("GET", self.url, params=self.params,
-                                     headers=self.headers) as resp:
+            async with client.stream("GET", self.url, headers=self.headers) as resp:
                 self.status = resp.status_code
                 if resp.status_code != 200:
                     self._connected.set()
@@ -55,6 +55,20 @@ class SSEReader:
                     elif line == "" and frame:
                         self.frames.append(frame)
                         frame = {}
+
+    @property
+    def ended(self) -> bool:
+        """The server closed the stream (or it never opened)."""
+        return self._task is not None and self._task.done()
+
+    async def wait_closed(self, within: float) -> float:
+        """Seconds until the server closes the stream; fails if it stays open `within`."""
+        started = asyncio.get_running_loop().time()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), within)
+        except TimeoutError:
+            raise AssertionError(f"stream still open after {within} s") from None
+        return asyncio.get_running_loop().time() - started
 
     def events(self, name: str | None = None) -> list[dict[str, Any]]:
         return [f for f in self.frames if name is None or f["event"] == name]

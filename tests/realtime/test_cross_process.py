@@ -51,17 +51,17 @@ async def test_event_from_one_process_reaches_sse_and_socket_clients_of_another(
         user = await register(client_a)
         sio = socketio.AsyncClient(reconnection=False)
         got: list[dict] = []
-        sio.on("incident_created", lambda data: got.append(data))
+        sio.on("task_created", lambda data: got.append(data))
         await sio.connect(b.url, auth={"token": user.token}, transports=["websocket"])
         try:
             async with SSEReader(b.url + STREAM, token=user.token) as stream:
                 title = f"cross-process {uuid.uuid4().hex}"
-                resp = await client_a.post("/api/monitoring/incidents", headers=user.headers,
-                                           json={"title": title, "severity": "low"})
+                resp = await client_a.post("/api/tasks", headers=user.headers,
+                                           json={"title": title, "description": "d"})
                 assert resp.status_code == 201, resp.text
                 frame = await stream.wait_for(lambda f: f["data"].get("title") == title)
-                assert frame["event"] == "incident_created"
-                assert frame["data"]["id"] == resp.json()["id"]
+                assert frame["event"] == "task_created"
+                assert frame["data"]["task_id"] == resp.json()["task_id"]
                 for _ in range(500):
                     if any(d.get("title") == title for d in got):
                         break

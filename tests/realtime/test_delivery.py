@@ -15,6 +15,7 @@ from engineio import packet as eio_packet
 
 from crazy_gary.realtime.broker import PublishedEvent, Subscription, broker
 from crazy_gary.realtime.fanout import user_room
+from crazy_gary.realtime.revocation import Credential, StreamGuard
 from crazy_gary.realtime.router import EventStreamResponse
 from crazy_gary.realtime.sio_delivery import FastPollSocket
 
@@ -88,10 +89,13 @@ async def test_event_stream_response_frames_pings_and_disconnect():
         return {"type": "http.disconnect"}
 
     before = len(broker)
-    response = EventStreamResponse(user_id, None, heartbeat=0.05)
+    guard = StreamGuard(interval=60)  # no sweep during the test: it only tracks the stream
+    credential = Credential(database=None, settings=None, token="unchecked")
+    response = EventStreamResponse(user_id, None, 0.05, guard, credential)
     task = asyncio.create_task(response({"type": "http"}, receive, send))
     await asyncio.sleep(0.01)
     assert len(broker) == before + 1
+    assert len(guard) == 1
     mine, system, foreign = event(user_id, k="mine"), event(None, k="sys"), event(user_id + 1)
     for e in (mine, system, foreign):
         broker.deliver(e)
@@ -99,6 +103,7 @@ async def test_event_stream_response_frames_pings_and_disconnect():
     disconnect.set()
     await asyncio.wait_for(task, 2)
     assert len(broker) == before
+    assert len(guard) == 0
     headers = dict(started[0]["headers"])
     assert started[0]["status"] == 200
     assert headers[b"content-type"].startswith(b"text/event-stream")

@@ -27,8 +27,16 @@ def alert(row: Alert) -> AlertRead:
                      resolved_at=iso(row.resolved_at), acknowledged_by=row.acknowledged_by)
 
 
-def incident(row: Incident) -> IncidentRead:
+def incident(row: Incident, *, full: bool) -> IncidentRead:
+    """An incident; without `full` (for anyone but an admin, and in events) it names no one:
+    the assignee and who made each timeline entry are null."""
+    timeline = list(row.timeline or [])
+    if not full:
+        timeline = [{**entry, "by": None,
+                     **({"assignee": None} if "assignee" in entry else {})}
+                    for entry in timeline]
     return IncidentRead(id=row.id, title=row.title, status=row.status, severity=row.severity,
                         created_at=iso(row.created_at), updated_at=iso(row.updated_at),
-                        description=row.description, assignee=row.assignee,
-                        resolved_at=iso(row.resolved_at), timeline=list(row.timeline or []))
+                        description=row.description,
+                        assignee=row.assignee if full else None,
+                        resolved_at=iso(row.resolved_at), timeline=timeline)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
@@ -11,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from crazy_gary.auth.dependencies import AdminUser, CurrentUser, SettingsDep
 from crazy_gary.db import SessionDep
-from crazy_gary.kit.clock import iso_now
+from crazy_gary.kit.clock import IsoDateTime, iso_now
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.kit.pagination import Page, PageDep, page_dependency, set_page_headers
 from crazy_gary.monitoring import alerts, incidents, presenters, service
@@ -82,7 +81,7 @@ async def dashboard(user: CurrentUser, session: SessionDep, settings: SettingsDe
                  "requests": m.requests.model_dump(),
                  "components": {name: c["status"] for name, c in components.items()}},
         alerts=[presenters.alert(a).model_dump() for a in active],
-        incidents=[presenters.incident(i).model_dump(exclude={"timeline"})
+        incidents=[presenters.incident(i, full=user.is_admin).model_dump(exclude={"timeline"})
                    for i in open_incidents],
     )
 
@@ -91,7 +90,7 @@ async def dashboard(user: CurrentUser, session: SessionDep, settings: SettingsDe
             responses=error_responses(403))
 async def request_logs(request: Request, response: Response, admin: AdminUser,
                        session: SessionDep, page: LogPage,
-                       start_time: datetime | None = None):
+                       start_time: IsoDateTime | None = None):
     """Recent HTTP requests of every process, newest first (admin only); with `start_time`,
     only those from then on."""
     rows, total = await service.request_logs(session, page=page, start_time=start_time)
@@ -137,25 +136,27 @@ async def list_incidents(
     rows, total = await incidents.list_incidents(session, status=status, severity=severity,
                                                  page=page)
     set_page_headers(request, response, page, total)
-    return [presenters.incident(r) for r in rows]
+    return [presenters.incident(r, full=user.is_admin) for r in rows]
 
 
 @router.post("/incidents", status_code=201, response_model=IncidentCreated,
-             responses=error_responses(400))
-async def create_incident(body: IncidentCreate, user: CurrentUser, session: SessionDep):
-    """Open an incident (any signed-in user may report one)."""
+             responses=error_responses(400, 403))
+async def create_incident(body: IncidentCreate, admin: AdminUser, session: SessionDep):
+    """Open an incident (admin only: it is announced to every signed-in user)."""
     row = await incidents.create(session, title=body.title, description=body.description,
-                                 severity=body.severity, created_by=user.id, by=user.email)
-    view = presenters.incident(row)
+                                 severity=body.severity, created_by=admin.id, by=admin.email)
+    event = presenters.incident(row, full=False).model_dump(exclude={"timeline"})
     await session.commit()  # visible before anyone is told about it
-    await publish("incident_created", view.model_dump(exclude={"timeline"}))
+    await publish("incident_created", event)
     return IncidentCreated(id=row.id, status=row.status)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentRead,
             responses=error_responses(404))
 async def get_incident(incident_id: str, user: CurrentUser, session: SessionDep):
-    return presenters.incident(await incidents.get(session, incident_id=incident_id))
+    """One incident; only admins see who reported, handled and is assigned to it."""
+    return presenters.incident(await incidents.get(session, incident_id=incident_id),
+                               full=user.is_admin)
 
 
 @router.patch("/incidents/{incident_id}", response_model=IncidentRead,
@@ -166,9 +167,10 @@ async def update_incident(incident_id: str, body: IncidentUpdate, admin: AdminUs
     row = await incidents.update(session, incident_id=incident_id, by=admin.email,
                                  status=body.status, assignee=body.assignee,
                                  severity=body.severity, note=body.note)
-    view = presenters.incident(row)
+    view = presenters.incident(row, full=True)
+    event = presenters.incident(row, full=False).model_dump(exclude={"timeline"})
     await session.commit()
-    await publish("incident_updated", view.model_dump(exclude={"timeline"}))
+    await publish("incident_updated", event)
     return view
 
 

@@ -10,18 +10,21 @@ from fastapi.responses import StreamingResponse
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from crazy_gary.auth.dependencies import SettingsDep, user_from_token
+from crazy_gary.auth.dependencies import SettingsDep, user_cache_of, user_from_token
 from crazy_gary.auth.tokens import bearer_token
 from crazy_gary.db import request_database, session_scope
 from crazy_gary.errors import AuthRequired
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.observability.metrics import REALTIME_CLIENTS
 from crazy_gary.realtime.broker import Subscription, broker
+from crazy_gary.realtime.revocation import Credential, StreamGuard
 from crazy_gary.realtime.service import events_after
 
 router = APIRouter(prefix="/api/observability", tags=["observability"])
 
 REPLAY_BATCH = 500
+NO_URL_TOKENS = ("Send the access token in the Authorization header "
+                 "(tokens in the URL are not accepted)")
 
 
 def _parse_last_id(value: str | None) -> int | None:
@@ -36,15 +39,19 @@ class EventStreamResponse(Response):
     Per event it costs one wake-up of this request's task and one `send` of the frames that
     are pending (several queued events go out as one chunk); StreamingResponse would add an
     async generator hop and a second task per stream. A small task watches `receive` for
-    the client's disconnect and closes the subscription, which ends the loop.
+    the client's disconnect and closes the subscription, which ends the loop; so does the
+    app's `StreamGuard` once the stream's credential fails.
     """
 
     media_type = "text/event-stream"
 
-    def __init__(self, user_id: int, after: int | None, heartbeat: float) -> None:
+    def __init__(self, user_id: int, after: int | None, heartbeat: float,
+                 guard: StreamGuard, credential: Credential) -> None:
         self.user_id = user_id
         self.after = after
         self.heartbeat = heartbeat
+        self.guard = guard
+        self.credential = credential
         self.status_code = 200
         self.background = None
         self.init_headers({"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -52,6 +59,7 @@ class EventStreamResponse(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Subscribe before reading the log so nothing published in between is lost.
         sub = broker.subscribe(self.user_id)
+        self.guard.watch(sub, self.credential, sub.close)
         REALTIME_CLIENTS.labels(channel="sse").inc()
         watcher = asyncio.ensure_future(_close_on_disconnect(receive, sub))
         try:
@@ -80,6 +88,7 @@ class EventStreamResponse(Response):
             pass
         finally:
             watcher.cancel()
+            self.guard.forget(sub)
             broker.unsubscribe(sub)
             REALTIME_CLIENTS.labels(channel="sse").dec()
 
@@ -119,17 +128,20 @@ async def _close_on_disconnect(receive: Receive, sub: Subscription) -> None:
 async def stream_events(
     request: Request,
     settings: SettingsDep,
-    token: Annotated[str | None, Query(description="Access token (EventSource cannot send "
-                                                    "headers)")] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     last_event_id_query: Annotated[int | None, Query(alias="last_event_id", ge=0)] = None,
 ):
-    """Your events and system events, live; `Last-Event-ID` replays what you missed."""
-    raw = bearer_token(request.headers.get("authorization")) or token
+    """Your events and system events, live; `Last-Event-ID` replays what you missed.
+
+    The access token goes in the Authorization header (a token in the URL would end up in
+    access logs and browser history). The stream ends when the token stops being valid."""
+    raw = bearer_token(request.headers.get("authorization"))
     if not raw:
-        raise AuthRequired()
-    user = await user_from_token(request_database(request), settings, raw)
+        raise AuthRequired(NO_URL_TOKENS if "token" in request.query_params else None)
+    credential = Credential(request_database(request), settings, raw, user_cache_of(request))
+    user = await user_from_token(credential.database, settings, raw, credential.cache)
     after = _parse_last_id(last_event_id)
     if after is None:
         after = last_event_id_query
-    return EventStreamResponse(user.id, after, settings.sse_heartbeat_seconds)
+    return EventStreamResponse(user.id, after, settings.sse_heartbeat_seconds,
+                               request.app.state.stream_guard, credential)

@@ -1,20 +1,24 @@
-"""Socket.IO at /socket.io/: JWT checked at connect, one room per user."""
+"""Socket.IO at /socket.io/: JWT checked at connect and again by the app's stream guard,
+one room per user, browser origins limited to the service's own and CORS_ORIGINS."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import socketio
 
+from crazy_gary.auth.cache import UserCache
 from crazy_gary.auth.dependencies import user_from_token
 from crazy_gary.auth.tokens import bearer_token
 from crazy_gary.config import Settings
-from crazy_gary.db import get_database
+from crazy_gary.db import Database, get_database
 from crazy_gary.errors import AppError
 from crazy_gary.observability.metrics import REALTIME_CLIENTS
 from crazy_gary.realtime.fanout import user_room
+from crazy_gary.realtime.revocation import Credential, StreamGuard
 from crazy_gary.realtime.sio_delivery import (
     FastEmitManager,
     FastSocketServer,
@@ -34,10 +38,31 @@ def token_from(environ: dict[str, Any], auth: Any) -> str | None:
     return bearer_token(environ.get("HTTP_AUTHORIZATION"))
 
 
-def build_socket_server(settings: Settings) -> socketio.AsyncServer:
+def origin_check(settings: Settings) -> Callable[[str | None, dict[str, Any]], bool]:
+    """Browsers may connect from the service's own origin and from CORS_ORIGINS only (a
+    client without an Origin header is not a browser page and is let through)."""
+    allowed = set(settings.cors_origin_list)
+
+    def allow(origin: str | None, environ: dict[str, Any]) -> bool:
+        if not origin or origin.rstrip("/") in allowed:
+            return True
+        # Same origin: the page came from this host (engine.io's own test, minus the
+        # scheme it cannot see when uvicorn terminates TLS itself).
+        host = urlsplit(origin).netloc
+        return bool(host) and host in (environ.get("HTTP_HOST"),
+                                       environ.get("HTTP_X_FORWARDED_HOST"))
+
+    return allow
+
+
+def build_socket_server(settings: Settings, guard: StreamGuard, cache: UserCache | None = None,
+                        database: Callable[[], Database] = get_database
+                        ) -> socketio.AsyncServer:
     """The socket.io server; through Redis when REDIS_URL is set so any process can emit.
 
     Broadcasts are delivered by `sio_delivery` (one encode per event, no task per socket).
+    Tokens are checked against `database()` (the app's, once it started); each socket's
+    token is re-checked by `guard`, and a socket whose token fails is disconnected.
     """
     manager: socketio.AsyncManager
     if settings.redis_url:
@@ -45,8 +70,13 @@ def build_socket_server(settings: Settings) -> socketio.AsyncServer:
             settings.redis_url, channel=f"{settings.redis_namespace}:socketio")
     else:
         manager = FastEmitManager()
+    # Bearer tokens, never cookies: no credentialed CORS.
     sio = FastSocketServer(async_mode="asgi", client_manager=manager,
-                           cors_allowed_origins="*", logger=False, engineio_logger=False)
+                           cors_allowed_origins=origin_check(settings), cors_credentials=False,
+                           logger=False, engineio_logger=False)
+
+    async def disconnect_revoked(sid: str) -> None:
+        await sio.disconnect(sid, ignore_queue=True)  # this process holds the socket
 
     @sio.event
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None):
@@ -54,18 +84,21 @@ def build_socket_server(settings: Settings) -> socketio.AsyncServer:
         if not token:
             raise socketio.exceptions.ConnectionRefusedError(
                 "Authentication token missing", {"code": "AUTH_REQUIRED"})
+        credential = Credential(database(), settings, token, cache)
         try:
-            user = await user_from_token(get_database(), settings, token)
+            user = await user_from_token(credential.database, settings, token, cache)
         except AppError as exc:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.message, {"code": exc.code}) from None
         await sio.save_session(sid, {"user_id": user.id})
         await sio.enter_room(sid, user_room(user.id))
+        guard.watch(sid, credential, lambda: disconnect_revoked(sid))
         REALTIME_CLIENTS.labels(channel="socketio").inc()
         log.debug("socket %s connected for user %s", sid, user.id)
 
     @sio.event
     async def disconnect(sid: str, *args: Any):
+        guard.forget(sid)
         REALTIME_CLIENTS.labels(channel="socketio").dec()
 
     return sio
