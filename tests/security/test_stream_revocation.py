@@ -8,7 +8,6 @@ import asyncio
 import uuid
 
 import httpx
-import pytest
 import socketio
 
 from tests.realtime.helpers import SSEReader, publish_on
@@ -67,8 +66,6 @@ async def test_deleting_a_user_closes_their_open_streams(server, client, admin):
         await sio.disconnect()
 
 
-@pytest.mark.xfail(strict=True, reason="logout revokes the access token only with sec-auth's "
-                   "session binding (issue 13); remove this mark once that is merged")
 async def test_logout_closes_the_sessions_open_streams(server, client):
     victim = await register(client)
     sio, gone = await _socket(server.url, victim.token)
