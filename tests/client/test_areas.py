@@ -175,7 +175,7 @@ async def test_tools_and_workspace_files(server, user):
         await gary.aclose()
 
 
-async def test_endpoints_heavy_monitoring_health(server, user):
+async def test_endpoints_heavy_monitoring_health(server, user, admin):
     gary = await signed_in(server, user)
     try:
         endpoints = await gary.endpoints.status()
@@ -203,7 +203,13 @@ async def test_endpoints_heavy_monitoring_health(server, user):
         assert (await gary.monitoring.health()).status
         assert "database" in (await gary.monitoring.health_detailed()).components
         assert (await gary.monitoring.metrics()).requests.total > 0
-        created = await gary.monitoring.create_incident("Client incident", severity="low")
+        with pytest.raises(PermissionDenied):  # incidents are opened by administrators
+            await gary.monitoring.create_incident("Client incident", severity="low")
+        staff = await signed_in(server, admin)
+        try:
+            created = await staff.monitoring.create_incident("Client incident", severity="low")
+        finally:
+            await staff.aclose()
         assert (await gary.monitoring.incident(created.id)).title == "Client incident"
         assert created.id in [i.id for i in (await gary.monitoring.incidents()).items]
         assert (await gary.monitoring.alerts()).total >= 0
