@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from crazy_gary.kit.bodies import RequestBody
+
 MAX_STEPS = 50
 MAX_STEP_NUMBER = 10_000
 
@@ -20,7 +22,7 @@ Text = Annotated[str, AfterValidator(_no_nul)]
 StepNumber = Annotated[int, Field(ge=1, le=MAX_STEP_NUMBER)]
 
 
-class WorkflowStep(BaseModel):
+class WorkflowStep(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     step: StepNumber = Field(description="Step number, unique in the workflow")
@@ -32,14 +34,14 @@ class WorkflowStep(BaseModel):
         description="Earlier steps to wait for besides referenced ones")
 
 
-class OrchestrationConfig(BaseModel):
+class OrchestrationConfig(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     timeout: float = Field(default=3600, gt=0, le=86400, description="Seconds for the whole run")
     parallel: bool = False
 
 
-class OrchestrateRequest(BaseModel):
+class OrchestrateRequest(RequestBody):
     """Either a tool `workflow`, or a `query` for the multi-agent heavy mode."""
 
     model_config = ConfigDict(extra="forbid")
@@ -115,7 +117,7 @@ class ToolInfo(BaseModel):
     parameters: dict[str, dict[str, Any]]
 
 
-class ToolExecuteRequest(BaseModel):
+class ToolExecuteRequest(RequestBody):
     tool_name: str = Field(min_length=1, max_length=64)
     parameters: dict[str, Any] = Field(default_factory=dict)
 

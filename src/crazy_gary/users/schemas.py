@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from typing_extensions import TypedDict
 
+from crazy_gary.auth.schemas import NEW_PASSWORD
+from crazy_gary.kit.bodies import RequestBody
 from crazy_gary.kit.text import SafeStr
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,64}$"
@@ -27,17 +29,19 @@ class UserRead(TypedDict):
     has_password: bool
 
 
-class UserCreate(BaseModel):
+class UserCreate(RequestBody):
     username: str = Field(pattern=USERNAME_PATTERN)
     email: SafeStr = Field(max_length=320, json_schema_extra={"format": "email"})
     name: SafeStr | None = Field(default=None, max_length=200)
-    password: SafeStr | None = Field(default=None, max_length=4096)
+    password: SafeStr | None = Field(default=None, max_length=4096,
+                                     json_schema_extra=NEW_PASSWORD)
     role: Literal["user", "admin"] = "user"
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(RequestBody):
     username: SafeStr | None = Field(default=None, pattern=USERNAME_PATTERN)
     email: SafeStr | None = Field(default=None, max_length=320)
     name: SafeStr | None = Field(default=None, min_length=1, max_length=200)
     role: Literal["user", "admin"] | None = None
-    password: SafeStr | None = Field(default=None, max_length=4096)
+    password: SafeStr | None = Field(default=None, max_length=4096,
+                                     json_schema_extra=NEW_PASSWORD)
