@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
 from fastapi.sse import EventSourceResponse
 
 from crazy_gary.auth.dependencies import CurrentUser, SettingsDep
@@ -30,7 +31,11 @@ async def chat(body: ChatRequest, user: CurrentUser, session: SessionDep, settin
 
 
 @router.post("/chat/stream", response_model=None,
-             responses={200: {"content": {"text/event-stream": {}},
+             response_class=StreamingResponse,  # documentation only: no JSON body
+             responses={200: {"content": {"text/event-stream": {"schema": {
+                                  "type": "string",
+                                  "description": "Frames `event: start|token|done|error` + "
+                                                 "`data: <JSON>`"}}},
                               "description": "Server-Sent Events"},
                         **error_responses(400, 401, 429)})
 async def chat_stream(body: ChatRequest, user: CurrentUser, session: SessionDep,

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from crazy_gary.kit.bodies import RequestBody
+from crazy_gary.kit.bodies import RequestBody, json_int
 
 MAX_STEPS = 50
 MAX_STEP_NUMBER = 10_000
@@ -19,7 +19,7 @@ def _no_nul(value: str | None) -> str | None:
 
 
 Text = Annotated[str, AfterValidator(_no_nul)]
-StepNumber = Annotated[int, Field(ge=1, le=MAX_STEP_NUMBER)]
+StepNumber = json_int(ge=1, le=MAX_STEP_NUMBER)
 
 
 class WorkflowStep(RequestBody):
@@ -46,17 +46,15 @@ class OrchestrateRequest(RequestBody):
 
     model_config = ConfigDict(extra="forbid")
 
-    workflow: list[WorkflowStep] | None = Field(default=None, max_length=MAX_STEPS)
+    workflow: list[WorkflowStep] | None = Field(default=None, min_length=1, max_length=MAX_STEPS)
     config: OrchestrationConfig = Field(default_factory=OrchestrationConfig)
     query: Text | None = Field(default=None, min_length=1, max_length=20000)
-    num_agents: int = Field(default=4, ge=1, le=8)
+    num_agents: json_int(ge=1, le=8) = 4
 
     @model_validator(mode="after")
     def _one_mode(self) -> OrchestrateRequest:
         if (self.workflow is None) == (self.query is None):
             raise ValueError("give either a workflow or a query")
-        if self.workflow is not None and not self.workflow:
-            raise ValueError("workflow needs at least one step")
         return self
 
 

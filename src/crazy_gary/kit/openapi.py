@@ -106,6 +106,9 @@ def install_openapi(app) -> None:
                     continue
                 responses = operation["responses"]
                 responses.pop("422", None)
+                for response in responses.values():
+                    for media in response.get("content", {}).values():
+                        media.setdefault("schema", {"type": "string"})  # streams, text
                 for code in sorted(derived_statuses(route)):
                     responses.setdefault(str(code), {"description": DESCRIPTIONS[code],
                                                      "content": ERROR_REF})

@@ -116,8 +116,8 @@ async def list_files(
 
 
 @router.get("/files/{path:path}", response_class=FileResponse,
-            responses={200: {"description": "The file's bytes",
-                             "content": {"application/octet-stream": {
+            responses={200: {"description": "The file's bytes (Content-Type from its name)",
+                             "content": {"*/*": {
                                  "schema": {"type": "string", "format": "binary"}}}}})
 async def download_file(path: PathField, user: CurrentUser):
     """The file's content."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 from typing_extensions import TypedDict
@@ -13,6 +13,9 @@ from crazy_gary.kit.bodies import RequestBody
 from crazy_gary.kit.text import SafeStr
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,64}$"
+# As a type (not a field constraint): a pattern on an optional field's Field() is checked
+# but left out of the published schema.
+Username = Annotated[str, Field(pattern=USERNAME_PATTERN, description="3-64 of A-Z a-z 0-9 _ . -")]
 
 
 class UserRead(TypedDict):
@@ -30,7 +33,7 @@ class UserRead(TypedDict):
 
 
 class UserCreate(RequestBody):
-    username: str = Field(pattern=USERNAME_PATTERN)
+    username: Username
     email: SafeStr = Field(max_length=320, json_schema_extra={"format": "email"})
     name: SafeStr | None = Field(default=None, max_length=200)
     password: SafeStr | None = Field(default=None, max_length=4096,
@@ -39,7 +42,7 @@ class UserCreate(RequestBody):
 
 
 class UserUpdate(RequestBody):
-    username: SafeStr | None = Field(default=None, pattern=USERNAME_PATTERN)
+    username: Username | None = None
     email: SafeStr | None = Field(default=None, max_length=320)
     name: SafeStr | None = Field(default=None, min_length=1, max_length=200)
     role: Literal["user", "admin"] | None = None
