@@ -32,11 +32,9 @@ async def chat(body: ChatRequest, user: CurrentUser, session: SessionDep, settin
 
 @router.post("/chat/stream", response_model=None,
              response_class=StreamingResponse,  # documentation only: no JSON body
-             responses={200: {"content": {"text/event-stream": {"schema": {
-                                  "type": "string",
-                                  "description": "Frames `event: start|token|done|error` + "
-                                                 "`data: <JSON>`"}}},
-                              "description": "Server-Sent Events"},
+             responses={200: {"content": {"text/event-stream": {}},
+                              "description": "Server-Sent Events: `start`, `token`*, "
+                                             "`done` | `error`, each with JSON `data`"},
                         **error_responses(400, 401, 429)})
 async def chat_stream(body: ChatRequest, user: CurrentUser, session: SessionDep,
                       settings: SettingsDep) -> EventSourceResponse:

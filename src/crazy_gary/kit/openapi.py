@@ -27,6 +27,10 @@ DESCRIPTIONS = {
     503: "A dependency is unavailable",
 }
 ERROR_REF = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+# One event of a `text/event-stream` response (the unit schema checkers validate).
+SSE_EVENT = {"type": "object", "description": "One Server-Sent Event",
+             "properties": {"event": {"type": "string"}, "data": {"type": "string"},
+                            "id": {"type": "string"}, "retry": {"type": "integer"}}}
 
 
 class ErrorResponse(BaseModel):
@@ -107,8 +111,9 @@ def install_openapi(app) -> None:
                 responses = operation["responses"]
                 responses.pop("422", None)
                 for response in responses.values():
-                    for media in response.get("content", {}).values():
-                        media.setdefault("schema", {"type": "string"})  # streams, text
+                    for media_type, media in response.get("content", {}).items():
+                        media.setdefault("schema", SSE_EVENT if media_type == "text/event-stream"
+                                         else {"type": "string"})
                 for code in sorted(derived_statuses(route)):
                     responses.setdefault(str(code), {"description": DESCRIPTIONS[code],
                                                      "content": ERROR_REF})
