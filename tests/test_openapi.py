@@ -3,6 +3,8 @@ response and every error status it can answer with, and the limits the server en
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from openapi_spec_validator import validate
 
@@ -163,6 +165,32 @@ async def test_bodies_accept_what_the_schema_allows(client, user):
     task = (await client.get(f"/api/tasks/{resp.json()['task_id']}",
                              headers=user.headers)).json()
     assert task["model"] == "gpt-oss-20b"
+
+
+async def test_upload_through_the_documented_form(client, user):
+    resp = await client.post("/api/workspace/files", headers=user.headers,
+                             files={"file": ("notes.txt", b"hello")}, data={"path": "docs/"})
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["path"] == "docs/notes.txt"
+    resp = await client.post("/api/workspace/files", headers=user.headers,
+                             files={"file": ("a.txt", b"x")}, data={"path": "p" * 1025})
+    assert resp.status_code == 400
+    assert "path" in resp.json()["details"]["validation_errors"][0]
+
+
+async def test_uploads_check_the_caller_before_reading_the_body(server):
+    # A stranger declares a huge body and sends none of it: the answer comes at once, so
+    # nothing was waited for, read or spooled.
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"POST /api/workspace/import HTTP/1.1\r\nHost: x\r\n"
+                 b"Content-Type: multipart/form-data; boundary=b\r\n"
+                 b"Content-Length: 1000000000\r\n\r\n")
+    await writer.drain()
+    try:
+        status_line = await asyncio.wait_for(reader.readline(), 10)
+    finally:
+        writer.close()
+    assert status_line.split()[1] == b"401", status_line
 
 
 async def test_docs_page_served(client):

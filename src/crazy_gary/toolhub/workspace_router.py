@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, Response, Uploa
 from fastapi.responses import FileResponse
 from fastapi.routing import APIRoute
 
-from crazy_gary.auth.dependencies import CurrentUser, SettingsDep
+from crazy_gary.auth.dependencies import CurrentUser, SettingsDep, SignedIn
 from crazy_gary.errors import AppError, PayloadTooLarge, ValidationFailed
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.kit.pagination import PageDep, set_page_headers
@@ -19,6 +19,7 @@ from crazy_gary.toolhub.schemas import ImportResult, WorkspaceFile
 from crazy_gary.toolhub.workspace import MAX_PATH_CHARS
 
 MULTIPART_OVERHEAD = 64 * 1024
+_signed_in = SignedIn()
 PathField = Annotated[str, Path(max_length=MAX_PATH_CHARS, description="Path in the workspace")]
 
 
@@ -33,9 +34,10 @@ def upload_limit(setting: str):
 
 
 class WorkspaceRoute(APIRoute):
-    """Upload routes check the declared length against their limit before the form is read
-    (its file part is spooled to disk as it arrives), and read it with tight part counts;
-    FastAPI then validates the `file` and `path` parameters from that same parsed form."""
+    """Upload routes check the caller and the declared length against their limit before
+    the form is read (its file part is spooled to disk as it arrives; FastAPI would read it
+    before resolving any dependency), and read it with tight part counts; FastAPI then
+    validates the `file` and `path` parameters from that same parsed form."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -44,6 +46,9 @@ class WorkspaceRoute(APIRoute):
             return handler
 
         async def read_form_first(request: Request) -> Response:
+            # Strangers get nothing spooled (the endpoint's own CurrentUser then comes from
+            # the user cache).
+            await _signed_in(request)
             limit = getattr(request.app.state.settings, setting)
             declared = request.headers.get("content-length")
             if declared is None or not declared.isdigit():
