@@ -18,12 +18,15 @@ CHECKS = ("not_a_server_error,status_code_conformance,response_schema_conformanc
 STRICT = f"{CHECKS},negative_data_rejection"
 # The live event stream never ends on its own: a request to it cannot complete.
 ENDLESS = r"^/api/observability/events/stream$"
-# What only an administrator may do, minus what would disturb the shared server's other
-# tests (deleting or editing random users, putting the model endpoints to sleep).
-ADMIN_ONLY = r"^/api/(users|monitoring/(logs|alerts|incidents)|stats)"
+# What only an administrator may do or sees differently, minus what would disturb the
+# shared server's other tests (deleting or editing random users, putting the model
+# endpoints to sleep).
+ADMIN_ONLY = r"^/api/(users|monitoring/(logs|alerts|incidents)|stats|observability/traces)"
 # Multipart fields are all text on the wire: a "boolean" file part or an "object" path is
 # just text there, so the server rightly accepts what the generator calls schema-violating.
 MULTIPART = r"^/api/workspace/(files|import)$"
+# Each accepted chat request waits for a whole agent turn: fewer examples keep the run short.
+AGENT_TURNS = r"^/api/chat"
 
 
 def schemathesis(server_url: str, token: str, checks: str, *extra: str,
@@ -56,15 +59,18 @@ pytestmark = pytest.mark.timeout(420)
 
 async def test_every_route_as_a_user(server, user):
     # Signing out would end the session the rest of the run uses.
-    assert_clean(schemathesis(server.url, user.token, STRICT, "--max-examples", "12",
-                              "--exclude-path", "/api/auth/logout", exclude=(MULTIPART,)))
-    assert_clean(schemathesis(server.url, user.token, CHECKS, "--max-examples", "12",
+    assert_clean(schemathesis(server.url, user.token, STRICT, "--max-examples", "8",
+                              "--exclude-path", "/api/auth/logout",
+                              exclude=(MULTIPART, AGENT_TURNS)))
+    assert_clean(schemathesis(server.url, user.token, STRICT, "--max-examples", "3",
+                              "--include-path-regex", AGENT_TURNS))
+    assert_clean(schemathesis(server.url, user.token, CHECKS, "--max-examples", "8",
                               "--include-path-regex", MULTIPART))
 
 
 async def test_admin_routes_as_an_admin(server, admin):
     # (Excluding methods keeps the path filter; `--include-method` would widen the run to
     # every route of those methods.)
-    assert_clean(schemathesis(server.url, admin.token, STRICT, "--max-examples", "15",
+    assert_clean(schemathesis(server.url, admin.token, STRICT, "--max-examples", "10",
                               "--include-path-regex", ADMIN_ONLY,
                               "--exclude-method", "DELETE", "--exclude-method", "PUT"))
