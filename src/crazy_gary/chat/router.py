@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
 from fastapi.sse import EventSourceResponse
 
 from crazy_gary.auth.dependencies import CurrentUser, SettingsDep
@@ -30,8 +31,10 @@ async def chat(body: ChatRequest, user: CurrentUser, session: SessionDep, settin
 
 
 @router.post("/chat/stream", response_model=None,
+             response_class=StreamingResponse,  # documentation only: no JSON body
              responses={200: {"content": {"text/event-stream": {}},
-                              "description": "Server-Sent Events"},
+                              "description": "Server-Sent Events: `start`, `token`*, "
+                                             "`done` | `error`, each with JSON `data`"},
                         **error_responses(400, 401, 429)})
 async def chat_stream(body: ChatRequest, user: CurrentUser, session: SessionDep,
                       settings: SettingsDep) -> EventSourceResponse:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from crazy_gary.kit.bodies import RequestBody
+from crazy_gary.tasks.schemas import ModelName
 
-class ChatRequest(BaseModel):
+
+class ChatRequest(RequestBody):
     message: str = Field(min_length=1, max_length=20_000)
     context: str | None = Field(default=None, max_length=20_000)
     conversation_id: str | None = Field(default=None, min_length=1, max_length=64,
                                         pattern=r"^[A-Za-z0-9_.:-]+$")
-    model: str | None = Field(default=None, max_length=64)
+    model: ModelName | None = Field(default=None,
+                                    description="gpt-oss-120b or gpt-oss-20b (default: "
+                                                "the configured task model)")
 
 
 class ChatResponse(BaseModel):

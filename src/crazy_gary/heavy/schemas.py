@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from crazy_gary.kit.bodies import RequestBody, json_int
+
 MAX_STEPS = 50
 MAX_STEP_NUMBER = 10_000
 
@@ -17,10 +19,10 @@ def _no_nul(value: str | None) -> str | None:
 
 
 Text = Annotated[str, AfterValidator(_no_nul)]
-StepNumber = Annotated[int, Field(ge=1, le=MAX_STEP_NUMBER)]
+StepNumber = json_int(ge=1, le=MAX_STEP_NUMBER)
 
 
-class WorkflowStep(BaseModel):
+class WorkflowStep(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     step: StepNumber = Field(description="Step number, unique in the workflow")
@@ -32,29 +34,27 @@ class WorkflowStep(BaseModel):
         description="Earlier steps to wait for besides referenced ones")
 
 
-class OrchestrationConfig(BaseModel):
+class OrchestrationConfig(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     timeout: float = Field(default=3600, gt=0, le=86400, description="Seconds for the whole run")
     parallel: bool = False
 
 
-class OrchestrateRequest(BaseModel):
+class OrchestrateRequest(RequestBody):
     """Either a tool `workflow`, or a `query` for the multi-agent heavy mode."""
 
     model_config = ConfigDict(extra="forbid")
 
-    workflow: list[WorkflowStep] | None = Field(default=None, max_length=MAX_STEPS)
+    workflow: list[WorkflowStep] | None = Field(default=None, min_length=1, max_length=MAX_STEPS)
     config: OrchestrationConfig = Field(default_factory=OrchestrationConfig)
     query: Text | None = Field(default=None, min_length=1, max_length=20000)
-    num_agents: int = Field(default=4, ge=1, le=8)
+    num_agents: json_int(ge=1, le=8) = 4
 
     @model_validator(mode="after")
     def _one_mode(self) -> OrchestrateRequest:
         if (self.workflow is None) == (self.query is None):
             raise ValueError("give either a workflow or a query")
-        if self.workflow is not None and not self.workflow:
-            raise ValueError("workflow needs at least one step")
         return self
 
 
@@ -115,7 +115,7 @@ class ToolInfo(BaseModel):
     parameters: dict[str, dict[str, Any]]
 
 
-class ToolExecuteRequest(BaseModel):
+class ToolExecuteRequest(RequestBody):
     tool_name: str = Field(min_length=1, max_length=64)
     parameters: dict[str, Any] = Field(default_factory=dict)
 

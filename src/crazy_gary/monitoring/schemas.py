@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from crazy_gary.kit.bodies import RequestBody
+
 Severity = Literal["low", "medium", "high", "critical"]
 IncidentStatus = Literal["open", "investigating", "resolved"]
 
@@ -70,7 +72,7 @@ class AlertRead(BaseModel):
     acknowledged_by: str | None = None
 
 
-class IncidentCreate(BaseModel):
+class IncidentCreate(RequestBody):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=10_000)
     severity: Severity = "medium"
@@ -81,7 +83,7 @@ class IncidentCreated(BaseModel):
     status: str
 
 
-class IncidentUpdate(BaseModel):
+class IncidentUpdate(RequestBody):
     status: IncidentStatus | None = None
     assignee: str | None = Field(default=None, max_length=320)
     severity: Severity | None = None

@@ -6,21 +6,26 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from crazy_gary.kit.bodies import RequestBody, json_int
+
 Priority = Literal["low", "medium", "high", "critical"]
 Status = Literal["created", "running", "completed", "failed", "stopped"]
+# The names a request may give a model by; each is recorded as the first or second.
+ModelName = Literal["gpt-oss-120b", "gpt-oss-20b", "120b", "20b",
+                    "openai/gpt-oss-120b", "openai/gpt-oss-20b"]
 
 
-class TaskCreate(BaseModel):
+class TaskCreate(RequestBody):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(min_length=1, max_length=20_000)
-    model: str | None = Field(default=None, max_length=64,
-                              description="gpt-oss-120b (default) or gpt-oss-20b")
+    model: ModelName | None = Field(default=None,
+                                    description="gpt-oss-120b (default) or gpt-oss-20b")
     priority: Priority = "medium"
     auto_start: bool = Field(default=False, description="Queue the task at once")
-    max_steps: int | None = Field(default=None, ge=1, le=200,
-                                  description="Model turns allowed (default 20)")
-    token_budget: int | None = Field(default=None, ge=100, le=10_000_000,
-                                     description="Total tokens allowed across model calls")
+    max_steps: json_int(ge=1, le=200) | None = Field(
+        default=None, description="Model turns allowed (default 20)")
+    token_budget: json_int(ge=100, le=10_000_000) | None = Field(
+        default=None, description="Total tokens allowed across model calls")
     timeout_seconds: float | None = Field(default=None, gt=0, le=86_400,
                                           description="Wall-clock limit once running")
     tools: list[str] | None = Field(

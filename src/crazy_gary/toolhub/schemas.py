@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from crazy_gary.kit.bodies import RequestBody
+
 
 class ToolRead(BaseModel):
     name: str
@@ -16,7 +18,7 @@ class ToolRead(BaseModel):
     model_config = {"populate_by_name": True}
 
 
-class ExecuteRequest(BaseModel):
+class ExecuteRequest(RequestBody):
     tool_name: str = Field(min_length=1, max_length=200)
     client_name: str = Field(min_length=1, max_length=200)
     parameters: dict[str, Any] = Field(default_factory=dict)
