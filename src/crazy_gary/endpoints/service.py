@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.config import MODEL_KEYS, Settings, get_settings
 from crazy_gary.db import session_scope, utcnow
@@ -33,6 +34,7 @@ from crazy_gary.endpoints.providers import (
 )
 from crazy_gary.errors import Conflict, EndpointUnavailable, NotFound
 from crazy_gary.observability.metrics import ENDPOINT_STATE
+from crazy_gary.realtime import record
 
 log = logging.getLogger(__name__)
 
@@ -151,20 +153,17 @@ class EndpointManager:
             values["updated_at"] = utcnow()
             result = await session.execute(stmt.values(**values))
             changed = result.rowcount == 1
-        new = values.get("status")
-        if changed and new and new != old:
-            await self._announce(key, old, new, values.get("last_error"))
+            new = values.get("status")
+            if changed and new and new != old:
+                self._announce(session, key, old, new, values.get("last_error"))
         return changed
 
-    async def _announce(self, key: str, old: str, new: str, error: str | None) -> None:
+    def _announce(self, session: AsyncSession, key: str, old: str, new: str,
+                  error: str | None) -> None:
+        """The status change's `endpoint_status`, in the transaction of the change."""
         _set_gauge(key, new)
-        try:
-            from crazy_gary.realtime import publish
-
-            await publish("endpoint_status", {"model_type": key, "status": new,
-                                              "previous_status": old, "error": error})
-        except Exception:  # noqa: BLE001 - events must never break the lifecycle
-            log.exception("could not publish endpoint_status for %s", key)
+        record(session, "endpoint_status", {"model_type": key, "status": new,
+                                            "previous_status": old, "error": error})
 
     def view(self, rec: EndpointRecord) -> dict[str, Any]:
         """The contract's status body for one endpoint."""
@@ -317,8 +316,8 @@ class EndpointManager:
             result = await session.execute(stmt.values(
                 status="stopping", operation_started=utcnow(), updated_at=utcnow()))
             claimed = result.rowcount == 1
-        if claimed and old != "stopping":
-            await self._announce(key, old, "stopping", None)
+            if claimed and old != "stopping":
+                self._announce(session, key, old, "stopping", None)
         return claimed
 
     def _spawn(self, key: str, coro) -> asyncio.Task:
