@@ -135,8 +135,9 @@ class EndpointManager:
 
     async def _set(self, key: str, *, only_if: tuple[str, ...] | None = None,
                    not_if: tuple[str, ...] | None = None, stale_before: datetime | None = None,
-                   **values: Any) -> bool:
-        """Update the record (conditionally); publish when the status changed."""
+                   alert: dict[str, Any] | None = None, **values: Any) -> bool:
+        """Update the record (conditionally); when the status changed, its `endpoint_status`
+        (and `alert` as a `system_alert`) in the same transaction."""
         await self._record(key)
         async with session_scope() as session:
             old = (await session.execute(select(EndpointRecord.status).where(
@@ -156,6 +157,8 @@ class EndpointManager:
             new = values.get("status")
             if changed and new and new != old:
                 self._announce(session, key, old, new, values.get("last_error"))
+            if changed and alert is not None:
+                record(session, "system_alert", alert)
         return changed
 
     def _announce(self, session: AsyncSession, key: str, old: str, new: str,
@@ -362,16 +365,10 @@ class EndpointManager:
         """A local model server died on its own: mark failed and raise an alert."""
         message = f"model server process exited unexpectedly with code {code}"
         # Not a crash when another process is stopping it on purpose (it kills by pid).
-        if not await self._set(key, only_if=("running", "waking", "failed"), status="failed",
-                               operation_started=None, pid=None, last_error=message):
-            return
-        try:
-            from crazy_gary.realtime import publish
-
-            await publish("system_alert", {"type": "endpoint_failed", "severity": "critical",
-                                           "model_type": key, "message": message})
-        except Exception:  # noqa: BLE001
-            log.exception("could not publish alert for %s", key)
+        await self._set(key, only_if=("running", "waking", "failed"), status="failed",
+                        operation_started=None, pid=None, last_error=message,
+                        alert={"type": "endpoint_failed", "severity": "critical",
+                               "model_type": key, "message": message})
 
     # -- used by model calls -------------------------------------------------------------
     async def ensure_ready(self, key: str, *, on_wait=None, timeout: float | None = None) -> str:

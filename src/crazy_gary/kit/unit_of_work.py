@@ -37,9 +37,10 @@ def _committed(session: Session) -> None:
         session.info.setdefault(_COMMITTED, []).extend(jobs)
 
 
-@event.listens_for(Session, "after_rollback")
-def _rolled_back(session: Session) -> None:
-    session.info.pop(_COLLECTED, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, previous_transaction) -> None:
+    if not previous_transaction.nested:  # a savepoint's rollback keeps the outer transaction
+        session.info.pop(_COLLECTED, None)
 
 
 async def run_committed(session: AsyncSession) -> None:
