@@ -16,7 +16,8 @@ async def test_stop_of_a_heavy_run_publishes_its_agent_tasks_stopped(
     run = uuid.uuid4().hex[:6]
     q, a1 = f"hse-q-{run}", f"hse-a1-{run}"
     await plan_questions(model_standin, q, [a1])
-    await script(model_standin, a1, [{"content": "1. wait", "delay": 60}])
+    # Long enough to stop it mid-call; short enough that the stand-in can shut down after.
+    await script(model_standin, a1, [{"content": "1. wait", "delay": 8}])
     async with SSEReader(server.url + STREAM, token=user.token) as reader:
         started = await orchestrate(client, user, {"query": f"Q [[script:{q}]]",
                                                    "num_agents": 1})
