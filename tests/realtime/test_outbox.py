@@ -124,3 +124,35 @@ async def test_an_event_a_dead_process_never_fanned_out_is_relayed_and_replayed(
     async with SSEReader(server.url + STREAM, token=user.token,
                          last_event_id=event_id - 1) as replay:
         await replay.wait_for(lambda f: f["id"] == event_id)
+
+
+class _RecordingFanout:
+    """Stands in for a process's fan-out: remembers what its relay sent."""
+
+    def __init__(self) -> None:
+        self.delivered: list[int] = []
+        self.sent: list[int] = []
+
+    async def send(self, event, *, mark: bool = True) -> None:
+        self.sent.append(event.id)
+
+
+async def _race_two_relays(user_id: int, tag: str) -> tuple[list[int], list[int], list[int]]:
+    from crazy_gary.db import get_database
+    from crazy_gary.realtime.outbox import Relay
+
+    ids = [await _insert_unpublished(user_id, {"task_id": tag, "n": n}) for n in range(40)]
+    first, second = _RecordingFanout(), _RecordingFanout()
+    relays = [Relay(get_database(), fanout, interval=1.0) for fanout in (first, second)]
+    await asyncio.gather(*(relay.relay_unmarked() for relay in relays))
+    return ids, first.sent, second.sent
+
+
+async def test_two_relays_never_send_the_same_row(server, user):
+    tag = uuid.uuid4().hex
+    ids, first, second = await asyncio.to_thread(server.run_coro,
+                                                 _race_two_relays(user.id, tag))
+    assert not set(first) & set(second)
+    assert len(first) == len(set(first)) and len(second) == len(set(second))
+    for event_id in ids:  # each row claimed by one of them (or the server's own relay)
+        assert (await asyncio.to_thread(server.run_coro, _event(event_id))).published_at
