@@ -40,7 +40,7 @@ from crazy_gary.monitoring.router import prometheus_router
 from crazy_gary.monitoring.router import router as monitoring_router
 from crazy_gary.observability.router import router as observability_router
 from crazy_gary.ratelimit.middleware import RateLimitMiddleware
-from crazy_gary.realtime import fanout
+from crazy_gary.realtime import fanout, outbox
 from crazy_gary.realtime.revocation import StreamGuard
 from crazy_gary.realtime.router import router as realtime_router
 from crazy_gary.tasks.router import router as tasks_router
@@ -65,6 +65,8 @@ async def process_services(
     """Start the process-wide services in dependency order; stop them in reverse."""
     await monitoring_runtime.start(settings, database)
     await events_out.start()
+    relay = outbox.Relay(database, events_out, interval=settings.events_relay_seconds)
+    await relay.start()  # events a dead process committed but never fanned out
     endpoint_manager = endpoints_service.configure(settings)
     llm_service.configure(settings)
     register_check("huggingface_api", huggingface_api_check)
@@ -84,6 +86,7 @@ async def process_services(
         await durable.shutdown()
         await stop_hub(hub)
         await endpoint_manager.close()
+        await relay.stop()
         await events_out.stop()
         await monitoring_runtime.stop()
 

@@ -124,6 +124,9 @@ class Settings(BaseSettings):
 
     # Live events and monitoring
     sse_heartbeat_seconds: float = Field(default=15.0, alias="SSE_HEARTBEAT_SECONDS")
+    # How often each process fans out events another process committed but died before
+    # fanning out (older than this many seconds and not marked published).
+    events_relay_seconds: float = Field(default=5.0, gt=0, alias="EVENTS_RELAY_SECONDS")
     # How often each process re-checks the credential of its open SSE streams and sockets.
     stream_reauth_seconds: float = Field(default=2.0, gt=0, alias="STREAM_REAUTH_SECONDS")
     # Browser origins allowed besides the service's own (comma-separated): HTTP CORS and

@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 from sqlalchemy.types import TypeDecorator
 
 from crazy_gary.direct_reads import DirectReadUnavailable, PostgresReader, SQLiteReader
+from crazy_gary.kit.unit_of_work import UnitOfWorkSession
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -102,7 +103,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False,
+                                              class_=UnitOfWorkSession)
         self.direct_reader = _direct_reader(self.engine.url)
 
     @cached_property

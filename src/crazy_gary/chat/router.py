@@ -12,8 +12,6 @@ from crazy_gary.chat.schemas import ChatRequest, ChatResponse
 from crazy_gary.chat.streaming import stream_turn
 from crazy_gary.db import SessionDep
 from crazy_gary.kit.openapi import error_responses
-from crazy_gary.realtime import publish
-from crazy_gary.tasks.presenters import event_payload
 
 router = APIRouter(prefix="/api", tags=["chat"])
 
@@ -21,10 +19,8 @@ router = APIRouter(prefix="/api", tags=["chat"])
 @router.post("/chat", response_model=ChatResponse, responses=error_responses(400, 401, 429, 503))
 async def chat(body: ChatRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep):
     """Run one agent turn (tools allowed, bounded time); the turn is recorded as a task."""
-    task = await service.create_turn(session, user_id=user.id, body=body, settings=settings)
-    await session.commit()
-    await publish("task_created", event_payload(task), user_id=user.id)
-    await service.start_turn(task)
+    task = await service.open_turn(session, user_id=user.id, body=body, settings=settings,
+                                   enqueue=True)
     done = await service.wait_for_answer(task.id, within=settings.chat_timeout_seconds + 15)
     return ChatResponse(response=done.answer or "", task_id=task.id,
                         conversation_id=task.conversation_id)
@@ -42,8 +38,7 @@ async def chat_stream(body: ChatRequest, user: CurrentUser, session: SessionDep,
 
     No tools in a streamed turn; it is recorded as a chat task all the same.
     """
-    task = await service.create_turn(session, user_id=user.id, body=body, settings=settings)
-    await session.commit()
-    await publish("task_created", event_payload(task), user_id=user.id)
+    task = await service.open_turn(session, user_id=user.id, body=body, settings=settings,
+                                   enqueue=False)
     return EventSourceResponse(stream_turn(task.id, task.conversation_id, settings),
                                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +17,7 @@ from crazy_gary.config import Settings
 from crazy_gary.db import session_scope
 from crazy_gary.errors import AppError, EndpointUnavailable, ServiceUnavailable
 from crazy_gary.kit.ids import new_id
+from crazy_gary.kit.unit_of_work import after_commit
 from crazy_gary.tasks import queue, service
 from crazy_gary.tasks.models import Task
 from crazy_gary.tasks.schemas import TaskCreate
@@ -29,14 +31,23 @@ def turn_description(body: ChatRequest) -> str:
 
 async def create_turn(session: AsyncSession, *, user_id: int, body: ChatRequest,
                       settings: Settings) -> Task:
-    """Record the turn as a task of origin `chat` (the caller commits)."""
+    """Record the turn as a queued task of origin `chat` (the caller commits)."""
     data = TaskCreate(title=body.message.strip()[:200] or "chat", model=body.model,
                       description=turn_description(body)[:20_000], priority="high")
     task = await service.create_task(
         session, user_id=user_id, data=data, default_model=settings.task_default_model,
-        origin="chat", conversation_id=body.conversation_id or new_id("conv"))
-    task.status, task.phase = "running", "queued"
-    await session.flush()
+        origin="chat", conversation_id=body.conversation_id or new_id("conv"), queued=True)
+    return task
+
+
+async def open_turn(session: AsyncSession, *, user_id: int, body: ChatRequest,
+                    settings: Settings, enqueue: bool) -> Task:
+    """Record the turn and commit it (the caller then waits on or streams it); `enqueue`:
+    hand it to the chat queue once committed (the worker must find the row)."""
+    task = await create_turn(session, user_id=user_id, body=body, settings=settings)
+    if enqueue:
+        after_commit(session, partial(start_turn, task))
+    await session.commit()
     return task
 
 

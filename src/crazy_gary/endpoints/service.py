@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.config import MODEL_KEYS, Settings, get_settings
 from crazy_gary.db import session_scope, utcnow
@@ -33,6 +34,7 @@ from crazy_gary.endpoints.providers import (
 )
 from crazy_gary.errors import Conflict, EndpointUnavailable, NotFound
 from crazy_gary.observability.metrics import ENDPOINT_STATE
+from crazy_gary.realtime import record
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +135,9 @@ class EndpointManager:
 
     async def _set(self, key: str, *, only_if: tuple[str, ...] | None = None,
                    not_if: tuple[str, ...] | None = None, stale_before: datetime | None = None,
-                   **values: Any) -> bool:
-        """Update the record (conditionally); publish when the status changed."""
+                   alert: dict[str, Any] | None = None, **values: Any) -> bool:
+        """Update the record (conditionally); when the status changed, its `endpoint_status`
+        (and `alert` as a `system_alert`) in the same transaction."""
         await self._record(key)
         async with session_scope() as session:
             old = (await session.execute(select(EndpointRecord.status).where(
@@ -151,20 +154,19 @@ class EndpointManager:
             values["updated_at"] = utcnow()
             result = await session.execute(stmt.values(**values))
             changed = result.rowcount == 1
-        new = values.get("status")
-        if changed and new and new != old:
-            await self._announce(key, old, new, values.get("last_error"))
+            new = values.get("status")
+            if changed and new and new != old:
+                self._announce(session, key, old, new, values.get("last_error"))
+            if changed and alert is not None:
+                record(session, "system_alert", alert)
         return changed
 
-    async def _announce(self, key: str, old: str, new: str, error: str | None) -> None:
+    def _announce(self, session: AsyncSession, key: str, old: str, new: str,
+                  error: str | None) -> None:
+        """The status change's `endpoint_status`, in the transaction of the change."""
         _set_gauge(key, new)
-        try:
-            from crazy_gary.realtime import publish
-
-            await publish("endpoint_status", {"model_type": key, "status": new,
-                                              "previous_status": old, "error": error})
-        except Exception:  # noqa: BLE001 - events must never break the lifecycle
-            log.exception("could not publish endpoint_status for %s", key)
+        record(session, "endpoint_status", {"model_type": key, "status": new,
+                                            "previous_status": old, "error": error})
 
     def view(self, rec: EndpointRecord) -> dict[str, Any]:
         """The contract's status body for one endpoint."""
@@ -317,8 +319,8 @@ class EndpointManager:
             result = await session.execute(stmt.values(
                 status="stopping", operation_started=utcnow(), updated_at=utcnow()))
             claimed = result.rowcount == 1
-        if claimed and old != "stopping":
-            await self._announce(key, old, "stopping", None)
+            if claimed and old != "stopping":
+                self._announce(session, key, old, "stopping", None)
         return claimed
 
     def _spawn(self, key: str, coro) -> asyncio.Task:
@@ -363,16 +365,10 @@ class EndpointManager:
         """A local model server died on its own: mark failed and raise an alert."""
         message = f"model server process exited unexpectedly with code {code}"
         # Not a crash when another process is stopping it on purpose (it kills by pid).
-        if not await self._set(key, only_if=("running", "waking", "failed"), status="failed",
-                               operation_started=None, pid=None, last_error=message):
-            return
-        try:
-            from crazy_gary.realtime import publish
-
-            await publish("system_alert", {"type": "endpoint_failed", "severity": "critical",
-                                           "model_type": key, "message": message})
-        except Exception:  # noqa: BLE001
-            log.exception("could not publish alert for %s", key)
+        await self._set(key, only_if=("running", "waking", "failed"), status="failed",
+                        operation_started=None, pid=None, last_error=message,
+                        alert={"type": "endpoint_failed", "severity": "critical",
+                               "model_type": key, "message": message})
 
     # -- used by model calls -------------------------------------------------------------
     async def ensure_ready(self, key: str, *, on_wait=None, timeout: float | None = None) -> str:

@@ -93,7 +93,8 @@ async def finish(orch_id: str, step: int, task_id: str) -> dict[str, Any]:
 
 
 async def stop_tasks(user_id: int, task_ids: list[str]) -> None:
-    """Mark sub-agent tasks stopped (their workflows are cancelled by the caller)."""
+    """Mark sub-agent tasks stopped, each with its `task_update` in the same transaction
+    (their workflows are cancelled by the caller)."""
     from crazy_gary.errors import Conflict
     from crazy_gary.tasks.service import mark_stopped
 

@@ -28,9 +28,7 @@ EXECUTE_TIMEOUT_SECONDS = 600.0
              responses=error_responses(400, 401))
 async def orchestrate(body: OrchestrateRequest, user: CurrentUser, session: SessionDep):
     """Start a tool workflow, or the multi-agent heavy mode for a `query`."""
-    orch = await service.create_orchestration(session, user_id=user.id, data=body)
-    await session.commit()  # the durable run must find its rows
-    await service.launch(orch.id)
+    orch = await service.start_orchestration(session, user_id=user.id, data=body)
     return OrchestrationStarted(orchestration_id=orch.id, status="started",
                                 total_steps=orch.total_steps,
                                 estimated_duration=orch.estimated_duration)

@@ -1,4 +1,5 @@
-"""State changes of running orchestrations: database row first, then event and wake-up.
+"""State changes of running orchestrations: the row and its `orchestration_update` event in
+one transaction; the wake-up (and the event's fan-out) once it is committed.
 
 Terminal states are sticky: an update names the states it may move from, so a step
 cancelled by stop or timeout is never overwritten by a late result.
@@ -11,6 +12,7 @@ import threading
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.db import session_scope, utcnow
 from crazy_gary.heavy.models import (
@@ -19,7 +21,7 @@ from crazy_gary.heavy.models import (
     OrchestrationStep,
 )
 from crazy_gary.heavy.presenters import event_body
-from crazy_gary.realtime import publish
+from crazy_gary.realtime import record
 
 ACTIVE_STEP = ("pending", "running")
 
@@ -68,11 +70,18 @@ async def load(orch_id: str) -> tuple[Orchestration, list[OrchestrationStep]]:
         return orch, list(steps)
 
 
-async def announce(orch_id: str, step: int | None = None) -> None:
-    """Publish the orchestration's current state as an orchestration_update."""
-    orch, steps = await load(orch_id)
+async def record_update(session: AsyncSession, orch_id: str, step: int | None = None) -> None:
+    """Record the orchestration's state in this transaction as an orchestration_update."""
+    orch = await session.get(Orchestration, orch_id, populate_existing=True)
+    if orch is None:
+        return
+    steps = list((await session.scalars(
+        select(OrchestrationStep).where(OrchestrationStep.orchestration_id == orch_id)
+        .order_by(OrchestrationStep.position)
+        .execution_options(populate_existing=True))).all())
     changed = next((s for s in steps if s.step == step), None)
-    await publish("orchestration_update", event_body(orch, steps, changed), user_id=orch.user_id)
+    record(session, "orchestration_update", event_body(orch, steps, changed),
+           user_id=orch.user_id)
 
 
 async def update_step(orch_id: str, step: int, *, allowed_from: tuple[str, ...] = ACTIVE_STEP,
@@ -93,10 +102,10 @@ async def update_step(orch_id: str, step: int, *, allowed_from: tuple[str, ...] 
                 OrchestrationStep.orchestration_id == orch_id, OrchestrationStep.step == step))
             if row is not None and row.started_at is not None:
                 row.duration = (row.completed_at - row.started_at).total_seconds()
+        if changed and announce_change:
+            await record_update(session, orch_id, step)
     if changed:
         notify(orch_id)
-        if announce_change:
-            await announce(orch_id, step)
     return changed
 
 
@@ -126,9 +135,10 @@ async def update_orchestration(orch_id: str, *, allowed_from: tuple[str, ...] | 
         if allowed_from is not None:
             stmt = stmt.where(Orchestration.status.in_(allowed_from))
         changed = (await session.execute(stmt.values(**values))).rowcount > 0
+        if changed:
+            await record_update(session, orch_id)
     if changed:
         notify(orch_id)
-        await announce(orch_id)
     return changed
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 from typing import Any
 
 from dbos import DBOS
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.db import utcnow
 from crazy_gary.errors import Conflict, NotFound, ValidationFailed
-from crazy_gary.heavy import agents, runtime
+from crazy_gary.heavy import agents, runtime, workflows
 from crazy_gary.heavy.execution import stored_result
 from crazy_gary.heavy.models import TERMINAL_ORCHESTRATION, Orchestration, OrchestrationStep
 from crazy_gary.heavy.plans import PlannedStep, critical_path, plan_multi_agent, plan_workflow
@@ -20,6 +21,7 @@ from crazy_gary.heavy.presenters import progress_body
 from crazy_gary.heavy.schemas import OrchestrateRequest
 from crazy_gary.heavy.tools import ToolContext, ToolError, get_tool, public_tools
 from crazy_gary.kit.ids import new_id
+from crazy_gary.kit.unit_of_work import after_commit
 
 NOT_FOUND = "Orchestration not found"
 
@@ -64,12 +66,14 @@ def _step_row(orch_id: str, p: PlannedStep) -> OrchestrationStep:
         status="pending", progress=0.0)
 
 
-async def launch(orch_id: str) -> None:
-    """Start the durable run of a committed orchestration and announce it."""
-    from crazy_gary.heavy.workflows import launch as enqueue
-
-    await enqueue(orch_id)
-    await runtime.announce(orch_id)
+async def start_orchestration(session: AsyncSession, *, user_id: int,
+                              data: OrchestrateRequest) -> Orchestration:
+    """Store an orchestration with its first `orchestration_update`; its durable run is
+    launched once this commits (the run must find its rows)."""
+    orch = await create_orchestration(session, user_id=user_id, data=data)
+    await runtime.record_update(session, orch.id)
+    after_commit(session, partial(workflows.launch, orch.id))
+    return orch
 
 
 async def _owned(session: AsyncSession, *, user_id: int, orchestration_id: str | None

@@ -17,7 +17,7 @@ from crazy_gary.monitoring.health import overall_status, run_checks
 from crazy_gary.monitoring.models import Alert
 from crazy_gary.monitoring.recorder import telemetry
 from crazy_gary.monitoring.rules import Readings, Verdict, evaluate_rules
-from crazy_gary.realtime import publish
+from crazy_gary.realtime import publish, record
 from crazy_gary.realtime import service as events
 
 log = logging.getLogger(__name__)
@@ -47,15 +47,16 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
 
 
 async def apply_and_publish(verdicts: list[Verdict]) -> tuple[list[str], list[str]]:
-    """Store the verdicts' effect, then announce new alerts as `system_alert`."""
+    """Store the verdicts' effect with a `system_alert` per new alert and an `alert_resolved`
+    per cleared one, in one transaction (fanned out once it commits)."""
     async with session_scope() as session:
         raised, resolved = await alert_service.apply_verdicts(session, verdicts)
         raised_payloads = [alert_payload(a) for a in raised]
         resolved_payloads = [alert_payload(a) for a in resolved]
-    for payload in raised_payloads:
-        await publish("system_alert", payload)
-    for payload in resolved_payloads:
-        await publish("alert_resolved", payload)
+        for payload in raised_payloads:
+            record(session, "system_alert", payload)
+        for payload in resolved_payloads:
+            record(session, "alert_resolved", payload)
     return [p["id"] for p in raised_payloads], [p["id"] for p in resolved_payloads]
 
 

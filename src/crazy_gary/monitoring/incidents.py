@@ -9,7 +9,9 @@ from crazy_gary.errors import NotFound
 from crazy_gary.kit.clock import iso, utcnow
 from crazy_gary.kit.ids import new_id
 from crazy_gary.kit.pagination import Page, fetch_page
+from crazy_gary.monitoring import presenters
 from crazy_gary.monitoring.models import Incident
+from crazy_gary.realtime import record
 
 STATUSES = ("open", "investigating", "resolved")
 
@@ -27,7 +29,14 @@ async def create(session: AsyncSession, *, title: str, description: str, severit
                         created_at=now, updated_at=now)
     session.add(incident)
     await session.flush()
+    _announce(session, "incident_created", incident)
     return incident
+
+
+def _announce(session: AsyncSession, event: str, incident: Incident) -> None:
+    """Every signed-in user hears of it (without the timeline), once the change commits."""
+    record(session, event,
+           presenters.incident(incident, full=False).model_dump(exclude={"timeline"}))
 
 
 async def list_incidents(session: AsyncSession, *, status: str | None, severity: str | None,
@@ -66,6 +75,7 @@ async def update(session: AsyncSession, *, incident_id: str, by: str, status: st
     if changes or note:
         incident.timeline = [*incident.timeline, _entry(new_status, by, note, **changes)]
         incident.updated_at = utcnow()
+    _announce(session, "incident_updated", incident)
     return incident
 
 

@@ -30,7 +30,6 @@ from crazy_gary.monitoring.schemas import (
     SystemMetrics,
 )
 from crazy_gary.monitoring.system import host_metrics
-from crazy_gary.realtime import publish
 
 router = APIRouter(prefix="/api/monitoring", tags=["monitoring"],
                    responses=error_responses(401, 429))
@@ -145,9 +144,6 @@ async def create_incident(body: IncidentCreate, admin: AdminUser, session: Sessi
     """Open an incident (admin only: it is announced to every signed-in user)."""
     row = await incidents.create(session, title=body.title, description=body.description,
                                  severity=body.severity, created_by=admin.id, by=admin.email)
-    event = presenters.incident(row, full=False).model_dump(exclude={"timeline"})
-    await session.commit()  # visible before anyone is told about it
-    await publish("incident_created", event)
     return IncidentCreated(id=row.id, status=row.status)
 
 
@@ -167,11 +163,7 @@ async def update_incident(incident_id: str, body: IncidentUpdate, admin: AdminUs
     row = await incidents.update(session, incident_id=incident_id, by=admin.email,
                                  status=body.status, assignee=body.assignee,
                                  severity=body.severity, note=body.note)
-    view = presenters.incident(row, full=True)
-    event = presenters.incident(row, full=False).model_dump(exclude={"timeline"})
-    await session.commit()
-    await publish("incident_updated", event)
-    return view
+    return presenters.incident(row, full=True)
 
 
 @prometheus_router.get("/metrics", response_class=PlainTextResponse, include_in_schema=True)

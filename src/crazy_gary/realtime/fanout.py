@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import uuid
+from collections import deque
 from typing import Any
 
 from crazy_gary.config import Settings
@@ -21,6 +22,26 @@ from crazy_gary.realtime.broker import PublishedEvent, broker
 log = logging.getLogger(__name__)
 
 REDIS_TIMEOUT = 2.0
+
+
+class RecentIds:
+    """The ids of the last `size` events fanned out here: an event that reaches this process
+    twice (relayed after its publisher died unmarked, or back through Redis) goes out once."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self.ids: set[int] = set()
+        self.order: deque[int] = deque()
+
+    def add(self, event_id: int) -> bool:
+        """True the first time an id is seen."""
+        if event_id in self.ids:
+            return False
+        self.ids.add(event_id)
+        self.order.append(event_id)
+        if len(self.order) > self.size:
+            self.ids.discard(self.order.popleft())
+        return True
 
 
 def user_room(user_id: int) -> str:
@@ -40,6 +61,8 @@ class Fanout:
         self._listener: asyncio.Task | None = None
         self.started = False
         self.users = 0  # apps in this process sharing the fan-out (tests run several)
+        self.recent = RecentIds()
+        self.delivered: list[int] = []  # fanned out, not yet marked in the log (outbox.Relay)
 
     def add_socket_server(self, sio: Any) -> None:
         self.socket_servers.append(sio)
@@ -77,8 +100,13 @@ class Fanout:
             self.redis = None
         self.started = False
 
-    async def send(self, event: PublishedEvent) -> None:
-        """Deliver everywhere; never raises."""
+    async def send(self, event: PublishedEvent, *, mark: bool = True) -> None:
+        """Deliver everywhere, once per event id; never raises. `mark`: note the id for the
+        relay to mark the row published (a relayed row is marked already)."""
+        if not self.recent.add(event.id):
+            return
+        if mark:
+            self.delivered.append(event.id)
         broker.deliver(event)
         await self._emit_socket(event)
         if self.redis is not None:
@@ -130,7 +158,9 @@ class Fanout:
             msg = json.loads(raw)
             if msg.get("origin") == self.origin:
                 return
-            broker.deliver(PublishedEvent.from_wire(msg["event"]))
+            event = PublishedEvent.from_wire(msg["event"])
+            if self.recent.add(event.id):
+                broker.deliver(event)
         except Exception:
             log.warning("malformed event on %s", self.channel, exc_info=True)
 

@@ -5,14 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crazy_gary.db import Base, UTCDateTime, utcnow
 
 
 class Event(Base):
+    """A logged event, written in the transaction of the change it describes (an outbox row:
+    `published_at` is set once it has been fanned out; see realtime/outbox.py)."""
+
     __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_unpublished", "id", sqlite_where=text("published_at IS NULL"),
+              postgresql_where=text("published_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -23,3 +30,4 @@ class Event(Base):
     )
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -11,9 +11,8 @@ from crazy_gary.db import SessionDep
 from crazy_gary.errors import InsufficientPermissions
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.kit.pagination import PageDep, set_page_headers
-from crazy_gary.realtime import publish
-from crazy_gary.tasks import queue, service, workflows  # noqa: F401 (registers the workflow)
-from crazy_gary.tasks.presenters import event_payload, task_detail, task_read
+from crazy_gary.tasks import service, workflows  # noqa: F401 (registers the workflow)
+from crazy_gary.tasks.presenters import task_detail, task_read
 from crazy_gary.tasks.schemas import (
     StatsRead,
     Status,
@@ -32,12 +31,8 @@ router = APIRouter(prefix="/api", tags=["tasks"])
 async def create_task(body: TaskCreate, user: CurrentUser, session: SessionDep,
                       settings: SettingsDep):
     """Create a task (`auto_start` queues it at once)."""
-    task = await service.create_task(session, user_id=user.id, data=body,
+    task = await service.submit_task(session, user_id=user.id, data=body,
                                      default_model=settings.task_default_model)
-    await session.commit()
-    await publish("task_created", event_payload(task), user_id=user.id)
-    if body.auto_start:
-        await _start(session, user.id, task.id)
     return TaskCreated(task_id=task.id, status="created")
 
 
@@ -62,31 +57,15 @@ async def get_task(task_id: str, user: CurrentUser, session: SessionDep):
              responses=error_responses(401, 404, 409))
 async def start_task(task_id: str, user: CurrentUser, session: SessionDep):
     """Queue a created task (critical first; a per-user cap on running tasks)."""
-    await _start(session, user.id, task_id)
+    await service.start_task(session, user_id=user.id, task_id=task_id)
     return StatusOnly(status="started")
-
-
-async def _start(session, user_id: int, task_id: str) -> None:
-    task = await service.mark_queued(session, user_id=user_id, task_id=task_id)
-    await session.commit()  # the worker must see `running/queued` before it dequeues
-    try:
-        await queue.enqueue_task(task.id, user_id=user_id, priority=task.priority,
-                                 chat=task.origin == "chat")
-    except Exception:
-        await service.unqueue(session, task_id=task.id)  # back to `created`: it can be retried
-        await session.commit()
-        raise
-    await publish("task_update", event_payload(task), user_id=user_id)
 
 
 @router.post("/tasks/{task_id}/stop", response_model=StatusOnly,
              responses=error_responses(401, 404, 409))
 async def stop_task(task_id: str, user: CurrentUser, session: SessionDep):
     """Stop a task: the in-flight call is cancelled and what was done so far is kept."""
-    task = await service.mark_stopped(session, user_id=user.id, task_id=task_id)
-    await session.commit()
-    await queue.cancel_task(task.id)
-    await publish("task_update", event_payload(task), user_id=user.id)
+    await service.stop_task(session, user_id=user.id, task_id=task_id)
     return StatusOnly(status="stopped")
 
 

@@ -1,9 +1,15 @@
-"""Task service: create, read, start (queue), stop, stats, and the snapshot heavy reads."""
+"""Task service: create, read, start (queue), stop, stats, and the snapshot heavy reads.
+
+Each action is one unit of work: the state change and its event row go into the caller's
+session; the event is fanned out and durable work (queueing, cancelling) is done once
+that session commits (kit/unit_of_work.py).
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import case, func, select, update
@@ -13,7 +19,9 @@ from crazy_gary.db import session_scope, utcnow
 from crazy_gary.errors import Conflict, TaskNotFound, ValidationFailed
 from crazy_gary.kit.ids import new_id
 from crazy_gary.kit.pagination import Page, fetch_page
-from crazy_gary.realtime import publish
+from crazy_gary.kit.unit_of_work import after_commit
+from crazy_gary.realtime import record
+from crazy_gary.tasks import queue
 from crazy_gary.tasks.models import FINAL, Task, TaskStep
 from crazy_gary.tasks.presenters import event_payload, result_dict, usage_dict
 from crazy_gary.tasks.schemas import StatsRead, TaskCreate
@@ -43,8 +51,10 @@ async def create_task(
     origin: str = "api",
     parent_id: str | None = None,
     conversation_id: str | None = None,
+    queued: bool = False,
 ) -> Task:
-    """A new task in `created` (the caller commits, then may start it)."""
+    """A new task in `created` (`queued`: straight to running/queued, for a caller that
+    enqueues it itself) and its `task_created` event (the caller commits)."""
     options: dict[str, Any] = {
         key: value for key, value in {
             "max_steps": data.max_steps, "token_budget": data.token_budget,
@@ -57,8 +67,46 @@ async def create_task(
         status="created", progress=0, options=options, origin=origin, parent_id=parent_id,
         conversation_id=conversation_id,
     )
+    if queued:
+        task.status, task.phase = "running", "queued"
     session.add(task)
     await session.flush()
+    record(session, "task_created", event_payload(task), user_id=user_id)
+    return task
+
+
+async def submit_task(session: AsyncSession, *, user_id: int, data: TaskCreate,
+                      default_model: str) -> Task:
+    """POST /api/tasks: a new task, queued at once when `auto_start` (one transaction)."""
+    task = await create_task(session, user_id=user_id, data=data, default_model=default_model)
+    if data.auto_start:
+        task = await start_task(session, user_id=user_id, task_id=task.id)
+    return task
+
+
+async def start_task(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
+    """`created` -> running/queued; the workflow is enqueued once this commits (the worker
+    must find the task queued). If it cannot be, the task goes back to `created`."""
+    task = await mark_queued(session, user_id=user_id, task_id=task_id)
+    after_commit(session, partial(_enqueue_or_unqueue, task.id, user_id, task.priority,
+                                  task.origin == "chat"))
+    return task
+
+
+async def _enqueue_or_unqueue(task_id: str, user_id: int, priority: str, chat: bool) -> None:
+    try:
+        await queue.enqueue_task(task_id, user_id=user_id, priority=priority, chat=chat)
+    except Exception:
+        async with session_scope() as session:  # back to `created`: it can be retried
+            await unqueue(session, task_id=task_id)
+        raise
+
+
+async def stop_task(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
+    """Stop a task; its workflow is cancelled once the stop is committed (a step still in
+    flight then finds the task stopped and writes nothing)."""
+    task = await mark_stopped(session, user_id=user_id, task_id=task_id)
+    after_commit(session, partial(queue.cancel_task, task.id))
     return task
 
 
@@ -83,10 +131,7 @@ async def create_task_for_user(
     async with session_scope() as session:
         task = await create_task(session, user_id=user_id, data=data, origin=origin,
                                  parent_id=parent_id)
-        task_id = task.id
-        payload = event_payload(task)
-    await publish("task_created", payload, user_id=user_id)
-    return task_id
+    return task.id
 
 
 async def get_task(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
@@ -115,7 +160,7 @@ async def list_tasks(
 
 
 async def mark_queued(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
-    """`created` -> `running`/queued; anything else is a 409 (the caller commits, then enqueues)."""
+    """`created` -> `running`/queued with its `task_update`; anything else is a 409."""
     task = await get_task(session, user_id=user_id, task_id=task_id)
     result = await session.execute(
         update(Task).where(Task.id == task_id, Task.status == "created")
@@ -126,20 +171,24 @@ async def mark_queued(session: AsyncSession, *, user_id: int, task_id: str) -> T
         raise Conflict(f"Task is {task.status}; only a task in 'created' can be started",
                        details={"status": task.status})
     await session.refresh(task)
+    record(session, "task_update", event_payload(task), user_id=user_id)
     return task
 
 
 async def unqueue(session: AsyncSession, *, task_id: str) -> None:
     """Undo `mark_queued` when the task could not be enqueued."""
-    await session.execute(
+    result = await session.execute(
         update(Task).where(Task.id == task_id, Task.status == "running", Task.phase == "queued",
                            Task.started_at.is_(None))
         .values(status="created", phase=None, updated_at=utcnow())
         .execution_options(synchronize_session=False))
+    if result.rowcount == 1:
+        task = await session.get(Task, task_id)
+        record(session, "task_update", event_payload(task), user_id=task.user_id)
 
 
 async def mark_stopped(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
-    """`created`/`running` -> `stopped`, keeping what was done (caller commits, then cancels)."""
+    """`created`/`running` -> `stopped` with its `task_update`, keeping what was done."""
     task = await get_task(session, user_id=user_id, task_id=task_id)
     now = utcnow()
     result = await session.execute(
@@ -152,6 +201,7 @@ async def mark_stopped(session: AsyncSession, *, user_id: int, task_id: str) -> 
         raise Conflict(f"Task is already {task.status}; only a created or running task can be "
                        "stopped", details={"status": task.status})
     await session.refresh(task)
+    record(session, "task_update", event_payload(task), user_id=user_id)
     return task
 
 

@@ -1,4 +1,5 @@
-"""State changes made by the running workflow; each publishes a `task_update`.
+"""State changes made by the running workflow; each records a `task_update` in its own
+transaction (the event is fanned out once that commits).
 
 Every write is conditional on the task still running, so a stop (which writes
 `stopped` first) is never overwritten by a step that was already in flight, and
@@ -15,20 +16,21 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.config import get_settings
 from crazy_gary.db import session_scope, utcnow
 from crazy_gary.kit.clock import iso
 from crazy_gary.observability.metrics import TASKS
-from crazy_gary.realtime import publish
+from crazy_gary.realtime import record
 from crazy_gary.tasks.models import Task, TaskStep
 from crazy_gary.tasks.presenters import duration_seconds, event_payload, step_dict
 
 log = logging.getLogger(__name__)
 
 
-async def _publish_task(task: Task, **extra: Any) -> None:
-    await publish("task_update", event_payload(task, **extra), user_id=task.user_id)
+def _record_task(session: AsyncSession, task: Task, **extra: Any) -> None:
+    record(session, "task_update", event_payload(task, **extra), user_id=task.user_id)
 
 
 async def begin(task_id: str) -> dict[str, Any] | None:
@@ -53,8 +55,8 @@ async def begin(task_id: str) -> dict[str, Any] | None:
             "origin": task.origin,
             "history": await _history(session, task) if task.conversation_id else [],
         }
+        _record_task(session, task)
     _phase_seen[task_id] = ("planning", None)
-    await _publish_task(task)
     return spec
 
 
@@ -89,8 +91,7 @@ async def set_phase(task_id: str, phase: str, reason: str | None = None) -> None
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:
             return
-        task = await session.get(Task, task_id)
-    await _publish_task(task)
+        _record_task(session, await session.get(Task, task_id))
 
 
 async def save_plan(task_id: str, plan: list[str], progress: int) -> None:
@@ -103,8 +104,7 @@ async def save_plan(task_id: str, plan: list[str], progress: int) -> None:
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:
             return
-        task = await session.get(Task, task_id)
-    await _publish_task(task, plan=plan)
+        _record_task(session, await session.get(Task, task_id), plan=plan)
 
 
 async def record_step(task_id: str, seq: int, **step: Any) -> None:
@@ -166,11 +166,9 @@ async def _record_step(
         row = (await session.execute(
             update(Task).where(Task.id == task_id).values(**values)
             .returning(*_EVENT_COLUMNS).execution_options(synchronize_session=False))).first()
-        if row is None:
-            return
-        payload = step_dict(step)
-    if row.status == "running":
-        await publish("task_update", _row_payload(row, step=payload), user_id=row.user_id)
+        if row is not None and row.status == "running":
+            record(session, "task_update", _row_payload(row, step=step_dict(step)),
+                   user_id=row.user_id)
 
 
 _EVENT_COLUMNS = (Task.id, Task.user_id, Task.title, Task.status, Task.phase, Task.phase_reason,
@@ -211,11 +209,12 @@ async def finish(
             .execution_options(synchronize_session=False))
         task = await session.get(Task, task_id)
         changed = result.rowcount == 1
+        if task is not None and changed:
+            _record_task(session, task)
+            record(session, "task_completed",
+                   event_payload(task, duration=duration_seconds(task)), user_id=task.user_id)
     if task is None:
         return "missing"
     if changed:
         TASKS.labels(status=status).inc()
-        await _publish_task(task)
-        await publish("task_completed", event_payload(task, duration=duration_seconds(task)),
-                      user_id=task.user_id)
     return task.status

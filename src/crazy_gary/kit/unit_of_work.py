@@ -1,0 +1,73 @@
+"""One unit of work per session: what must follow a commit is collected while the
+transaction runs and done once it is committed.
+
+A service adds the state change, the event row that describes it (`realtime.outbox.record`)
+and any durable work to enqueue (`after_commit`) to the same session. When that session
+commits, the collected jobs run in the order they were collected; when it rolls back they
+are dropped, so nobody is ever told about (or asked to work on) a change that did not happen.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+_COLLECTED = "uow_collected"
+_COMMITTED = "uow_committed"
+
+
+def after_commit(session: AsyncSession | Session, job: AfterCommit) -> None:
+    """Run `job` once the session's current transaction commits (never if it rolls back)."""
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    sync.info.setdefault(_COLLECTED, []).append(job)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    jobs = session.info.pop(_COLLECTED, None)
+    if jobs:
+        session.info.setdefault(_COMMITTED, []).extend(jobs)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, previous_transaction) -> None:
+    if not previous_transaction.nested:  # a savepoint's rollback keeps the outer transaction
+        session.info.pop(_COLLECTED, None)
+
+
+async def run_committed(session: AsyncSession) -> None:
+    """Run the jobs of committed transactions; every job runs, the first failure is raised."""
+    jobs = session.sync_session.info.pop(_COMMITTED, None)
+    failure: BaseException | None = None
+    for job in jobs or ():
+        try:
+            await job()
+        except Exception as exc:
+            if failure is None:
+                failure = exc
+            else:
+                log.exception("after-commit job failed")
+    if failure is not None:
+        raise failure
+
+
+class UnitOfWorkSession(AsyncSession):
+    """An AsyncSession whose commit also runs what the transaction collected."""
+
+    async def commit(self) -> None:
+        await super().commit()
+        await run_committed(self)
+
+    async def close(self) -> None:
+        try:  # a transaction committed another way (`async with session.begin()`)
+            await run_committed(self)
+        finally:
+            await super().close()
