@@ -30,7 +30,8 @@ function adopt(tokens) {
   if (tokens.refresh_token) sessionStorage.setItem(REFRESH_KEY, tokens.refresh_token);
   clearTimeout(refreshTimer);
   // Renew a minute before expiry so a long page visit never meets an expired token.
-  const lead = Math.max(30, (tokens.expires_in || 3600) - 60) * 1000;
+  const life = tokens.expires_in || 3600;
+  const lead = Math.max(5, life > 240 ? life - 60 : life * 0.75) * 1000;
   refreshTimer = setTimeout(() => { refreshAccess().catch(() => {}); }, lead);
 }
 

@@ -1,0 +1,337 @@
+"""The console in a real headless Chromium against a served instance (see conftest.py).
+
+One browser session runs every test in order; each test signs in as whom it needs.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from selenium.common.exceptions import NoSuchElementException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from tests.console.conftest import auth, register
+
+pytestmark = pytest.mark.timeout(180)
+
+PLAN = {"content": "1. Write the notes\n2. Answer",
+        "usage": {"prompt_tokens": 40, "completion_tokens": 8}}
+
+
+def tag(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def wait(driver, condition, timeout: float = 25, message: str = ""):
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(
+        lambda d: condition(d), message)
+
+
+def find(driver, css: str, timeout: float = 25):
+    return wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, css), timeout, f"no {css}")
+
+
+def gone(driver, css: str) -> bool:
+    try:
+        driver.find_element(By.CSS_SELECTOR, css)
+        return False
+    except NoSuchElementException:
+        return True
+
+
+def text_of(driver, css: str) -> str:
+    """The rendered text of the first match, read in one step (no stale references)."""
+    return driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", css)
+
+
+def sign_in(driver, url: str, who: dict) -> None:
+    driver.get(f"{url}/login")
+    driver.execute_script("sessionStorage.clear()")
+    driver.get(f"{url}/login")
+    find(driver, "input[name=email]").send_keys(who["email"])
+    driver.find_element(By.CSS_SELECTOR, "input[name=password]").send_keys(who["password"])
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait(driver, lambda d: d.current_url.endswith("/tasks"), message="not signed in")
+    wait(driver, lambda d: text_of(d, ".live") == "Live", message="live stream not connected")
+
+
+def go(driver, path: str) -> None:
+    """Client-side navigation (no reload), as a person clicking the menu does."""
+    driver.execute_script("history.pushState({}, '', arguments[0]);"
+                          "dispatchEvent(new PopStateEvent('popstate'))", path)
+
+
+def shot(driver, screenshots, name: str) -> None:
+    if screenshots is not None:
+        time.sleep(0.3)
+        driver.save_screenshot(str(screenshots / f"{name}.png"))
+
+
+def test_sign_in_shows_errors_with_request_id_then_signs_in(browser, console_url, person):
+    browser.get(f"{console_url}/tasks")
+    wait(browser, lambda d: "/login?next=%2Ftasks" in d.current_url)
+    assert browser.title == "Sign in · Crazy Gary"
+    find(browser, "input[name=email]").send_keys(person["email"])
+    browser.find_element(By.CSS_SELECTOR, "input[name=password]").send_keys("Wrong-passw0rd")
+    browser.find_element(By.CSS_SELECTOR, "input[name=password]").send_keys(Keys.ENTER)
+    error = find(browser, ".alert.error")
+    assert "INVALID_CREDENTIALS" in error.text and "request id req_" in error.text
+    sign_in(browser, console_url, person)
+    assert browser.title == "Tasks · Crazy Gary"
+    assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, "header nav a")][:2] == [
+        "Tasks", "Chat"]
+    assert "Admin" not in browser.find_element(By.CSS_SELECTOR, "header nav").text
+    # The access token is only in memory; the refresh token in this tab's sessionStorage.
+    stored = browser.execute_script(
+        "return Object.keys(sessionStorage).concat(Object.keys(localStorage))")
+    assert stored == ["crazy-gary.refresh"]
+
+
+def test_create_task_and_watch_it_finish_live(browser, console_url, person, model_standin,
+                                             http, screenshots):
+    script = tag("console-live")
+    model_standin.script(script, [
+        PLAN,
+        {"tool_calls": [{"name": "workspace__write_file",
+                         "arguments": {"path": f"{script}.md", "content": "# Notes"}}],
+         "reasoning": "write first", "delay": 1.5,
+         "usage": {"prompt_tokens": 100, "completion_tokens": 20}},
+        {"content": "Done: the **notes** are written.\n\n- one\n- two\n\n```\ncode()\n```",
+         "delay": 1.0, "usage": {"prompt_tokens": 120, "completion_tokens": 30}},
+    ])
+    go(browser, "/tasks/new")
+    find(browser, "input[name=title]").send_keys(f"Write notes {script}")
+    browser.find_element(By.CSS_SELECTOR, "textarea[name=description]").send_keys(
+        f"Write notes then answer. [[script:{script}]]")
+    model = Select(browser.find_element(By.CSS_SELECTOR, "select[name=model]"))
+    model.select_by_value("gpt-oss-20b")
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait(browser, lambda d: "/tasks/task_" in d.current_url)
+    browser.execute_script("window.__sameDocument = true")
+    # Drop the live connection at once: it reconnects with Last-Event-ID and catches up.
+    browser.execute_script("window.crazyGaryConsole.dropLive()")
+    wait(browser, lambda d: text_of(d, ".task-status .badge") == "completed", timeout=40)
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".timeline .step")) >= 4)
+    assert browser.execute_script("return window.__sameDocument") is True  # no reload
+    kinds = [e.get_attribute("textContent")
+             for e in browser.find_elements(By.CSS_SELECTOR, ".timeline .step .kind")]
+    assert kinds == ["plan", "model", "tool", "model"], kinds
+    assert "workspace__write_file" in text_of(browser, ".timeline .step.s-model .call")
+    tool_step = browser.find_element(By.CSS_SELECTOR, ".timeline .step.s-tool")
+    assert "workspace.write_file" in tool_step.text and f"{script}.md" in tool_step.text
+    assert "ms" in tool_step.text
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".answer strong").text == "notes")
+    items = [li.text for li in browser.find_elements(By.CSS_SELECTOR, ".answer li")]
+    assert items == ["one", "two"]
+    assert browser.find_element(By.CSS_SELECTOR, ".answer pre.code").text == "code()"
+    assert "Write the notes" in browser.find_element(By.CSS_SELECTOR, "section.card ol").text
+    assert f"{script}.md" in text_of(browser, "section.card ul button.link")
+    totals = browser.find_element(By.CSS_SELECTOR, ".timeline").find_element(By.XPATH, "..").text
+    assert "$" in totals and "prompt" in totals
+    assert browser.title.startswith(f"Write notes {script} (completed)")
+    shot(browser, screenshots, "task")
+
+    # The list shows it, then a task started elsewhere appears and finishes without reload.
+    finished = browser.current_url.split("/")[-1]
+    go(browser, "/tasks")
+    wait(browser, lambda d: "completed" in text_of(d, f"tr[data-task='{finished}']"))
+    other = tag("console-list")
+    model_standin.script(other, [{"content": "1. Answer"}, {"content": "Listed.", "delay": 1.0}])
+    created = http.post("/api/tasks", headers=auth(http, person), json={
+        "title": f"From the API {other}", "description": f"[[script:{other}]]",
+        "model": "gpt-oss-20b", "auto_start": True})
+    assert created.status_code == 201, created.text
+    task_id = created.json()["task_id"]
+    row_css = f"tr[data-task='{task_id}']"
+    find(browser, row_css)
+    wait(browser, lambda d: "completed" in text_of(d, row_css), timeout=40)
+    assert find(browser, f"{row_css} progress").get_attribute("value") == "100"
+    assert browser.execute_script("return window.__sameDocument") is True
+    shot(browser, screenshots, "tasks")
+
+
+def test_stop_a_running_task(browser, console_url, person, model_standin, http):
+    script = tag("console-stop")
+    model_standin.script(script, [{"content": "1. Think for long", "delay": 60}])
+    created = http.post("/api/tasks", headers=auth(http, person), json={
+        "title": f"Long {script}", "description": f"[[script:{script}]]",
+        "model": "gpt-oss-20b", "auto_start": True})
+    task_id = created.json()["task_id"]
+    go(browser, f"/tasks/{task_id}")
+    wait(browser, lambda d: text_of(d, ".task-status .badge") == "running")
+    stop = find(browser, ".task-status button.danger")
+    assert stop.text == "Stop"
+    stop.click()
+    wait(browser, lambda d: text_of(d, ".task-status .badge") == "stopped")
+    assert gone(browser, ".task-status button.danger")
+    body = http.get(f"/api/tasks/{task_id}", headers=auth(http, person)).json()
+    assert body["status"] == "stopped"
+
+
+def test_chat_streams_tokens_and_links_the_task(browser, console_url, person, model_standin,
+                                                screenshots):
+    script = tag("console-chat")
+    answer = "Streaming words arrive one by one until the whole answer is here"
+    model_standin.script(script, [{"content": answer, "chunk_delay": 0.12}])
+    go(browser, "/chat")
+    box = find(browser, ".composer textarea")
+    box.send_keys(f"Tell me something [[script:{script}]]")
+    box.send_keys(Keys.ENTER)
+    seen = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        bubbles = browser.find_elements(By.CSS_SELECTOR, ".bubble.assistant .bubble-body")
+        current = bubbles[-1].text if bubbles else ""
+        if current and (not seen or seen[-1] != current):
+            seen.append(current)
+        linked = browser.find_elements(By.CSS_SELECTOR, ".bubble.assistant .task-link")
+        if current == answer and linked:
+            break
+        time.sleep(0.03)
+    assert seen[-1] == answer, seen
+    partial = [s for s in seen if s and s != answer and answer.startswith(s)]
+    assert len(partial) >= 2, seen  # the answer grew token by token
+    assert "conversation=conv_" in browser.current_url
+    assert text_of(browser, ".conv-list a").startswith("Tell me something")
+    shot(browser, screenshots, "chat")
+    browser.find_element(By.CSS_SELECTOR, ".bubble.assistant .task-link").click()
+    wait(browser, lambda d: "/tasks/task_" in d.current_url)
+    wait(browser, lambda d: "chat" in text_of(d, "dl.facts"))
+
+
+def test_wake_an_endpoint(browser, console_url, console_instance, screenshots):
+    emu, name = console_instance[1], console_instance[2]
+    go(browser, "/models")
+    wait(browser, lambda d: "sleeping" in text_of(d, "article[data-model='120b'] h2"))
+    assert "Asleep" in text_of(browser, "article[data-model='120b']")
+    find(browser, "article[data-model='120b'] button.primary").click()
+    wait(browser, lambda d: "running" in text_of(d, "article[data-model='120b'] h2"), timeout=40)
+    assert len(emu.calls_to("resume")) == 1 and emu.state("gary", name) == "running"
+    assert gone(browser, "article[data-model='120b'] button.primary")
+    # 20b is a bare URL: shown, but not something the service can wake or sleep.
+    assert "never (not managed)" in text_of(browser, "article[data-model='20b']")
+    shot(browser, screenshots, "models")
+
+
+def test_run_a_tool_from_its_form(browser, console_url, person, http, screenshots):
+    go(browser, "/tools")
+    find(browser, "article.server")  # MCP server status cards
+    find(browser, "button[data-tool='workspace.write_file']").click()
+    detail = find(browser, ".tool-detail form")
+    detail.find_element(By.CSS_SELECTOR, "input[name=path]").send_keys("from-the-form.txt")
+    detail.find_element(By.CSS_SELECTOR, "input[name=content]").send_keys("written by the console")
+    detail.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(browser, lambda d: "Succeeded" in text_of(d, ".tool-detail .alert"))
+    resp = http.get("/api/workspace/files/from-the-form.txt", headers=auth(http, person))
+    assert resp.status_code == 200 and resp.text == "written by the console"
+    # a refused call is shown as a failure with the tool's reason
+    find(browser, "button[data-tool='workspace.read_file']").click()
+    find(browser, ".tool-detail form input[name=path]").send_keys("../outside.txt")
+    find(browser, ".tool-detail form button[type=submit]").click()
+    wait(browser, lambda d: "Failed" in text_of(d, ".tool-detail .alert.error"))
+    assert ".." in text_of(browser, ".tool-detail pre.output")
+    browser.find_element(By.CSS_SELECTOR, "button[data-tool='time.get_current_time']").click()
+    shot(browser, screenshots, "tools")
+
+
+def test_upload_download_and_delete_a_workspace_file(browser, console_url, person, http,
+                                                     tmp_path, screenshots):
+    local = tmp_path / "hello-console.txt"
+    local.write_text("hello from a file\n")
+    go(browser, "/workspace")
+    find(browser, "#upload-files").send_keys(str(local))
+    browser.find_element(By.CSS_SELECTOR, "form.upload button[type=submit]").click()
+    link = find(browser, "button[data-download='hello-console.txt']")
+    assert "Uploaded hello-console.txt" in text_of(browser, ".alert.ok")
+    shot(browser, screenshots, "workspace")
+    link.click()
+    target = browser.downloads / "hello-console.txt"
+    wait(browser, lambda d: target.exists() and target.read_text() == "hello from a file\n")
+    browser.find_element(By.CSS_SELECTOR, "button[data-delete='hello-console.txt']").click()
+    browser.switch_to.alert.accept()
+    wait(browser, lambda d: gone(d, "button[data-download='hello-console.txt']"))
+    resp = http.get("/api/workspace/files/hello-console.txt", headers=auth(http, person))
+    assert resp.status_code == 404
+
+
+XSS = ("<script>window.__xss='script';document.title='pwned'</script> "
+       "<img src=x onerror=\"window.__xss='img';document.title='pwned'\"> "
+       "[click me](javascript:window.__xss='link') <a href=\"javascript:alert(1)\">a</a>")
+
+
+def test_untrusted_model_and_tool_output_is_shown_as_text(browser, console_url, person, http,
+                                                          model_standin):
+    headers = auth(http, person)
+    up = http.post("/api/workspace/files", headers=headers,
+                   files={"file": ("payload.html", XSS.encode())})
+    assert up.status_code == 201, up.text
+    script = tag("console-xss")
+    model_standin.script(script, [
+        {"content": f"1. Read it\n2. {XSS}"},
+        {"tool_calls": [{"name": "workspace__read_file", "arguments": {"path": "payload.html"}}]},
+        {"content": f"# Result\n{XSS}\n\n`{XSS}`"},
+    ])
+    created = http.post("/api/tasks", headers=headers, json={
+        "title": "<img src=x onerror=\"window.__xss='title'\">", "model": "gpt-oss-20b",
+        "description": f"{XSS} [[script:{script}]]", "auto_start": True})
+    task_id = created.json()["task_id"]
+    go(browser, f"/tasks/{task_id}")
+    wait(browser, lambda d: text_of(d, ".task-status .badge") == "completed", timeout=40)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".answer .md"))
+    assert browser.execute_script("return window.__xss") is None
+    assert "pwned" not in browser.title
+    assert browser.execute_script("return document.querySelectorAll('img, [onerror]').length") == 0
+    assert browser.execute_script(
+        "return [...document.scripts].map(s => s.getAttribute('src'))") == ["/ui/js/main.js"]
+    assert browser.execute_script(
+        "return document.querySelectorAll('a[href^=\"javascript\"]').length") == 0
+    answer = text_of(browser, ".answer")
+    assert "<script>window.__xss='script'" in answer and "<img src=x onerror=" in answer
+    assert "click me (javascript:window.__xss='link')" in answer
+    output = text_of(browser, ".step.s-tool pre.output")
+    assert "<script>window.__xss='script'" in output and "<img src=x onerror=" in output
+    assert text_of(browser, "h1") == "<img src=x onerror=\"window.__xss='title'\">"
+    # and in the list, where the title is a link
+    go(browser, "/tasks")
+    row = find(browser, f"tr[data-task='{task_id}']")
+    assert "<img src=x" in row.text
+    assert browser.execute_script("return window.__xss") is None
+
+
+def test_admin_deletes_a_user(browser, console_url, admin, http, screenshots):
+    victim = register(http, name="Victor Victim")
+    sign_in(browser, console_url, admin)
+    assert "Admin" in browser.find_element(By.CSS_SELECTOR, "header nav").text
+    browser.find_element(By.LINK_TEXT, "Admin").click()
+    row = find(browser, f"tr[data-user='{victim['email']}']")
+    shot(browser, screenshots, "admin")
+    row.find_element(By.CSS_SELECTOR, "button.danger").click()
+    assert victim["email"] in browser.switch_to.alert.text
+    browser.switch_to.alert.accept()
+    wait(browser, lambda d: gone(d, f"tr[data-user='{victim['email']}']"))
+    assert "Deleted" in text_of(browser, ".alert.ok")
+    login = http.post("/api/auth/login",
+                      json={"email": victim["email"], "password": victim["password"]})
+    assert login.status_code == 401
+
+
+def test_admin_monitoring_and_session_renewal(browser, console_url, admin, screenshots):
+    go(browser, "/monitoring")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "main section.card h2 .badge"))
+    find(browser, "table.logs")
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".chart path.chart-line")) >= 3,
+         timeout=20)
+    shot(browser, screenshots, "monitoring")
+    # Access tokens live 20 s here: after 25 s the console still works without a sign-in.
+    time.sleep(25)
+    go(browser, "/workspace")
+    find(browser, "form.upload")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR,
+                                            ".table-wrap table, .table-wrap .empty"))
+    assert "/login" not in browser.current_url and text_of(browser, ".live") == "Live"
+    assert not browser.find_elements(By.CSS_SELECTOR, ".alert.error")
