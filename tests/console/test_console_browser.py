@@ -5,9 +5,12 @@ One browser session runs every test in order; each test signs in as whom it need
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 import uuid
 
+import httpx
 import pytest
 from selenium.common.exceptions import NoSuchElementException
 from selenium.webdriver.common.by import By
@@ -68,6 +71,7 @@ def go(driver, path: str) -> None:
 
 def shot(driver, screenshots, name: str) -> None:
     if screenshots is not None:
+        driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
         time.sleep(0.3)
         driver.save_screenshot(str(screenshots / f"{name}.png"))
 
@@ -153,6 +157,59 @@ def test_create_task_and_watch_it_finish_live(browser, console_url, person, mode
     assert find(browser, f"{row_css} progress").get_attribute("value") == "100"
     assert browser.execute_script("return window.__sameDocument") is True
     shot(browser, screenshots, "tasks")
+
+
+def test_five_hundred_tasks_render_in_chunks_and_update_in_place(browser, console_url, http,
+                                                                  model_standin):
+    crowd = register(http, name="Many Tasks")
+    headers = auth(http, crowd)
+
+    async def create_all() -> list[str]:
+        async with httpx.AsyncClient(base_url=console_url, timeout=60) as client:
+            sem = asyncio.Semaphore(16)
+
+            async def one(i: int) -> str:
+                async with sem:
+                    resp = await client.post("/api/tasks", headers=headers, json={
+                        "title": f"Bulk task {i:03d}", "description": "waits",
+                        "model": "gpt-oss-20b"})
+                    assert resp.status_code == 201, resp.text
+                    return resp.json()["task_id"]
+            return await asyncio.gather(*(one(i) for i in range(500)))
+
+    ids = asyncio.run(create_all())
+    sign_in(browser, console_url, crowd)  # lands on the list
+    browser.execute_script("""
+        window.__longest = 0;
+        new PerformanceObserver((list) => { for (const e of list.getEntries())
+          window.__longest = Math.max(window.__longest, e.duration); })
+          .observe({type: 'longtask', buffered: true});""")
+    wait(browser, lambda d: text_of(d, ".toolbar .muted") == "500 tasks", timeout=30)
+    assert len(browser.find_elements(By.CSS_SELECTOR, "table.tasks tbody tr")) == 500
+    longest = browser.execute_script("return window.__longest")
+    assert longest < 1500, f"the main thread was blocked for {longest} ms"
+    # Live changes: a new task appears on top and finishes; a listed one changes in place.
+    first = ids[0]
+    browser.execute_script(
+        "document.querySelector(`tr[data-task='${arguments[0]}']`).__kept = true", first)
+    script = tag("console-bulk")
+    model_standin.script(script, [{"content": "1. Answer"}, {"content": "Bulk done."}])
+    twin = http.post("/api/tasks", headers=headers, json={
+        "title": "Bulk twin", "description": f"[[script:{script}]]", "model": "gpt-oss-20b",
+        "auto_start": True}).json()["task_id"]
+    wait(browser, lambda d: "completed" in text_of(d, f"tr[data-task='{twin}']"), timeout=40)
+    assert browser.execute_script(
+        "return document.querySelector('table.tasks tbody tr').dataset.task") == twin
+    stopped = http.post(f"/api/tasks/{first}/stop", headers=auth(http, crowd))
+    assert stopped.status_code == 200, stopped.text
+    wait(browser, lambda d: "stopped" in text_of(d, f"tr[data-task='{first}']"))
+    assert browser.execute_script(
+        "return document.querySelector(`tr[data-task='${arguments[0]}']`).__kept", first) is True
+    assert text_of(browser, ".toolbar .muted") == "501 tasks"
+    # The status filter asks the API again.
+    Select(find(browser, "#status-filter")).select_by_value("stopped")
+    wait(browser, lambda d: text_of(d, ".toolbar .muted") == "1 task")
+    assert "status=stopped" in browser.current_url
 
 
 def test_stop_a_running_task(browser, console_url, person, model_standin, http):
@@ -257,6 +314,32 @@ def test_upload_download_and_delete_a_workspace_file(browser, console_url, perso
     wait(browser, lambda d: gone(d, "button[data-download='hello-console.txt']"))
     resp = http.get("/api/workspace/files/hello-console.txt", headers=auth(http, person))
     assert resp.status_code == 404
+
+
+def test_heavy_workflow_runs_live_and_its_report_downloads(browser, console_url, screenshots):
+    workflow = json.dumps([
+        {"step": 1, "tool": "write_file",
+         "parameters": {"path": "heavy/app.py", "content": "import os\nx = 1\n"}},
+        {"step": 2, "tool": "code_analyzer", "parameters": {"target": "heavy", "type": "quality"}},
+        {"step": 3, "tool": "report_generator", "parameters": {"format": "html"}},
+    ])
+    go(browser, "/heavy")
+    steps = find(browser, "textarea.mono")
+    steps.clear()
+    steps.send_keys(workflow)
+    browser.find_elements(By.CSS_SELECTOR, "form.card")[1].find_element(
+        By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(browser, lambda d: "run=orch_" in d.current_url)
+    wait(browser, lambda d: "completed" in text_of(d, ".run h2"), timeout=90)
+    rows = browser.find_elements(By.CSS_SELECTOR, ".run tbody tr")
+    assert len(rows) == 3 and all("completed" in r.text for r in rows)
+    report = find(browser, ".run ul button.link")
+    assert "html" in report.text
+    shot(browser, screenshots, "heavy")
+    report.click()
+    target = browser.downloads / "report-3.html"
+    wait(browser, lambda d: target.exists() and "</html>" in target.read_text().lower())
+    assert "unused" in target.read_text().lower() or "F401" in target.read_text()
 
 
 XSS = ("<script>window.__xss='script';document.title='pwned'</script> "

@@ -37,7 +37,7 @@ export default {
       field('Steps (JSON)', steps, 'Each step: {"step": n, "tool": name, "parameters": {...}}; "$steps.N.result" refers to an earlier result.'),
       toolNames, h('div', { class: 'row' }, h('label', { class: 'check' }, parallel, ' Run independent steps in parallel'), field('Timeout (s)', wfTimeout)), startWf);
 
-    main.append(pageHeader('Heavy'), h('div', { class: 'two' }, agentForm, wfForm), out, run);
+    main.append(pageHeader('Heavy'), out, run, h('div', { class: 'two' }, agentForm, wfForm));
 
     async function start(body, button) {
       await busy(button, async () => {

@@ -1,6 +1,6 @@
 // The task list: up to 500 tasks, rendered in chunks, updated in place from live events.
 
-import { apiList } from '../api.js';
+import { api, apiList } from '../api.js';
 import { badge, debounce, fmtCost, fmtTime, h } from '../dom.js';
 import * as live from '../sse.js';
 import { empty, errorBox, pageHeader } from '../ui.js';
@@ -107,6 +107,19 @@ export default {
       chunk();
     }
 
+    // A task first seen through an event (or just finished) is read once for what events
+    // do not carry (model, cost).
+    const reading = new Set();
+    async function refetch(id) {
+      if (reading.has(id)) return;
+      reading.add(id);
+      try {
+        const task = await api(`/api/tasks/${encodeURIComponent(id)}`);
+        const r = rows.get(id);
+        if (r && !disposed) paint(r, { ...r.task, model: task.model, cost_usd: task.cost_usd, progress: task.progress, status: task.status });
+      } catch { /* the row keeps what the events said */ } finally { reading.delete(id); }
+    }
+
     function flush() {
       frame = 0;
       for (const [id, change] of pending) {
@@ -116,6 +129,7 @@ export default {
           if (!wanted(merged)) continue;
           r = row(merged);
           rows.set(id, r);
+          refetch(id);
           if (tbody.isConnected) tbody.prepend(r.tr); else { body.replaceChildren(table); tbody.prepend(r.tr); }
         }
         paint(r, merged);
@@ -138,6 +152,7 @@ export default {
         change.cost_usd = (change.cost_usd ?? r.task.cost_usd ?? 0) + (data.step.cost_usd || 0);
       }
       pending.set(id, change);
+      if (r && ['completed', 'failed', 'stopped'].includes(data.status)) setTimeout(() => refetch(id), 200);
       if (!frame) frame = requestAnimationFrame(flush);
     }
 
