@@ -12,7 +12,7 @@ import uuid
 
 import httpx
 import pytest
-from selenium.common.exceptions import NoSuchElementException
+from selenium.common.exceptions import NoSuchElementException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -53,7 +53,8 @@ def text_of(driver, css: str) -> str:
 
 
 def sign_in(driver, url: str, who: dict) -> None:
-    driver.get(f"{url}/login")
+    # Forget the session on a page without the console, so no refresh is in flight.
+    driver.get(f"{url}/health/live")
     driver.execute_script("sessionStorage.clear()")
     driver.get(f"{url}/login")
     find(driver, "input[name=email]").send_keys(who["email"])
@@ -63,17 +64,37 @@ def sign_in(driver, url: str, who: dict) -> None:
     wait(driver, lambda d: text_of(d, ".live") == "Live", message="live stream not connected")
 
 
+def signed_in_as(driver, url: str, who: dict) -> None:
+    """Sign in as `who` unless the console already is."""
+    current = driver.execute_script(
+        "const e = document.querySelector('.session .who'); return e ? e.title : ''")
+    if not current.startswith(f"{who['email']} "):
+        sign_in(driver, url, who)
+
+
 def go(driver, path: str) -> None:
     """Client-side navigation (no reload), as a person clicking the menu does."""
     driver.execute_script("history.pushState({}, '', arguments[0]);"
                           "dispatchEvent(new PopStateEvent('popstate'))", path)
 
 
+def overflow(driver) -> int:
+    """How far the page scrolls sideways (0 when it fits the window)."""
+    return driver.execute_script(
+        "const e = document.documentElement; return e.scrollWidth - e.clientWidth")
+
+
 def shot(driver, screenshots, name: str) -> None:
     if screenshots is not None:
         driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
         time.sleep(0.3)
-        driver.save_screenshot(str(screenshots / f"{name}.png"))
+        path = screenshots / f"{name}.png"
+        driver.save_screenshot(str(path))
+        from PIL import Image  # a dependency of reportlab: keep the committed PNGs small
+
+        with Image.open(path) as image:
+            small = image.convert("RGB").quantize(colors=96, method=Image.Quantize.MEDIANCUT)
+        small.save(path, optimize=True)
 
 
 def test_sign_in_shows_errors_with_request_id_then_signs_in(browser, console_url, person):
@@ -98,6 +119,7 @@ def test_sign_in_shows_errors_with_request_id_then_signs_in(browser, console_url
 
 def test_create_task_and_watch_it_finish_live(browser, console_url, person, model_standin,
                                              http, screenshots):
+    signed_in_as(browser, console_url, person)
     script = tag("console-live")
     model_standin.script(script, [
         PLAN,
@@ -213,6 +235,7 @@ def test_five_hundred_tasks_render_in_chunks_and_update_in_place(browser, consol
 
 
 def test_stop_a_running_task(browser, console_url, person, model_standin, http):
+    signed_in_as(browser, console_url, person)
     script = tag("console-stop")
     model_standin.script(script, [{"content": "1. Think for long", "delay": 60}])
     created = http.post("/api/tasks", headers=auth(http, person), json={
@@ -232,6 +255,7 @@ def test_stop_a_running_task(browser, console_url, person, model_standin, http):
 
 def test_chat_streams_tokens_and_links_the_task(browser, console_url, person, model_standin,
                                                 screenshots):
+    signed_in_as(browser, console_url, person)
     script = tag("console-chat")
     answer = "Streaming words arrive one by one until the whole answer is here"
     model_standin.script(script, [{"content": answer, "chunk_delay": 0.12}])
@@ -261,7 +285,8 @@ def test_chat_streams_tokens_and_links_the_task(browser, console_url, person, mo
     wait(browser, lambda d: "chat" in text_of(d, "dl.facts"))
 
 
-def test_wake_an_endpoint(browser, console_url, console_instance, screenshots):
+def test_wake_an_endpoint(browser, console_url, console_instance, person, screenshots):
+    signed_in_as(browser, console_url, person)
     emu, name = console_instance[1], console_instance[2]
     go(browser, "/models")
     wait(browser, lambda d: "sleeping" in text_of(d, "article[data-model='120b'] h2"))
@@ -276,6 +301,7 @@ def test_wake_an_endpoint(browser, console_url, console_instance, screenshots):
 
 
 def test_run_a_tool_from_its_form(browser, console_url, person, http, screenshots):
+    signed_in_as(browser, console_url, person)
     go(browser, "/tools")
     find(browser, "article.server")  # MCP server status cards
     find(browser, "button[data-tool='workspace.write_file']").click()
@@ -298,6 +324,7 @@ def test_run_a_tool_from_its_form(browser, console_url, person, http, screenshot
 
 def test_upload_download_and_delete_a_workspace_file(browser, console_url, person, http,
                                                      tmp_path, screenshots):
+    signed_in_as(browser, console_url, person)
     local = tmp_path / "hello-console.txt"
     local.write_text("hello from a file\n")
     go(browser, "/workspace")
@@ -316,7 +343,9 @@ def test_upload_download_and_delete_a_workspace_file(browser, console_url, perso
     assert resp.status_code == 404
 
 
-def test_heavy_workflow_runs_live_and_its_report_downloads(browser, console_url, screenshots):
+def test_heavy_workflow_runs_live_and_its_report_downloads(browser, console_url, person,
+                                                           screenshots):
+    signed_in_as(browser, console_url, person)
     workflow = json.dumps([
         {"step": 1, "tool": "write_file",
          "parameters": {"path": "heavy/app.py", "content": "import os\nx = 1\n"}},
@@ -349,6 +378,7 @@ XSS = ("<script>window.__xss='script';document.title='pwned'</script> "
 
 def test_untrusted_model_and_tool_output_is_shown_as_text(browser, console_url, person, http,
                                                           model_standin):
+    signed_in_as(browser, console_url, person)
     headers = auth(http, person)
     up = http.post("/api/workspace/files", headers=headers,
                    files={"file": ("payload.html", XSS.encode())})
@@ -404,11 +434,12 @@ def test_admin_deletes_a_user(browser, console_url, admin, http, screenshots):
 
 
 def test_admin_monitoring_and_session_renewal(browser, console_url, admin, screenshots):
+    signed_in_as(browser, console_url, admin)
     go(browser, "/monitoring")
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "main section.card h2 .badge"))
     find(browser, "table.logs")
     wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".chart path.chart-line")) >= 3,
-         timeout=20)
+         timeout=30)
     shot(browser, screenshots, "monitoring")
     # Access tokens live 20 s here: after 25 s the console still works without a sign-in.
     time.sleep(25)
@@ -418,3 +449,38 @@ def test_admin_monitoring_and_session_renewal(browser, console_url, admin, scree
                                             ".table-wrap table, .table-wrap .empty"))
     assert "/login" not in browser.current_url and text_of(browser, ".live") == "Live"
     assert not browser.find_elements(By.CSS_SELECTOR, ".alert.error")
+
+
+def test_keyboard_and_phone_width(browser, console_url, screenshots):
+    go(browser, "/tasks")
+    find(browser, "table.tasks, .empty")
+    # A new page puts the focus on its heading; Tab reaches its controls with a visible ring.
+    assert browser.switch_to.active_element.tag_name == "h1"
+    browser.switch_to.active_element.send_keys(Keys.TAB)
+    focused = browser.switch_to.active_element
+    assert focused.text == "New task"
+    assert browser.execute_script(
+        "return getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    focused.send_keys(Keys.ENTER)
+    wait(browser, lambda d: d.current_url.endswith("/tasks/new"))
+    assert browser.switch_to.active_element.get_attribute("name") == "title"
+    # The skip link jumps over the menu.
+    browser.execute_script("document.querySelector('.skip').focus()")
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    assert browser.switch_to.active_element.get_attribute("id") == "main"
+    browser.set_window_size(390, 844)
+    try:
+        for path in ("/tasks", "/chat", "/models", "/tools", "/workspace", "/heavy",
+                     "/monitoring", "/admin", "/account"):
+            go(browser, path)
+            find(browser, "main h1")
+            # once the page has settled (its data loaded), nothing is wider than the screen
+            time.sleep(0.5)
+            try:
+                wait(browser, lambda d: overflow(d) <= 1, timeout=4)
+            except TimeoutException:
+                pytest.fail(f"{path} scrolls sideways by {overflow(browser)}px at phone width")
+            if path in ("/tasks", "/chat") and screenshots is not None:
+                shot(browser, screenshots, f"phone-{path.strip('/')}")
+    finally:
+        browser.set_window_size(1280, 800)

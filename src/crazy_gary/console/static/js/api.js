@@ -84,8 +84,8 @@ export async function request(path, { method = 'GET', body, form, headers = {}, 
     if (err.code === 'TOKEN_EXPIRED' && sessionStorage.getItem(REFRESH_KEY)) {
       await refreshAccess();
       resp = await attempt();
-    } else if (path.startsWith('/api/') && !path.startsWith('/api/auth/login')) {
-      forget(); notify();
+    } else if (err.code === 'AUTH_REQUIRED' || err.code === 'TOKEN_EXPIRED') {
+      forget(); notify();  // the session is over (revoked, or the refresh failed)
     }
   }
   if (!resp.ok) throw await errorFrom(resp);

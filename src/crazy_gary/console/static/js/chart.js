@@ -33,6 +33,7 @@ export function lineChart(points, { title, unit = '', digits = 1, max } = {}) {
     label.textContent = `max ${top.toFixed(digits)}${unit}`;
     root.append(label);
   }
+  if (points.length === 1) root.append(svg('circle', { cx: W / 2, cy: H / 2, r: 3, class: 'chart-dot' }));
   figure.append(root, caption);
   return figure;
 }

@@ -1,6 +1,6 @@
 // Shared pieces of the pages: error and empty states, navigation, busy buttons.
 
-import { h } from './dom.js';
+import { clear, h, replace } from './dom.js';
 
 // An API error with its message, code and request id (what an operator asks for).
 export function errorBox(err, extra) {
@@ -35,10 +35,10 @@ export async function busy(button, action, out) {
   button.disabled = true;
   button.setAttribute('aria-busy', 'true');
   try {
-    if (out) out.replaceChildren();
+    if (out) clear(out);
     return await action();
   } catch (err) {
-    if (out) out.replaceChildren(errorBox(err));
+    if (out) replace(out, errorBox(err));
     else throw err;
     return undefined;
   } finally {

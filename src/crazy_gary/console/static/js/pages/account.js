@@ -1,5 +1,5 @@
 import * as auth from '../api.js';
-import { field, h, fmtTime } from '../dom.js';
+import { field, fmtTime, h, replace } from '../dom.js';
 import { busy, navigate, notice, pageHeader } from '../ui.js';
 
 export default {
@@ -18,7 +18,7 @@ export default {
       busy(save, async () => {
         await auth.changePassword(current.value, next.value);
         form.reset();
-        out.replaceChildren(notice('Password changed. Other sessions are signed out.', 'ok'));
+        replace(out, notice('Password changed. Other sessions are signed out.', 'ok'));
       }, out);
     });
     const signOut = h('button', { type: 'button', onclick: async () => { await auth.logout(); navigate('/login'); } }, 'Sign out');

@@ -1,7 +1,7 @@
 // Users (admins): create, change role, delete.
 
 import { api, apiList, isAdmin, user } from '../api.js';
-import { field, fmtTime, h } from '../dom.js';
+import { field, fmtTime, h, replace } from '../dom.js';
 import { busy, empty, errorBox, notice, pageHeader } from '../ui.js';
 
 export default {
@@ -33,20 +33,20 @@ export default {
         if (password.value) body.password = password.value;
         const made = await api('/api/users', { method: 'POST', body });
         form.reset();
-        out.replaceChildren(notice(`Created ${made.username}.`, 'ok'));
+        replace(out, notice(`Created ${made.username}.`, 'ok'));
         await load();
       }, out);
     });
 
     async function load() {
       let users;
-      try { users = await apiList('/api/users', 1000); } catch (err) { list.replaceChildren(errorBox(err)); return; }
-      list.replaceChildren(h('table', {}, h('thead', {}, h('tr', {}, ['User', 'Email', 'Role', 'Created', 'Last sign-in', ''].map((c) => h('th', { scope: 'col' }, c)))),
+      try { users = await apiList('/api/users', 1000); } catch (err) { replace(list, errorBox(err)); return; }
+      replace(list, h('table', {}, h('thead', {}, h('tr', {}, ['User', 'Email', 'Role', 'Created', 'Last sign-in', ''].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, users.map((u) => {
           const sel = h('select', { 'aria-label': `Role of ${u.username}` }, ['user', 'admin'].map((r) => h('option', { value: r, selected: r === u.role }, r)));
           sel.addEventListener('change', () => busy(sel, async () => {
             await api(`/api/users/${u.id}`, { method: 'PUT', body: { role: sel.value } });
-            out.replaceChildren(notice(`${u.username} is now ${sel.value}.`, 'ok'));
+            replace(out, notice(`${u.username} is now ${sel.value}.`, 'ok'));
           }, out).then(load));
           const del = h('button', { type: 'button', class: 'danger small', 'data-delete-user': u.email, 'aria-label': `Delete ${u.username}` }, 'Delete');
           if (u.id === user().id) del.disabled = true;
@@ -54,7 +54,7 @@ export default {
             if (!window.confirm(`Delete ${u.username} (${u.email}) and everything they own?`)) return;
             busy(del, async () => {
               await api(`/api/users/${u.id}`, { method: 'DELETE' });
-              out.replaceChildren(notice(`Deleted ${u.username}.`, 'ok'));
+              replace(out, notice(`Deleted ${u.username}.`, 'ok'));
               await load();
             }, out);
           });
@@ -62,7 +62,7 @@ export default {
             h('td', {}, u.email), h('td', {}, sel), h('td', { class: 'muted nowrap' }, fmtTime(u.created_at)),
             h('td', { class: 'muted nowrap' }, fmtTime(u.last_login)), h('td', {}, del));
         }))));
-      if (!users.length) list.replaceChildren(empty('No users.'));
+      if (!users.length) replace(list, empty('No users.'));
     }
     load();
   },

@@ -3,7 +3,7 @@
 // which task ids belong to which conversation (localStorage, ids and your messages only).
 
 import { api, request, user } from '../api.js';
-import { h } from '../dom.js';
+import { clear, h, replace } from '../dom.js';
 import { renderMarkdown } from '../markdown.js';
 import { readEvents } from '../sse.js';
 import { ApiError } from '../api.js';
@@ -40,7 +40,7 @@ export default {
       h('section', { class: 'card chat-main' }, log, form)));
 
     function renderList() {
-      list.replaceChildren(...conversations.map((c) => {
+      replace(list, ...conversations.map((c) => {
         const a = h('a', { href: `/chat?conversation=${encodeURIComponent(c.id)}`, 'data-link': '',
           'aria-current': current && c.id === current.id ? 'page' : null }, c.title);
         return h('li', {}, a);
@@ -57,7 +57,7 @@ export default {
     }
 
     async function openConversation() {
-      log.replaceChildren();
+      clear(log);
       if (!current) {
         log.append(empty('Start a conversation.', 'Answers stream in as the model writes them. Tick “Use tools” for an agent turn that can use the tool hub.'));
         return;
@@ -67,8 +67,8 @@ export default {
         const reply = bubble('assistant', h('span', { class: 'muted' }, 'Loading…'), turn.task_id);
         api(`/api/tasks/${encodeURIComponent(turn.task_id)}`).then((t) => {
           const text = t.result && t.result.answer;
-          reply.body.replaceChildren(text ? renderMarkdown(text) : h('span', { class: 'muted' }, t.error ? t.error.message : `(${t.status})`));
-        }).catch((err) => reply.body.replaceChildren(errorBox(err)));
+          replace(reply.body, text ? renderMarkdown(text) : h('span', { class: 'muted' }, t.error ? t.error.message : `(${t.status})`));
+        }).catch((err) => replace(reply.body, errorBox(err)));
       }
     }
 
@@ -91,19 +91,19 @@ export default {
       const resp = await request('/api/chat/stream', { method: 'POST', body, signal: controller.signal });
       let text = '';
       const textNode = document.createTextNode('');
-      reply.body.replaceChildren(textNode);
+      replace(reply.body, textNode);
       let started = null;
       await readEvents(resp, (frame) => {
         const data = JSON.parse(frame.data || '{}');
         if (frame.event === 'start') started = data;
         else if (frame.event === 'token') { text += data.delta || ''; textNode.data = text; log.scrollTop = log.scrollHeight; }
         else if (frame.event === 'done') {
-          reply.body.replaceChildren(renderMarkdown(data.response ?? text));
+          replace(reply.body, renderMarkdown(data.response ?? text));
           reply.el.querySelector('.who').append(' · ', taskLink(data.task_id));
           remember(data.conversation_id, message, data.task_id);
           started = null;
         } else if (frame.event === 'error') {
-          reply.body.replaceChildren(text ? renderMarkdown(text) : '', errorBox(new ApiError(503, { error: data.message, code: data.code })));
+          replace(reply.body, text ? renderMarkdown(text) : '', errorBox(new ApiError(503, { error: data.message, code: data.code })));
           if (started) remember(started.conversation_id, message, started.task_id);
           started = null;
         }
@@ -114,7 +114,7 @@ export default {
       const body = { message, model: model.value };
       if (current) body.conversation_id = current.id;
       const out = await api('/api/chat', { method: 'POST', body });
-      reply.body.replaceChildren(renderMarkdown(out.response));
+      replace(reply.body, renderMarkdown(out.response));
       reply.el.querySelector('.who').append(' · ', taskLink(out.task_id));
       remember(out.conversation_id, message, out.task_id);
     }
@@ -123,7 +123,7 @@ export default {
       e.preventDefault();
       const message = input.value.trim();
       if (!message) return;
-      if (!current) log.replaceChildren();
+      if (!current) clear(log);
       input.value = '';
       bubble('user', message);
       const reply = bubble('assistant', h('span', { class: 'muted typing' }, 'Thinking…'));
@@ -133,7 +133,7 @@ export default {
         else await streamTurn(message, reply);
       } catch (err) {
         if (err.name === 'AbortError') reply.body.append(h('p', { class: 'muted' }, '(stopped)'));
-        else reply.body.replaceChildren(errorBox(err));
+        else replace(reply.body, errorBox(err));
       } finally {
         send.disabled = false; stop.hidden = true; controller = null;
         input.focus();

@@ -1,7 +1,7 @@
 // Heavy orchestration: start a workflow or a multi-agent run, watch it live, results, reports.
 
 import { api, download } from '../api.js';
-import { badge, field, fmtDuration, h, json } from '../dom.js';
+import { badge, field, fmtDuration, h, json, replace } from '../dom.js';
 import { renderMarkdown } from '../markdown.js';
 import * as live from '../sse.js';
 import { busy, empty, errorBox, pageHeader } from '../ui.js';
@@ -56,7 +56,7 @@ export default {
     wfForm.addEventListener('submit', (e) => {
       e.preventDefault();
       let workflow;
-      try { workflow = JSON.parse(steps.value); } catch (err) { out.replaceChildren(errorBox(new Error(`Steps are not valid JSON: ${err.message}`))); return; }
+      try { workflow = JSON.parse(steps.value); } catch (err) { replace(out, errorBox(new Error(`Steps are not valid JSON: ${err.message}`))); return; }
       const config = { parallel: parallel.checked };
       if (wfTimeout.value) config.timeout = Number(wfTimeout.value);
       start({ workflow, config }, startWf);
@@ -75,7 +75,7 @@ export default {
       const p = progress;
       const stop = h('button', { type: 'button', class: 'danger' }, 'Stop');
       stop.addEventListener('click', () => busy(stop, async () => { await api(`/api/heavy/orchestrations/${encodeURIComponent(p.orchestration_id)}/stop`, { method: 'POST' }); await load(); }, out));
-      run.replaceChildren(
+      replace(run,
         h('h2', {}, p.mode === 'heavy' || p.query ? 'Multi-agent run ' : 'Workflow run ', badge(p.status)),
         p.query ? h('p', {}, p.query) : null,
         h('div', { class: 'task-status' }, h('span', { class: 'bar' }, h('progress', { max: '100', value: String(p.progress || 0), 'aria-label': 'Run progress' }), h('span', { class: 'pct' }, `${Math.round(p.progress || 0)}%`)),
@@ -99,8 +99,8 @@ export default {
         runId = progress.orchestration_id;
         renderRun();
       } catch (err) {
-        if (err.status === 404 && !runId) run.replaceChildren(empty('No runs yet.', 'Start a multi-agent run or a workflow above; its steps appear here live.'));
-        else run.replaceChildren(errorBox(err));
+        if (err.status === 404 && !runId) replace(run, empty('No runs yet.', 'Start a multi-agent run or a workflow above; its steps appear here live.'));
+        else replace(run, errorBox(err));
       }
     }
     api('/api/heavy/tools').then((tools) => { toolNames.textContent = `Tools: ${tools.map((t) => t.name).join(', ')}`; }).catch(() => {});

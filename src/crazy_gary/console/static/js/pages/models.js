@@ -1,7 +1,7 @@
 // Model endpoints: status, auto-sleep countdown, last error, wake and (admins) sleep.
 
 import { api, isAdmin } from '../api.js';
-import { badge, fmtDuration, fmtTime, h } from '../dom.js';
+import { badge, fmtDuration, fmtTime, h, replace } from '../dom.js';
 import * as live from '../sse.js';
 import { busy, errorBox, notice, pageHeader } from '../ui.js';
 
@@ -64,17 +64,17 @@ export default {
       try {
         const data = await api('/api/endpoints/status');
         countdowns.length = 0;
-        grid.replaceChildren(...Object.entries(data.endpoints || {}).map(([k, ep]) => card(k, ep)));
+        replace(grid, ...Object.entries(data.endpoints || {}).map(([k, ep]) => card(k, ep)));
         tick();
       } catch (err) {
-        grid.replaceChildren(errorBox(err));
+        replace(grid, errorBox(err));
       }
     }
     function tick() {
       for (const c of countdowns) c.el.textContent = fmtDuration(Math.max(0, (c.at - Date.now()) / 1000));
     }
     const timer = setInterval(tick, 1000);
-    const poll = setInterval(load, 15000);
+    const poll = setInterval(load, 120000);  // events bring changes; RATE_LIMIT_ENDPOINTS is 100/hour
     let pending = null;
     const off = live.on('endpoint_status', () => { clearTimeout(pending); pending = setTimeout(load, 100); });
     load();

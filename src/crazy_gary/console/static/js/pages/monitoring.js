@@ -2,13 +2,13 @@
 
 import { api, apiList, isAdmin } from '../api.js';
 import { lineChart } from '../chart.js';
-import { badge, debounce, field, fmtMs, fmtTime, h } from '../dom.js';
+import { badge, debounce, field, fmtMs, fmtTime, h, replace } from '../dom.js';
 import * as live from '../sse.js';
 import { busy, empty, errorBox, notice, pageHeader } from '../ui.js';
 
 // Samples survive leaving the page (module state), so coming back shows the history.
-const SAMPLE_MS = 5000;
-const KEEP = 360;  // 30 minutes
+const SAMPLE_MS = 15000;  // stays well inside RATE_LIMIT_MONITORING (500/hour)
+const KEEP = 240;  // one hour
 const series = { rate: [], errors: [], latency: [], cpu: [], memory: [] };
 let previous = null;
 
@@ -32,6 +32,28 @@ async function sample() {
     push('errors', t, dTotal > 0 ? (100 * Math.max(0, dFailed)) / dTotal : 0);
   }
   previous = { t, total: m.requests.total, failed: m.requests.failed };
+}
+
+// Admins: request rate, error rate and mean latency from the request log (the latest 500
+// requests) in up to 60 buckets of at least 10 s, so the charts have history at once.
+function requestSeries(entries) {
+  const stamped = entries.map((e) => ({ ...e, t: Date.parse(e.timestamp) })).filter((e) => !Number.isNaN(e.t));
+  if (!stamped.length) return { rate: [], errors: [], latency: [] };
+  const first = Math.min(...stamped.map((e) => e.t));
+  const last = Math.max(...stamped.map((e) => e.t));
+  const size = Math.max(10000, Math.ceil((last - first) / 60 / 10000) * 10000);
+  const start = Math.floor(first / size) * size;
+  const buckets = [];
+  for (let t = start; t <= last; t += size) buckets.push({ t, n: 0, failed: 0, ms: 0 });
+  for (const e of stamped) {
+    const b = buckets[Math.floor((e.t - start) / size)];
+    b.n += 1; b.failed += e.status_code >= 400 ? 1 : 0; b.ms += e.response_time || 0;
+  }
+  return {
+    rate: buckets.map((b) => ({ t: b.t, v: b.n / (size / 1000) })),
+    errors: buckets.map((b) => ({ t: b.t, v: b.n ? (100 * b.failed) / b.n : 0 })),
+    latency: buckets.map((b) => ({ t: b.t, v: b.n ? b.ms / b.n : 0 })),
+  };
 }
 
 // Finished tasks and their cost per 5 minutes over the last two hours, from the task list.
@@ -63,45 +85,55 @@ export default {
     const logs = h('section', { class: 'card' });
     const out = h('div', { 'aria-live': 'polite' });
     main.append(pageHeader('Monitoring'), out, health,
-      h('section', { class: 'card' }, h('h2', {}, 'Over time'), h('p', { class: 'muted' }, 'Sampled every 5 s while the console is open; tasks from your task list.'), charts, taskCharts),
+      h('section', { class: 'card' }, h('h2', {}, 'Over time'), h('p', { class: 'muted' }, 'Sampled every 15 s while this page is open; tasks from your task list.'), charts, taskCharts),
       alerts, incidents, isAdmin() ? logs : null);
 
     async function loadHealth() {
       try {
         const d = await api('/api/monitoring/health/detailed');
-        health.replaceChildren(h('h2', {}, 'Health ', badge(d.overall.status)),
+        replace(health, h('h2', {}, 'Health ', badge(d.overall.status)),
           h('div', { class: 'components' }, Object.entries(d.components || {}).map(([name, c]) => h('div', { class: 'component' },
             h('strong', {}, name), ' ', badge(c.status), h('div', { class: 'muted' }, c.response_time !== undefined && c.response_time !== null ? fmtMs(c.response_time) : ''),
             c.error ? h('div', { class: 'error-text' }, c.error) : null))));
-      } catch (err) { health.replaceChildren(h('h2', {}, 'Health'), errorBox(err)); }
+      } catch (err) { replace(health, h('h2', {}, 'Health'), errorBox(err)); }
+    }
+
+    let history = null;  // admins: from the request log
+    async function loadHistory() {
+      try {
+        history = requestSeries(await apiList('/api/monitoring/logs/requests', 500));
+        drawCharts();
+      } catch { history = null; }
     }
 
     function drawCharts() {
-      charts.replaceChildren(
-        lineChart(series.rate, { title: 'Request rate', unit: ' req/s', digits: 2 }),
-        lineChart(series.latency, { title: 'Mean response time', unit: ' ms', digits: 0 }),
-        lineChart(series.errors, { title: 'Error rate', unit: '%', digits: 1 }),
+      const src = history || series;
+      const per = history ? ' (request log)' : '';
+      replace(charts,
+        lineChart(src.rate, { title: `Request rate${per}`, unit: ' req/s', digits: 2 }),
+        lineChart(src.latency, { title: `Mean response time${per}`, unit: ' ms', digits: 0 }),
+        lineChart(src.errors, { title: `Error rate (HTTP 4xx/5xx)${per}`, unit: '%', digits: 1 }),
         lineChart(series.cpu, { title: 'CPU', unit: '%', digits: 0, max: 100 }),
         lineChart(series.memory, { title: 'Memory', unit: '%', digits: 0, max: 100 }));
     }
 
     async function tick() {
-      try { await sample(); drawCharts(); } catch (err) { charts.replaceChildren(errorBox(err)); }
+      try { await sample(); drawCharts(); } catch (err) { replace(charts, errorBox(err)); }
     }
 
     async function loadTasks() {
       try {
         const { done, cost } = taskSeries(await apiList('/api/tasks', 500));
-        taskCharts.replaceChildren(
+        replace(taskCharts,
           lineChart(done, { title: 'Tasks finished per 5 min', digits: 0 }),
           lineChart(cost, { title: 'Model cost per 5 min', unit: ' $', digits: 4 }));
-      } catch (err) { taskCharts.replaceChildren(errorBox(err)); }
+      } catch (err) { replace(taskCharts, errorBox(err)); }
     }
 
     async function loadAlerts() {
       try {
         const items = await api('/api/monitoring/alerts?limit=50');
-        alerts.replaceChildren(h('h2', {}, 'Alerts'), items.length ? h('ul', { class: 'plain' }, items.map((a) => {
+        replace(alerts, h('h2', {}, 'Alerts'), items.length ? h('ul', { class: 'plain' }, items.map((a) => {
           const ack = a.acknowledged ? h('span', { class: 'muted' }, `acknowledged${a.acknowledged_by ? ` by ${a.acknowledged_by}` : ''}`) : null;
           let button = null;
           if (!a.acknowledged && isAdmin()) {
@@ -111,7 +143,7 @@ export default {
           return h('li', { class: 'alert-item' }, badge(a.severity), ' ', h('strong', {}, a.message), ' ',
             h('span', { class: 'muted' }, `${a.component || ''} · ${fmtTime(a.timestamp)}`), ' ', ack, button);
         })) : empty('No active alerts.', 'Rules check CPU, memory, disk, error rate, p95 latency, models and MCP servers every 30 s.'));
-      } catch (err) { alerts.replaceChildren(h('h2', {}, 'Alerts'), errorBox(err)); }
+      } catch (err) { replace(alerts, h('h2', {}, 'Alerts'), errorBox(err)); }
     }
 
     function incidentForm() {
@@ -139,7 +171,7 @@ export default {
         if (!box.open) return;
         try {
           const full = await api(`/api/monitoring/incidents/${encodeURIComponent(inc.id)}`);
-          timeline.replaceChildren(...(full.timeline || []).map((t) => h('li', {}, h('span', { class: 'muted' }, fmtTime(t.timestamp)), ' ',
+          replace(timeline, ...(full.timeline || []).map((t) => h('li', {}, h('span', { class: 'muted' }, fmtTime(t.timestamp)), ' ',
             t.status ? badge(t.status) : null, ' ', t.by || '', t.note ? ` — ${t.note}` : '')));
           if (!timeline.children.length) timeline.append(h('li', { class: 'muted' }, 'No changes yet.'));
           if (isAdmin() && full.status !== 'resolved') {
@@ -153,7 +185,7 @@ export default {
             });
             timeline.after(form);
           }
-        } catch (err) { timeline.replaceChildren(h('li', {}, errorBox(err))); }
+        } catch (err) { replace(timeline, h('li', {}, errorBox(err))); }
       }, { once: true });
       return box;
     }
@@ -161,9 +193,9 @@ export default {
     async function loadIncidents() {
       try {
         const items = await api('/api/monitoring/incidents?limit=50');
-        incidents.replaceChildren(h('h2', {}, 'Incidents'), incidentForm(),
+        replace(incidents, h('h2', {}, 'Incidents'), incidentForm(),
           items.length ? h('div', {}, items.map(incidentView)) : empty('No incidents.'));
-      } catch (err) { incidents.replaceChildren(h('h2', {}, 'Incidents'), errorBox(err)); }
+      } catch (err) { replace(incidents, h('h2', {}, 'Incidents'), errorBox(err)); }
     }
 
     function logsView() {
@@ -175,12 +207,12 @@ export default {
       const match = (obj) => !search.value || JSON.stringify(obj).toLowerCase().includes(search.value.toLowerCase());
       const draw = () => {
         const r = requests.filter(match);
-        reqs.replaceChildren(r.length ? h('table', { class: 'logs' }, h('thead', {}, h('tr', {}, ['Time', 'Method', 'Path', 'Status', 'Time taken', 'Client', 'Request id'].map((c) => h('th', { scope: 'col' }, c)))),
+        replace(reqs, r.length ? h('table', { class: 'logs' }, h('thead', {}, h('tr', {}, ['Time', 'Method', 'Path', 'Status', 'Time taken', 'Client', 'Request id'].map((c) => h('th', { scope: 'col' }, c)))),
           h('tbody', {}, r.map((x) => h('tr', {}, h('td', { class: 'nowrap' }, fmtTime(x.timestamp)), h('td', {}, x.method), h('td', {}, x.path),
             h('td', { class: x.status_code >= 500 ? 'error-text' : '' }, String(x.status_code)), h('td', { class: 'num' }, fmtMs(x.response_time)),
             h('td', {}, x.ip_address || ''), h('td', { class: 'mono' }, x.request_id || ''))))) : empty('No matching requests.'));
         const e = errors.filter(match);
-        errs.replaceChildren(e.length ? h('div', {}, e.map((x) => h('details', { class: 'log-entry' },
+        replace(errs, e.length ? h('div', {}, e.map((x) => h('details', { class: 'log-entry' },
           h('summary', {}, badge(x.level), ' ', h('span', { class: 'muted' }, fmtTime(x.timestamp)), ' ', x.message, x.request_id ? h('span', { class: 'muted mono' }, ` ${x.request_id}`) : null),
           x.stack_trace ? h('pre', { class: 'output' }, x.stack_trace) : null))) : empty('No matching errors.'));
       };
@@ -189,13 +221,13 @@ export default {
           [requests, errors] = await Promise.all([api('/api/monitoring/logs/requests?limit=100'),
             api(`/api/monitoring/logs/errors?limit=100${level.value ? `&level=${level.value}` : ''}`)]);
           draw();
-        } catch (err) { reqs.replaceChildren(errorBox(err)); }
+        } catch (err) { replace(reqs, errorBox(err)); }
       };
       const refresh = h('button', { type: 'button', class: 'small' }, 'Refresh');
       refresh.addEventListener('click', () => busy(refresh, load));
       search.addEventListener('input', debounce(draw, 150));
       level.addEventListener('change', load);
-      logs.replaceChildren(h('h2', {}, 'Logs'), h('div', { class: 'toolbar' }, search, level, refresh),
+      replace(logs, h('h2', {}, 'Logs'), h('div', { class: 'toolbar' }, search, level, refresh),
         h('h3', {}, 'Requests (latest 100)'), reqs, h('h3', {}, 'Errors (latest 100)'), errs);
       load();
     }
@@ -203,15 +235,16 @@ export default {
     drawCharts();
     tick();
     loadHealth(); loadTasks(); loadAlerts(); loadIncidents();
-    if (isAdmin()) logsView();
+    if (isAdmin()) { logsView(); loadHistory(); }
+    const warm = setTimeout(tick, 3000);  // a second sample soon gives the first rates
     const timer = setInterval(tick, SAMPLE_MS);
-    const slow = setInterval(() => { loadHealth(); loadTasks(); }, 30000);
+    const slow = setInterval(() => { loadHealth(); loadTasks(); if (isAdmin()) loadHistory(); }, 60000);
     const offs = [
       live.on('system_alert', loadAlerts), live.on('alert_resolved', loadAlerts),
       live.on('incident_created', loadIncidents), live.on('incident_updated', loadIncidents),
       live.on('health_status', loadHealth),
     ];
     if (!isAdmin()) out.append(notice('Request and error logs are for administrators.', 'info'));
-    return () => { clearInterval(timer); clearInterval(slow); offs.forEach((off) => off()); };
+    return () => { clearTimeout(warm); clearInterval(timer); clearInterval(slow); offs.forEach((off) => off()); };
   },
 };

@@ -1,7 +1,7 @@
 // One task: plan, live timeline of steps, answer, artifacts, Stop.
 
 import { api, download } from '../api.js';
-import { badge, fmtCost, fmtMs, fmtNum, fmtTime, h, json, setTitle } from '../dom.js';
+import { badge, clear, fmtCost, fmtMs, fmtNum, fmtTime, h, json, replace, setTitle } from '../dom.js';
 import { renderMarkdown } from '../markdown.js';
 import * as live from '../sse.js';
 import { busy, errorBox, pageHeader } from '../ui.js';
@@ -62,7 +62,7 @@ export default {
     function renderPlan(items) {
       if (!items || !items.length) return;
       plan.hidden = false;
-      plan.replaceChildren(h('h2', {}, 'Plan'), h('ol', {}, items.map((p) => h('li', {}, p))));
+      replace(plan, h('h2', {}, 'Plan'), h('ol', {}, items.map((p) => h('li', {}, p))));
     }
 
     function addStep(step) {
@@ -74,11 +74,14 @@ export default {
     }
 
     function renderStatus() {
-      status.replaceChildren(badge(task.status));
+      replace(status, badge(task.status));
       phase.textContent = task.status === 'running' && task.phase ? `${task.phase}${task.phase_reason ? ` — ${task.phase_reason}` : ''}` : '';
+      if (task.status === 'running' && task.phase === 'waiting_for_model') {
+        phase.append(' · ', h('a', { href: '/models', 'data-link': '' }, 'see the models'));
+      }
       bar.value = task.progress || 0;
       pct.textContent = `${task.progress || 0}%`;
-      actions.replaceChildren();
+      clear(actions);
       if (task.status === 'created') {
         const startBtn = h('button', { type: 'button' }, 'Start');
         startBtn.addEventListener('click', () => busy(startBtn, async () => { await api(`/api/tasks/${encodeURIComponent(id)}/start`, { method: 'POST' }); await load(); }, out));
@@ -95,26 +98,26 @@ export default {
       setTitle(`${task.title} (${task.status})`);
       head.querySelector('h1').textContent = task.title;
       renderStatus();
-      facts.replaceChildren(...[
+      replace(facts, ...[
         ['Model', task.result && task.result.answered_by && task.result.answered_by !== task.model ? `${task.model} (answered by ${task.result.answered_by})` : task.model],
         ['Priority', task.priority], ['Origin', task.origin],
         ['Created', fmtTime(task.created_at)], ['Started', fmtTime(task.started_at)], ['Finished', fmtTime(task.completed_at)],
       ].flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v || '—')]));
       if (task.conversation_id) facts.append(h('dt', {}, 'Conversation'), h('dd', {}, h('a', { href: `/chat?conversation=${encodeURIComponent(task.conversation_id)}`, 'data-link': '' }, 'open in Chat')));
-      description.replaceChildren(h('h2', {}, 'Description'), h('pre', { class: 'output' }, task.description));
+      replace(description, h('h2', {}, 'Description'), h('pre', { class: 'output' }, task.description));
       const result = task.result || {};
       renderPlan(task.plan || result.plan);
       for (const step of result.steps || []) addStep(step);
       const usage = result.usage;
       totals.textContent = usage ? `${seen.size} steps · ${fmtNum(usage.prompt_tokens)} prompt + ${fmtNum(usage.completion_tokens)} completion tokens · ${fmtCost(usage.cost_usd)} in total` : (OPEN.has(task.status) ? 'Waiting for the first step…' : 'No steps.');
-      if (task.error) out.replaceChildren(errorBox({ message: task.error.message, code: task.error.code }));
+      if (task.error) replace(out, errorBox({ message: task.error.message, code: task.error.code }));
       if (result.answer) {
         answer.hidden = false;
-        answer.replaceChildren(h('h2', {}, 'Answer'), renderMarkdown(result.answer));
+        replace(answer, h('h2', {}, 'Answer'), renderMarkdown(result.answer));
       }
       if (result.artifacts && result.artifacts.length) {
         artifacts.hidden = false;
-        artifacts.replaceChildren(h('h2', {}, 'Artifacts'), h('ul', {}, result.artifacts.map((path) => {
+        replace(artifacts, h('h2', {}, 'Artifacts'), h('ul', {}, result.artifacts.map((path) => {
           const b = h('button', { type: 'button', class: 'link' }, path);
           b.addEventListener('click', () => busy(b, () => download(`/api/workspace/files/${path.split('/').map(encodeURIComponent).join('/')}`), out));
           return h('li', {}, b);
@@ -128,7 +131,7 @@ export default {
         render();
       } catch (err) {
         if (!task) { head.querySelector('h1').textContent = 'Task not found'; setTitle('Task not found'); }
-        out.replaceChildren(errorBox(err));
+        replace(out, errorBox(err));
       }
     }
 

@@ -1,7 +1,7 @@
 // The task list: up to 500 tasks, rendered in chunks, updated in place from live events.
 
 import { api, apiList } from '../api.js';
-import { badge, debounce, fmtCost, fmtTime, h } from '../dom.js';
+import { badge, clear, debounce, fmtCost, fmtTime, h, replace } from '../dom.js';
 import * as live from '../sse.js';
 import { empty, errorBox, pageHeader } from '../ui.js';
 
@@ -29,7 +29,7 @@ function row(task) {
 function paint(r, task) {
   const old = r.task;
   if (old.title !== task.title) r.cells.title.textContent = task.title || task.id;
-  if (old.status !== task.status) r.cells.status.replaceChildren(badge(task.status));
+  if (old.status !== task.status) replace(r.cells.status, badge(task.status));
   const phase = task.status === 'running' ? (task.phase || '') : '';
   if (r.cells.phase.textContent !== phase) r.cells.phase.textContent = phase;
   if (old.progress !== task.progress) {
@@ -68,24 +68,24 @@ export default {
 
     function showEmpty() {
       if (rows.size) return;
-      body.replaceChildren(empty(status.value ? `No ${status.value} tasks.` : 'No tasks yet.',
+      replace(body, empty(status.value ? `No ${status.value} tasks.` : 'No tasks yet.',
         'Hand an agent some work: ', h('a', { href: '/tasks/new', 'data-link': '' }, 'create a task'),
         ', or ask something in ', h('a', { href: '/chat', 'data-link': '' }, 'Chat'), '.'));
     }
 
     async function load() {
       rows.clear();
-      tbody.replaceChildren();
+      clear(tbody);
       const filter = status.value ? `?status=${encodeURIComponent(status.value)}` : '';
       let tasks;
       try {
         tasks = await apiList(`/api/tasks${filter}`, MAX);
       } catch (err) {
-        body.replaceChildren(errorBox(err));
+        replace(body, errorBox(err));
         return;
       }
       if (disposed) return;
-      body.replaceChildren(table);
+      replace(body, table);
       // Chunks of rows per animation frame: the page stays responsive while 500 rows appear.
       let i = 0;
       const chunk = () => {
@@ -130,7 +130,7 @@ export default {
           r = row(merged);
           rows.set(id, r);
           refetch(id);
-          if (tbody.isConnected) tbody.prepend(r.tr); else { body.replaceChildren(table); tbody.prepend(r.tr); }
+          if (tbody.isConnected) tbody.prepend(r.tr); else { replace(body, table); tbody.prepend(r.tr); }
         }
         paint(r, merged);
         r.tr.hidden = !visible(merged);

@@ -1,7 +1,7 @@
 // The tool catalogue by client, schemas, a "try it" form per tool, MCP server status.
 
 import { api, apiList } from '../api.js';
-import { badge, debounce, fmtMs, fmtTime, h, json } from '../dom.js';
+import { badge, debounce, fmtMs, fmtTime, h, json, replace } from '../dom.js';
 import { schemaForm } from '../schemaform.js';
 import { busy, empty, errorBox, pageHeader } from '../ui.js';
 
@@ -27,15 +27,15 @@ export default {
         e.preventDefault();
         busy(run, async () => {
           let parameters;
-          try { parameters = form.value(); } catch (err) { result.replaceChildren(errorBox(err)); return; }
+          try { parameters = form.value(); } catch (err) { replace(result, errorBox(err)); return; }
           const out = await api('/api/mcp/execute', { method: 'POST', body: { tool_name: tool.name, client_name: tool.client, parameters } });
-          result.replaceChildren(h('div', { class: `alert ${out.success ? 'ok' : 'error'}`, role: 'status' },
+          replace(result, h('div', { class: `alert ${out.success ? 'ok' : 'error'}`, role: 'status' },
             out.success ? 'Succeeded' : 'Failed', ` in ${fmtMs(out.latency_ms)}`),
           out.error ? h('pre', { class: 'output' }, out.error) : null,
           out.result !== undefined && out.result !== null ? json(out.result) : null);
         }, result);
       });
-      detail.replaceChildren(h('h3', {}, `${tool.client}.${tool.name}`),
+      replace(detail, h('h3', {}, `${tool.client}.${tool.name}`),
         h('p', {}, tool.description || ''),
         h('details', {}, h('summary', {}, 'Input schema'), json(tool.schema || {})),
         h('h4', {}, 'Try it'), f);
@@ -45,12 +45,12 @@ export default {
 
     function renderCatalogue(tools) {
       if (!tools.length) {
-        catalogue.replaceChildren(empty(search.value ? 'No tool matches.' : 'No tools.', search.value ? 'Try other words.' : 'Configure MCP servers with MCP_CONFIG (docs/toolhub.md).'));
+        replace(catalogue, empty(search.value ? 'No tool matches.' : 'No tools.', search.value ? 'Try other words.' : 'Configure MCP servers with MCP_CONFIG (docs/toolhub.md).'));
         return;
       }
       const byClient = new Map();
       for (const t of tools) { if (!byClient.has(t.client)) byClient.set(t.client, []); byClient.get(t.client).push(t); }
-      catalogue.replaceChildren(...[...byClient].map(([client, items]) => h('div', { class: 'card' },
+      replace(catalogue, ...[...byClient].map(([client, items]) => h('div', { class: 'card' },
         h('h3', {}, client, ' ', h('span', { class: 'muted' }, `(${items.length})`)),
         h('ul', { class: 'tool-list' }, items.map((t) => {
           const b = h('button', { type: 'button', class: 'link', 'data-tool': `${t.client}.${t.name}` }, t.name);
@@ -63,7 +63,7 @@ export default {
       try {
         const st = await api('/api/mcp/status');
         const clients = Object.entries(st.clients || {});
-        servers.replaceChildren(...clients.map(([name, c]) => h('article', { class: 'card server' },
+        replace(servers, ...clients.map(([name, c]) => h('article', { class: 'card server' },
           h('h3', {}, name, ' ', badge(c.status)),
           c.status !== 'connected' && c.last_error ? h('div', { class: 'alert error' }, `Down: ${c.last_error}`, c.last_error_at ? ` (${fmtTime(c.last_error_at)})` : '') : null,
           h('dl', { class: 'facts' },
@@ -73,7 +73,7 @@ export default {
             h('dt', {}, 'Connected since'), h('dd', {}, fmtTime(c.connected_since)),
             h('dt', {}, 'Last call'), h('dd', {}, fmtMs(c.last_call_latency_ms))))));
         if (!clients.length) servers.append(empty('Only the built-in workspace tools.', 'Add MCP servers in an mcp.json named by MCP_CONFIG.'));
-      } catch (err) { servers.replaceChildren(errorBox(err)); }
+      } catch (err) { replace(servers, errorBox(err)); }
     }
 
     async function loadTools() {
@@ -83,17 +83,17 @@ export default {
         const wanted = query.get('tool');
         const tool = wanted && all.find((t) => `${t.client}.${t.name}` === wanted);
         if (tool) showTool(tool);
-      } catch (err) { catalogue.replaceChildren(errorBox(err)); }
+      } catch (err) { replace(catalogue, errorBox(err)); }
     }
 
     search.addEventListener('input', debounce(async () => {
       const q = search.value.trim();
       if (!q) { renderCatalogue(all); return; }
-      try { renderCatalogue(await api(`/api/mcp/tools/search?query=${encodeURIComponent(q)}&limit=50`)); } catch (err) { catalogue.replaceChildren(errorBox(err)); }
+      try { renderCatalogue(await api(`/api/mcp/tools/search?query=${encodeURIComponent(q)}&limit=50`)); } catch (err) { replace(catalogue, errorBox(err)); }
     }, 200));
     loadStatus();
     loadTools();
-    const poll = setInterval(loadStatus, 15000);
+    const poll = setInterval(loadStatus, 60000);
     return () => clearInterval(poll);
   },
 };

@@ -1,7 +1,7 @@
 // Your workspace: browse, upload files and archives, download, delete.
 
 import { apiList, download, request } from '../api.js';
-import { debounce, fmtBytes, fmtTime, h } from '../dom.js';
+import { debounce, fmtBytes, fmtTime, h, replace } from '../dom.js';
 import { busy, empty, errorBox, notice, pageHeader } from '../ui.js';
 
 const enc = (path) => path.split('/').map(encodeURIComponent).join('/');
@@ -31,23 +31,23 @@ export default {
     }
     importBtn.addEventListener('click', (e) => {
       e.preventDefault();
-      if (!archive.files.length) { out.replaceChildren(notice('Choose an archive first.', 'warn')); return; }
+      if (!archive.files.length) { replace(out, notice('Choose an archive first.', 'warn')); return; }
       busy(importBtn, async () => {
         const res = await send('/api/workspace/import', archive.files[0], target.value.trim());
-        out.replaceChildren(notice(`Imported ${res.imported} files (${fmtBytes(res.bytes)}).`, 'ok'));
+        replace(out, notice(`Imported ${res.imported} files (${fmtBytes(res.bytes)}).`, 'ok'));
         archive.value = '';
         await load();
       }, out);
     });
     upForm.addEventListener('submit', (e) => {
       e.preventDefault();
-      if (!files.files.length) { out.replaceChildren(notice('Choose one or more files first.', 'warn')); return; }
+      if (!files.files.length) { replace(out, notice('Choose one or more files first.', 'warn')); return; }
       busy(upload, async () => {
         let dir = target.value.trim();
         if (dir && !dir.endsWith('/')) dir += '/';
         const done = [];
         for (const file of files.files) done.push((await send('/api/workspace/files', file, dir || undefined)).path);
-        out.replaceChildren(notice(`Uploaded ${done.join(', ')}.`, 'ok'));
+        replace(out, notice(`Uploaded ${done.join(', ')}.`, 'ok'));
         files.value = '';
         await load();
       }, out);
@@ -58,12 +58,12 @@ export default {
       try {
         const p = prefix.value.trim();
         items = await apiList(`/api/workspace/files${p ? `?prefix=${encodeURIComponent(p)}` : ''}`, 2000);
-      } catch (err) { list.replaceChildren(errorBox(err)); return; }
+      } catch (err) { replace(list, errorBox(err)); return; }
       if (!items.length) {
-        list.replaceChildren(empty(prefix.value ? 'Nothing under this prefix.' : 'Your workspace is empty.', 'Upload files or an archive above; agents read and write here too.'));
+        replace(list, empty(prefix.value ? 'Nothing under this prefix.' : 'Your workspace is empty.', 'Upload files or an archive above; agents read and write here too.'));
         return;
       }
-      list.replaceChildren(h('table', {}, h('thead', {}, h('tr', {}, ['Path', 'Size', 'Modified', ''].map((c) => h('th', { scope: 'col' }, c)))),
+      replace(list, h('table', {}, h('thead', {}, h('tr', {}, ['Path', 'Size', 'Modified', ''].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, items.map((f) => {
           const dl = h('button', { type: 'button', class: 'link', 'data-download': f.path }, f.path);
           dl.addEventListener('click', () => busy(dl, () => download(`/api/workspace/files/${enc(f.path)}`, f.path.split('/').pop()), out));
