@@ -416,6 +416,35 @@ def test_untrusted_model_and_tool_output_is_shown_as_text(browser, console_url, 
     assert browser.execute_script("return window.__xss") is None
 
 
+def test_register_change_password_sign_out(browser, console_url, http):
+    email = f"console-new-{uuid.uuid4().hex[:8]}@example.com"
+    browser.get(f"{console_url}/health/live")
+    browser.execute_script("sessionStorage.clear()")
+    browser.get(f"{console_url}/register")
+    find(browser, "input[name=email]").send_keys(email)
+    browser.find_element(By.CSS_SELECTOR, "input[name=name]").send_keys("Nora New")
+    browser.find_element(By.CSS_SELECTOR, "input[name=password]").send_keys("First-passw0rd")
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait(browser, lambda d: d.current_url.endswith("/tasks"))
+    assert text_of(browser, ".session .who") == "Nora New"
+    browser.find_element(By.CSS_SELECTOR, ".session .who").click()
+    wait(browser, lambda d: d.title == "Account · Crazy Gary")
+    fields = browser.find_elements(By.CSS_SELECTOR, "form input[type=password]")
+    fields[0].send_keys("First-passw0rd")
+    fields[1].send_keys("Second-passw0rd")
+    fields[1].send_keys(Keys.ENTER)
+    wait(browser, lambda d: "Password changed" in text_of(d, ".alert.ok"))
+    go(browser, "/tasks")  # still signed in with the tokens the change returned
+    find(browser, "table.tasks, .empty")
+    go(browser, "/account")
+    find(browser, ".page-head button").click()  # Sign out
+    wait(browser, lambda d: "/login" in d.current_url)
+    assert browser.execute_script("return sessionStorage.length") == 0
+    old = http.post("/api/auth/login", json={"email": email, "password": "First-passw0rd"})
+    new = http.post("/api/auth/login", json={"email": email, "password": "Second-passw0rd"})
+    assert (old.status_code, new.status_code) == (401, 200)
+
+
 def test_admin_deletes_a_user(browser, console_url, admin, http, screenshots):
     victim = register(http, name="Victor Victim")
     sign_in(browser, console_url, admin)
@@ -441,8 +470,25 @@ def test_admin_monitoring_and_session_renewal(browser, console_url, admin, scree
     wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".chart path.chart-line")) >= 3,
          timeout=30)
     shot(browser, screenshots, "monitoring")
-    # Access tokens live 20 s here: after 25 s the console still works without a sign-in.
-    time.sleep(25)
+    began = time.monotonic()
+    # Report an incident, then move it on with a note: both land in its timeline.
+    title = f"Console incident {uuid.uuid4().hex[:6]}"
+    find(browser, "details summary").click()  # "Report an incident"
+    form = find(browser, "form.inline-form")
+    form.find_element(By.CSS_SELECTOR, "input[type=text]").send_keys(title)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    incident = f"//details[contains(@class, 'incident')][summary[contains(., '{title}')]]"
+    wait(browser, lambda d: d.find_elements(By.XPATH, incident))
+    browser.find_element(By.XPATH, f"{incident}/summary").click()
+    status = find(browser, "details.incident[open] select")
+    Select(status).select_by_value("investigating")
+    browser.find_element(By.CSS_SELECTOR, "details.incident[open] input").send_keys("looking")
+    browser.find_element(By.CSS_SELECTOR, "details.incident[open] button[type=submit]").click()
+    wait(browser, lambda d: "investigating" in d.find_element(By.XPATH, f"{incident}/summary").text)
+    browser.find_element(By.XPATH, f"{incident}/summary").click()
+    wait(browser, lambda d: "looking" in d.find_element(By.XPATH, incident).text)
+    # Access tokens live 20 s here: 25 s later the console still works without a sign-in.
+    time.sleep(max(0.0, 25 - (time.monotonic() - began)))
     go(browser, "/workspace")
     find(browser, "form.upload")
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR,
