@@ -84,8 +84,10 @@ def overflow(driver) -> int:
         "const e = document.documentElement; return e.scrollWidth - e.clientWidth")
 
 
-def shot(driver, screenshots, name: str) -> None:
+def shot(driver, screenshots, name: str, height: int | None = None) -> None:
     if screenshots is not None:
+        if height:
+            driver.set_window_size(1280, height)
         driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
         time.sleep(0.3)
         path = screenshots / f"{name}.png"
@@ -95,6 +97,8 @@ def shot(driver, screenshots, name: str) -> None:
         with Image.open(path) as image:
             small = image.convert("RGB").quantize(colors=96, method=Image.Quantize.MEDIANCUT)
         small.save(path, optimize=True)
+        if height:
+            driver.set_window_size(1280, 800)
 
 
 def test_sign_in_shows_errors_with_request_id_then_signs_in(browser, console_url, person):
@@ -160,7 +164,7 @@ def test_create_task_and_watch_it_finish_live(browser, console_url, person, mode
     totals = browser.find_element(By.CSS_SELECTOR, ".timeline").find_element(By.XPATH, "..").text
     assert "$" in totals and "prompt" in totals
     assert browser.title.startswith(f"Write notes {script} (completed)")
-    shot(browser, screenshots, "task")
+    shot(browser, screenshots, "task", height=1250)
 
     # The list shows it, then a task started elsewhere appears and finishes without reload.
     finished = browser.current_url.split("/")[-1]
@@ -360,12 +364,14 @@ def test_heavy_workflow_runs_live_and_its_report_downloads(browser, console_url,
         By.CSS_SELECTOR, "button[type=submit]").click()
     wait(browser, lambda d: "run=orch_" in d.current_url)
     wait(browser, lambda d: "completed" in text_of(d, ".run h2"), timeout=90)
-    rows = browser.find_elements(By.CSS_SELECTOR, ".run tbody tr")
-    assert len(rows) == 3 and all("completed" in r.text for r in rows)
-    report = find(browser, ".run ul button.link")
-    assert "html" in report.text
+    # (late events re-render the run: read and click through the page, not stale handles)
+    rows = browser.execute_script(
+        "return [...document.querySelectorAll('.run tbody tr')].map(r => r.innerText)")
+    assert len(rows) == 3 and all("completed" in r for r in rows), rows
+    find(browser, ".run ul button.link")
+    assert "html" in text_of(browser, ".run ul button.link")
     shot(browser, screenshots, "heavy")
-    report.click()
+    browser.execute_script("document.querySelector('.run ul button.link').click()")
     target = browser.downloads / "report-3.html"
     wait(browser, lambda d: target.exists() and "</html>" in target.read_text().lower())
     assert "unused" in target.read_text().lower() or "F401" in target.read_text()

@@ -44,7 +44,7 @@ let shell = null;
 
 function buildShell() {
   const liveBadge = h('span', { class: 'live', role: 'status', 'aria-live': 'polite' });
-  live.onStatus((state) => {
+  const offStatus = live.onStatus((state) => {
     liveBadge.textContent = state === 'live' ? 'Live' : state === 'reconnecting' ? 'Reconnecting…' : 'Offline';
     liveBadge.dataset.state = state;
   });
@@ -62,9 +62,9 @@ function buildShell() {
     if (u && u.role === 'admin') nav.firstChild.append(adminItem); else adminItem.remove();
   };
   update(auth.user());
-  auth.onAuthChange(update);
+  const offAuth = auth.onAuthChange(update);
   replace(app, header, main);
-  return { header, nav, main };
+  return { header, nav, main, dispose: () => { offStatus(); offAuth(); } };
 }
 
 function match(pathname) {
@@ -87,7 +87,7 @@ async function render() {
   if (signed && route && route.opts.public) return go('/tasks', { replace: true });
   let main;
   if (route && route.opts.public) {
-    shell = null;
+    if (shell) { shell.dispose(); shell = null; }
     main = h('main', { id: 'main', class: 'public', tabindex: '-1' });
     replace(app, main);
   } else {
@@ -130,7 +130,11 @@ window.addEventListener('popstate', render);
 
 auth.onAuthChange((u) => {
   if (u) live.start();
-  else { live.stop(); shell = null; render(); }
+  else {
+    live.stop();
+    if (shell) { shell.dispose(); shell = null; }
+    render();
+  }
 });
 
 // Tests use this to drop the live connection and prove that it catches up.

@@ -10,6 +10,10 @@ export function errorBox(err, extra) {
     err.requestId ? ` · request id ${err.requestId}` : ''));
   const problems = err && err.details && err.details.validation_errors;
   if (Array.isArray(problems) && problems.length) box.append(h('ul', {}, problems.map((p) => h('li', {}, String(p)))));
+  if (err && err.code === 'ENDPOINT_UNAVAILABLE') {
+    box.append(h('p', {}, 'No model could answer. ', h('a', { href: '/models', 'data-link': '' }, 'See the models'),
+      ' to wake one, or check its configuration.'));
+  }
   if (extra) box.append(extra);
   return box;
 }

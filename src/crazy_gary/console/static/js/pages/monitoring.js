@@ -36,8 +36,12 @@ async function sample() {
 
 // Admins: request rate, error rate and mean latency from the request log (the latest 500
 // requests) in up to 60 buckets of at least 10 s, so the charts have history at once.
+// Long-lived streams last minutes by design: they would swamp the latency.
+const STREAMS = new Set(['/api/observability/events/stream', '/api/chat/stream']);
+
 function requestSeries(entries) {
-  const stamped = entries.map((e) => ({ ...e, t: Date.parse(e.timestamp) })).filter((e) => !Number.isNaN(e.t));
+  const stamped = entries.map((e) => ({ ...e, t: Date.parse(e.timestamp) }))
+    .filter((e) => !Number.isNaN(e.t) && !STREAMS.has(e.path));
   if (!stamped.length) return { rate: [], errors: [], latency: [] };
   const first = Math.min(...stamped.map((e) => e.t));
   const last = Math.max(...stamped.map((e) => e.t));

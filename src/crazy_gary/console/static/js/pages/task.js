@@ -14,7 +14,7 @@ function pretty(text) {
 }
 
 function stepView(step) {
-  const cost = step.kind === 'model'
+  const cost = step.kind !== 'tool'
     ? `${fmtNum(step.usage && step.usage.total_tokens)} tokens · ${fmtCost(step.cost_usd)}` : '';
   const head = h('div', { class: 'step-head' },
     h('span', { class: `kind k-${step.kind}` }, step.kind),
@@ -56,8 +56,8 @@ export default {
     const artifacts = h('section', { class: 'card', hidden: true });
     const description = h('section', { class: 'card' });
     main.append(head, h('div', { class: 'task-status' }, status, phase, h('span', { class: 'bar' }, bar, pct), actions),
-      out, facts, description, plan, answer,
-      h('section', { class: 'card' }, h('h2', {}, 'Steps'), totals, timeline), artifacts);
+      out, facts, plan, answer, artifacts,
+      h('section', { class: 'card' }, h('h2', {}, 'Steps'), totals, timeline), description);
 
     function renderPlan(items) {
       if (!items || !items.length) return;
@@ -104,7 +104,8 @@ export default {
         ['Created', fmtTime(task.created_at)], ['Started', fmtTime(task.started_at)], ['Finished', fmtTime(task.completed_at)],
       ].flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v || '—')]));
       if (task.conversation_id) facts.append(h('dt', {}, 'Conversation'), h('dd', {}, h('a', { href: `/chat?conversation=${encodeURIComponent(task.conversation_id)}`, 'data-link': '' }, 'open in Chat')));
-      replace(description, h('h2', {}, 'Description'), h('pre', { class: 'output' }, task.description));
+      replace(description, h('details', {}, h('summary', {}, h('h2', { class: 'inline' }, 'Description')),
+        h('pre', { class: 'output' }, task.description)));
       const result = task.result || {};
       renderPlan(task.plan || result.plan);
       for (const step of result.steps || []) addStep(step);
