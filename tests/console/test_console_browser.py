@@ -536,3 +536,43 @@ def test_keyboard_and_phone_width(browser, console_url, screenshots):
                 shot(browser, screenshots, f"phone-{path.strip('/')}")
     finally:
         browser.set_window_size(1280, 800)
+
+
+def test_markdown_renderer_builds_only_safe_nodes(browser, console_url, person):
+    signed_in_as(browser, console_url, person)
+    rendered = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        import('/ui/js/markdown.js').then(({ renderMarkdown }) => {
+          const md = [
+            '## Title with <b>tag</b>', '',
+            'See [docs](https://example.com/a?b=1), [mail](mailto:a@example.com),',
+            '[bad](javascript:alert(1)), [data](data:text/html,<script>1</script>),',
+            '[rel](/api/tasks) and https://example.org/x.', '',
+            '1. **bold** and *em* and `<i>code</i>`', '2. second', '',
+            '> quoted <svg onload=alert(1)>', '',
+            '```html', '<script>alert(1)</script>', '```',
+          ].join('\\n');
+          const root = renderMarkdown(md);
+          const links = [...root.querySelectorAll('a')].map((a) =>
+            [a.getAttribute('href'), a.rel, a.target, a.textContent]);
+          done({
+            tags: [...root.querySelectorAll('*')].map((e) => e.tagName.toLowerCase()),
+            links, text: root.textContent,
+            attrs: [...root.querySelectorAll('*')]
+              .flatMap((e) => [...e.attributes].map((a) => a.name)),
+          });
+        }).catch((err) => done({ error: String(err && err.stack || err) }));""")
+    assert "error" not in rendered, rendered
+    assert set(rendered["tags"]) <= {"h4", "p", "a", "ol", "li", "strong", "em", "code",
+                                      "blockquote", "div", "pre"}, rendered["tags"]
+    assert rendered["links"] == [
+        ["https://example.com/a?b=1", "noopener noreferrer", "_blank", "docs"],
+        ["mailto:a@example.com", "noopener noreferrer", "_blank", "mail"],
+        ["https://example.org/x", "noopener noreferrer", "_blank", "https://example.org/x"],
+    ]
+    assert set(rendered["attrs"]) <= {"href", "rel", "target", "data-lang", "class"}, rendered[
+        "attrs"]
+    text = rendered["text"]
+    assert "bad (javascript:alert(1))" in text and "rel (/api/tasks)" in text
+    assert "<b>tag</b>" in text and "<svg onload=alert(1)>" in text
+    assert "<script>alert(1)</script>" in text and "<i>code</i>" in text

@@ -17,7 +17,8 @@ export function safeHref(raw) {
 function link(text, href) {
   const safe = safeHref(href);
   if (!safe) return document.createTextNode(text === href ? text : `${text} (${href})`);
-  return h('a', { href: safe, rel: 'noopener noreferrer', target: '_blank' }, inline(text));
+  // Link text stays plain: formatting it again could link a URL inside the link, forever.
+  return h('a', { href: safe, rel: 'noopener noreferrer', target: '_blank' }, text);
 }
 
 const INLINE = /(`+)([\s\S]*?[^`])\1(?!`)|\[([^\]\n]+)\]\(([^)\s]+)\)|\*\*([^*\n]+)\*\*|__([^_\n]+)__|\*([^*\n]+)\*|\b_([^_\n]+)_\b|(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"])/;
