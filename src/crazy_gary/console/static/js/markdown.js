@@ -21,7 +21,8 @@ function link(text, href) {
   return h('a', { href: safe, rel: 'noopener noreferrer', target: '_blank' }, text);
 }
 
-const INLINE = /(`+)([\s\S]*?[^`])\1(?!`)|\[([^\]\n]+)\]\(([^)\s]+)\)|\*\*([^*\n]+)\*\*|__([^_\n]+)__|\*([^*\n]+)\*|\b_([^_\n]+)_\b|(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"])/;
+// Bounded pieces (no lazy spans over the whole text): long model output stays linear-ish.
+const INLINE = /(`{1,3})([^`]{1,2000}?)\1(?!`)|\[([^\]\n]{1,500})\]\(([^)\s]{1,2000})\)|\*\*([^*\n]{1,500})\*\*|__([^_\n]{1,500})__|\*([^*\n]{1,500})\*|\b_([^_\n]{1,500})_\b|(https?:\/\/[^\s<>()]{1,2000}[^\s<>().,;:!?'"])/;
 
 export function inline(text) {
   const out = [];
