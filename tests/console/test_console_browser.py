@@ -12,12 +12,17 @@ import uuid
 
 import httpx
 import pytest
-from selenium.common.exceptions import NoSuchElementException, TimeoutException
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    TimeoutException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.console.conftest import auth, register
+from tests.support import ProcessServer
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -30,7 +35,10 @@ def tag(prefix: str) -> str:
 
 
 def wait(driver, condition, timeout: float = 25, message: str = ""):
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(
+    # Pages re-render on live events: an element found a moment ago may be gone; poll again.
+    return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                         ignored_exceptions=(NoSuchElementException,
+                                             StaleElementReferenceException)).until(
         lambda d: condition(d), message)
 
 
@@ -491,8 +499,14 @@ def test_admin_monitoring_and_session_renewal(browser, console_url, admin, scree
     browser.find_element(By.CSS_SELECTOR, "details.incident[open] input").send_keys("looking")
     browser.find_element(By.CSS_SELECTOR, "details.incident[open] button[type=submit]").click()
     wait(browser, lambda d: "investigating" in d.find_element(By.XPATH, f"{incident}/summary").text)
-    browser.find_element(By.XPATH, f"{incident}/summary").click()
-    wait(browser, lambda d: "looking" in d.find_element(By.XPATH, incident).text)
+    # (the update and its incident_updated event each re-render the list: open the current one)
+    timeline = """
+        const box = [...document.querySelectorAll('details.incident')]
+          .find((d) => d.querySelector('summary').textContent.includes(arguments[0]));
+        if (!box) return '';
+        if (!box.open) box.open = true;
+        return box.innerText;"""
+    wait(browser, lambda d: "looking" in d.execute_script(timeline, title))
     # Access tokens live 20 s here: 25 s later the console still works without a sign-in.
     time.sleep(max(0.0, 25 - (time.monotonic() - began)))
     go(browser, "/workspace")
@@ -576,3 +590,29 @@ def test_markdown_renderer_builds_only_safe_nodes(browser, console_url, person):
     assert "bad (javascript:alert(1))" in text and "rel (/api/tasks)" in text
     assert "<b>tag</b>" in text and "<svg onload=alert(1)>" in text
     assert "<script>alert(1)</script>" in text and "<i>code</i>" in text
+
+
+def test_unconfigured_models_say_what_to_set(browser, tmp_path):
+    """A service with no model configured: the Models page names the variables to set."""
+    srv = ProcessServer({
+        "CRAZY_GARY_DATA_DIR": str(tmp_path), "RATE_LIMITS_ENABLED": "false",
+        "ENVIRONMENT": "test", "DATABASE_URL": "", "REDIS_URL": "",
+        "MODEL_120B_BASE_URL": "", "MODEL_20B_BASE_URL": "", "MODEL_120B_HF_ENDPOINT": "",
+        "MODEL_20B_HF_ENDPOINT": "", "MCP_CONFIG": str(tmp_path / "none.json"),
+        "CRAZY_GARY_EXECUTOR_ID": f"console-bare-{uuid.uuid4().hex[:6]}",
+    }).start()
+    try:
+        with httpx.Client(base_url=srv.url, timeout=30) as client:
+            who = register(client, name="Bare Service")
+        sign_in(browser, srv.url, who)
+        go(browser, "/models")
+        find(browser, "article[data-model='120b'] .alert.warn")
+        for key in ("120b", "20b"):
+            card = text_of(browser, f"article[data-model='{key}']")
+            assert "No model configured" in card
+            upper = key.upper()
+            assert f"MODEL_{upper}_BASE_URL" in card and f"MODEL_{upper}_HF_ENDPOINT" in card
+            assert "docs/endpoints.md" in card
+        assert gone(browser, "article[data-model='120b'] button")  # nothing to wake
+    finally:
+        srv.stop()
