@@ -81,6 +81,10 @@ export default {
       }
       bar.value = task.progress || 0;
       pct.textContent = `${task.progress || 0}%`;
+      // Buttons are rebuilt only when the status changes: a live update must not pull a
+      // button away from under the pointer or the keyboard focus.
+      if (actions.dataset.status === task.status) return;
+      actions.dataset.status = task.status;
       clear(actions);
       if (task.status === 'created') {
         const startBtn = h('button', { type: 'button' }, 'Start');
