@@ -16,6 +16,7 @@ from crazy_gary.auth.cache import UserCache
 from crazy_gary.auth.router import router as auth_router
 from crazy_gary.chat.router import router as chat_router
 from crazy_gary.config import Settings, get_settings
+from crazy_gary.console.router import install_console
 from crazy_gary.db import Database, close_database, init_database
 from crazy_gary.endpoints import service as endpoints_service
 from crazy_gary.endpoints import workflows as _endpoint_workflows  # noqa: F401 - DBOS decorators
@@ -160,5 +161,6 @@ def create_app(settings: Settings | None = None, *, run_engine: bool = True) -> 
         heavy_router,
     ):
         app.include_router(router)
+    install_console(app)  # after the API: `/` and client-side routes only
     install_openapi(app)
     return app

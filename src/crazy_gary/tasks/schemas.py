@@ -58,6 +58,7 @@ class TaskRead(BaseModel):
     priority: Priority
     progress: int
     phase: str | None = None
+    cost_usd: float = Field(default=0.0, description="Model cost so far, USD (MODEL_PRICES)")
     created_at: str
     updated_at: str
 

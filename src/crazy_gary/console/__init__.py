@@ -1,0 +1,1 @@
+"""The web console: a static single-page app served at `/` (see docs/console.md)."""
