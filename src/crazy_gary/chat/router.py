@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.sse import EventSourceResponse
 
 from crazy_gary.auth.dependencies import CurrentUser, SettingsDep
 from crazy_gary.chat import service
@@ -11,6 +10,7 @@ from crazy_gary.chat.schemas import ChatRequest, ChatResponse
 from crazy_gary.chat.streaming import stream_turn
 from crazy_gary.db import SessionDep
 from crazy_gary.kit.openapi import error_responses
+from crazy_gary.kit.sse import SSEResponse
 from crazy_gary.realtime import publish
 from crazy_gary.tasks.presenters import event_payload
 
@@ -34,7 +34,7 @@ async def chat(body: ChatRequest, user: CurrentUser, session: SessionDep, settin
                               "description": "Server-Sent Events"},
                         **error_responses(400, 401, 429)})
 async def chat_stream(body: ChatRequest, user: CurrentUser, session: SessionDep,
-                      settings: SettingsDep) -> EventSourceResponse:
+                      settings: SettingsDep) -> SSEResponse:
     """The answer token by token over Server-Sent Events: `start`, `token`*, `done` | `error`.
 
     No tools in a streamed turn; it is recorded as a chat task all the same.
@@ -42,5 +42,4 @@ async def chat_stream(body: ChatRequest, user: CurrentUser, session: SessionDep,
     task = await service.create_turn(session, user_id=user.id, body=body, settings=settings)
     await session.commit()
     await publish("task_created", event_payload(task), user_id=user.id)
-    return EventSourceResponse(stream_turn(task.id, task.conversation_id, settings),
-                               headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return SSEResponse(stream_turn(task.id, task.conversation_id, settings))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from crazy_gary.auth.dependencies import CurrentUser
 from crazy_gary.db import SessionDep
 from crazy_gary.heavy import service
+from crazy_gary.heavy.models import OrchestrationStatus
 from crazy_gary.heavy.schemas import (
     OrchestrateRequest,
     OrchestrationProgress,
@@ -31,7 +32,7 @@ async def orchestrate(body: OrchestrateRequest, user: CurrentUser, session: Sess
     orch = await service.create_orchestration(session, user_id=user.id, data=body)
     await session.commit()  # the durable run must find its rows
     await service.launch(orch.id)
-    return OrchestrationStarted(orchestration_id=orch.id, status="started",
+    return OrchestrationStarted(orchestration_id=orch.id, status=OrchestrationStatus.STARTED,
                                 total_steps=orch.total_steps,
                                 estimated_duration=orch.estimated_duration)
 

@@ -13,6 +13,7 @@ from crazy_gary.kit.openapi import error_responses
 from crazy_gary.kit.pagination import PageDep, set_page_headers
 from crazy_gary.realtime import publish
 from crazy_gary.tasks import queue, service, workflows  # noqa: F401 (registers the workflow)
+from crazy_gary.tasks.models import TaskStatus
 from crazy_gary.tasks.presenters import event_payload, task_detail, task_read
 from crazy_gary.tasks.schemas import (
     StatsRead,
@@ -38,7 +39,7 @@ async def create_task(body: TaskCreate, user: CurrentUser, session: SessionDep,
     await publish("task_created", event_payload(task), user_id=user.id)
     if body.auto_start:
         await _start(session, user.id, task.id)
-    return TaskCreated(task_id=task.id, status="created")
+    return TaskCreated(task_id=task.id, status=TaskStatus.CREATED)
 
 
 @router.get("/tasks", response_model=list[TaskRead], responses=error_responses(400, 401))
@@ -87,7 +88,7 @@ async def stop_task(task_id: str, user: CurrentUser, session: SessionDep):
     await session.commit()
     await queue.cancel_task(task.id)
     await publish("task_update", event_payload(task), user_id=user.id)
-    return StatusOnly(status="stopped")
+    return StatusOnly(status=TaskStatus.STOPPED)
 
 
 @router.get("/stats", response_model=StatsRead, responses=error_responses(401, 403))

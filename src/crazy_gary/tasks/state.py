@@ -21,8 +21,9 @@ from crazy_gary.db import session_scope, utcnow
 from crazy_gary.kit.clock import iso
 from crazy_gary.observability.metrics import TASKS
 from crazy_gary.realtime import publish
-from crazy_gary.tasks.models import Task, TaskStep
+from crazy_gary.tasks.models import UNFINISHED, Task, TaskStatus, TaskStep
 from crazy_gary.tasks.presenters import duration_seconds, event_payload, step_dict
+from crazy_gary.tasks.schemas import TaskOptions, TaskSpec
 
 log = logging.getLogger(__name__)
 
@@ -31,28 +32,27 @@ async def _publish_task(task: Task, **extra: Any) -> None:
     await publish("task_update", event_payload(task, **extra), user_id=task.user_id)
 
 
-async def begin(task_id: str) -> dict[str, Any] | None:
+async def begin(task_id: str) -> TaskSpec | None:
     """Mark the task running (planning) and return what the agent needs; None if not runnable."""
     async with session_scope() as session:
         # Locked until this commits (PostgreSQL): a stop committed after the read would
         # otherwise be overwritten by the write below. SQLite serialises writers itself.
         task = await session.get(Task, task_id, with_for_update=True)
-        if task is None or task.status not in ("created", "running"):
+        if task is None or task.status not in UNFINISHED:
             return None
         now = utcnow()
-        task.status = "running"
+        task.status = TaskStatus.RUNNING
         task.phase = "planning"
         task.phase_reason = None
         task.started_at = task.started_at or now
         task.executor_id = get_settings().executor_id
         task.updated_at = now
-        spec = {
-            "task_id": task.id, "user_id": task.user_id, "title": task.title,
-            "description": task.description, "model": task.model, "options": task.options or {},
-            "started_at": task.started_at.timestamp(), "conversation_id": task.conversation_id,
-            "origin": task.origin,
-            "history": await _history(session, task) if task.conversation_id else [],
-        }
+        spec = TaskSpec(
+            task_id=task.id, user_id=task.user_id, title=task.title,
+            description=task.description, model=task.model,
+            options=TaskOptions.of(task.options), started_at=task.started_at.timestamp(),
+            conversation_id=task.conversation_id, origin=task.origin,
+            history=await _history(session, task) if task.conversation_id else [])
     _phase_seen[task_id] = ("planning", None)
     await _publish_task(task)
     return spec
@@ -82,7 +82,7 @@ async def set_phase(task_id: str, phase: str, reason: str | None = None) -> None
     _phase_seen[task_id] = (phase, reason)
     async with session_scope() as session:
         result = await session.execute(
-            update(Task).where(Task.id == task_id, Task.status == "running",
+            update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING,
                                (Task.phase != phase) | (Task.phase.is_(None))
                                | (func.coalesce(Task.phase_reason, "") != (reason or "")))
             .values(phase=phase, phase_reason=reason, updated_at=utcnow())
@@ -96,7 +96,7 @@ async def set_phase(task_id: str, phase: str, reason: str | None = None) -> None
 async def save_plan(task_id: str, plan: list[str], progress: int) -> None:
     async with session_scope() as session:
         result = await session.execute(
-            update(Task).where(Task.id == task_id, Task.status == "running")
+            update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING)
             .values(plan=plan, phase="acting", phase_reason=None,
                     progress=case((Task.progress < progress, progress), else_=Task.progress),
                     updated_at=utcnow())
@@ -161,7 +161,7 @@ async def _record_step(
         if progress is not None:
             capped = min(progress, 99)
             values["progress"] = case(
-                (sa_and(Task.status == "running", Task.progress < capped), capped),
+                (sa_and(Task.status == TaskStatus.RUNNING, Task.progress < capped), capped),
                 else_=Task.progress)
         row = (await session.execute(
             update(Task).where(Task.id == task_id).values(**values)
@@ -169,7 +169,7 @@ async def _record_step(
         if row is None:
             return
         payload = step_dict(step)
-    if row.status == "running":
+    if row.status == TaskStatus.RUNNING:
         await publish("task_update", _row_payload(row, step=payload), user_id=row.user_id)
 
 
@@ -204,10 +204,11 @@ async def finish(
             values["answer"] = answer
         if answered_by is not None:
             values["answered_by"] = answered_by
-        if status == "completed":
+        if status == TaskStatus.COMPLETED:
             values["progress"] = 100
         result = await session.execute(
-            update(Task).where(Task.id == task_id, Task.status == "running").values(**values)
+            update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING)
+            .values(**values)
             .execution_options(synchronize_session=False))
         task = await session.get(Task, task_id)
         changed = result.rowcount == 1

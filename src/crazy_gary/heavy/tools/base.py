@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import jsonschema
+from crazy_gary.toolhub.validation import schema_errors
 
 
 class ToolError(Exception):
@@ -94,16 +94,6 @@ class Tool(ABC):
             if pname not in out and "default" in spec:
                 out[pname] = spec["default"]
         return out
-
-
-def schema_errors(schema: dict[str, Any], instance: Any) -> list[str]:
-    """One message per JSON Schema violation, prefixed with where it is."""
-    validator = jsonschema.Draft202012Validator(schema)
-    messages = []
-    for err in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.path]):
-        where = ".".join(str(p) for p in err.path)
-        messages.append(f"{where}: {err.message}" if where else err.message)
-    return messages
 
 
 def contract_parameters(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
