@@ -189,12 +189,13 @@ def _row_payload(row: Any, **extra: Any) -> dict[str, Any]:
 async def finish(
     task_id: str,
     *,
-    status: str,
+    status: TaskStatus,
     answer: str | None = None,
     answered_by: str | None = None,
     error: dict[str, str] | None = None,
 ) -> str:
-    """End a running task as completed or failed; returns the task's final status."""
+    """End a running task as completed, failed (or stopped, a streamed turn whose client
+    left); returns the task's final status."""
     _phase_seen.pop(task_id, None)
     async with session_scope() as session:
         now = utcnow()

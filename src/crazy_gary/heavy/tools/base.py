@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from crazy_gary.toolhub.types import Tool as HubTool
 from crazy_gary.toolhub.validation import schema_errors
 
 
@@ -38,7 +39,8 @@ class ToolContext:
 
 
 class Tool(ABC):
-    """A heavy tool. Subclasses set the class attributes and implement run()."""
+    """A heavy tool. Subclasses set the class attributes and implement run(); it is
+    described, like every tool, by the hub's `Tool` (`as_tool()`: one schema field)."""
 
     name: ClassVar[str]
     title: ClassVar[str]  # the step name shown in progress, e.g. "Code Analysis"
@@ -65,6 +67,11 @@ class Tool(ABC):
             "parameters": self.parameters,
         }
 
+    def as_tool(self) -> HubTool:
+        """This tool's description in the one tool type (client `heavy`)."""
+        return HubTool(name=self.name, description=self.description,
+                       schema=self.json_schema(), client="heavy")
+
     def json_schema(self) -> dict[str, Any]:
         """The JSON Schema equivalent of `parameters`."""
         props: dict[str, Any] = {}
@@ -81,7 +88,7 @@ class Tool(ABC):
         """Messages for parameters that break the schema; `unchecked` values are present
         but only known at run time (references to earlier steps)."""
         instance = {k: v for k, v in params.items() if k not in unchecked}
-        schema = self.json_schema()
+        schema = self.as_tool().schema
         schema["required"] = [r for r in schema["required"] if r not in unchecked]
         messages = schema_errors(schema, instance)
         if not messages and not unchecked:
