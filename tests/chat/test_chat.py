@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.tasks.helpers import marker, tag
+from tests.tasks.helpers import marker, tag, wait_for
 
 
 async def test_chat_answers_and_records_a_task(client, user, model_standin):
@@ -110,3 +110,22 @@ async def test_streaming_chat_reports_unavailable_model(client, user, model_stan
     events = await read_sse(client, user, {"message": f"hi {marker(script)}"})
     assert events[-1][0] == "error"
     assert events[-1][1]["code"] == "ENDPOINT_UNAVAILABLE"
+
+
+async def test_a_client_leaving_mid_stream_stops_the_turn(client, user, model_standin):
+    import json
+
+    script = tag("streamgone")
+    model_standin.script(script, [{"content": "word " * 200, "chunk_delay": 0.05}])
+    task_id = None
+    async with client.stream("POST", "/api/chat/stream", headers=user.headers,
+                             json={"message": f"long one {marker(script)}"}) as resp:
+        async for line in resp.aiter_lines():
+            if line.startswith("data:") and task_id is None:
+                task_id = json.loads(line.split(":", 1)[1])["task_id"]
+            if line.startswith("event: token"):
+                break  # the client goes away after the first token
+    assert task_id is not None
+    task = await wait_for(client, user, task_id)
+    assert task["status"] == "stopped"
+    assert task["completed_at"] is not None and task["error"] is None

@@ -39,6 +39,28 @@ async def test_create_validates_fields(client, user):
     assert ok.status_code == 201
 
 
+async def test_model_names_are_normalised_once_with_one_error(client, user):
+    for sent in ("gpt-oss-20b", "20B", "openai/gpt-oss-20b", " GPT-OSS-20B "):
+        task_id = await create(client, user, model=sent)
+        task = (await client.get(f"/api/tasks/{task_id}", headers=user.headers)).json()
+        assert task["model"] == "gpt-oss-20b", sent
+    task_id = await create(client, user, model="120b")
+    task = (await client.get(f"/api/tasks/{task_id}", headers=user.headers)).json()
+    assert task["model"] == "gpt-oss-120b"
+    refusals = [
+        await client.post("/api/tasks", headers=user.headers,
+                          json={"title": "t", "description": "x", "model": "gpt-5"}),
+        await client.post("/api/chat", headers=user.headers,
+                          json={"message": "hi", "model": "gpt-5"}),
+    ]
+    for resp in refusals:
+        assert resp.status_code == 400, resp.text
+        body = resp.json()
+        assert body["code"] == "VALIDATION_ERROR"
+        assert body["error"] == "Unknown model 'gpt-5'; allowed: gpt-oss-120b, gpt-oss-20b"
+        assert body["details"]["allowed_models"] == ["gpt-oss-120b", "gpt-oss-20b"]
+
+
 async def test_requires_authentication(client):
     resp = await client.get("/api/tasks")
     assert resp.status_code == 401

@@ -7,9 +7,11 @@ checkpointed results and only the interrupted call runs again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from crazy_gary.agent import prompts
+from crazy_gary.agent.ports import Failure, ModelTurn
 from crazy_gary.agent.steps import (
     finish_step,
     model_step,
@@ -18,92 +20,102 @@ from crazy_gary.agent.steps import (
     tool_step,
 )
 from crazy_gary.config import get_settings
+from crazy_gary.tasks.models import TaskStatus
+from crazy_gary.tasks.schemas import TaskSpec
 
 CHAT_MAX_STEPS = 8
 
 
-def _assistant_message(out: dict[str, Any]) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": out.get("content") or ""}
-    if out.get("reasoning"):
-        message["reasoning_content"] = out["reasoning"]
-    if out.get("tool_calls"):
+@dataclass(frozen=True)
+class Outcome:
+    """How a task's run ended: its final status, and its answer or error."""
+
+    task_id: str
+    status: str
+    answer: str | None = None
+    error: Failure | None = None
+
+
+def _assistant_message(out: ModelTurn) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": out.content or ""}
+    if out.reasoning:
+        message["reasoning_content"] = out.reasoning
+    if out.tool_calls:
         message["tool_calls"] = [
-            {"id": c["id"], "type": "function",
-             "function": {"name": c["name"], "arguments": c.get("arguments") or "{}"}}
-            for c in out["tool_calls"]]
+            {"id": c.id, "type": "function",
+             "function": {"name": c.name, "arguments": c.arguments or "{}"}}
+            for c in out.tool_calls]
     return message
 
 
-async def run(spec: dict[str, Any]) -> dict[str, Any]:
+async def run(spec: TaskSpec) -> Outcome:
     """Plan, then act with tools until a final answer or a limit; returns the outcome."""
     settings = get_settings()
-    task_id, opts = spec["task_id"], spec.get("options") or {}
-    is_chat = spec.get("origin") == "chat"
-    max_steps = int(opts.get("max_steps")
-                    or (CHAT_MAX_STEPS if is_chat else settings.task_max_steps))
-    budget = int(opts.get("token_budget") or settings.task_token_budget)
-    timeout = float(opts.get("timeout_seconds") or (
-        settings.chat_timeout_seconds if is_chat else settings.task_timeout_seconds))
-    deadline = spec["started_at"] + timeout
-    model = spec["model"]
+    task_id, opts = spec.task_id, spec.options
+    max_steps = int(opts.max_steps
+                    or (CHAT_MAX_STEPS if spec.is_chat else settings.task_max_steps))
+    budget = int(opts.token_budget or settings.task_token_budget)
+    timeout = float(opts.timeout_seconds or (
+        settings.chat_timeout_seconds if spec.is_chat else settings.task_timeout_seconds))
+    deadline = spec.started_at + timeout
     used_tokens, seq, answered_by = 0, 0, None
 
-    async def fail(code: str, message: str) -> dict[str, Any]:
-        status = await finish_step(task_id, "failed", None, answered_by,
-                                   {"code": code, "message": message})
-        return {"task_id": task_id, "status": status, "error": {"code": code, "message": message}}
+    async def fail(failure: Failure) -> Outcome:
+        status = await finish_step(task_id, TaskStatus.FAILED, None, answered_by, failure)
+        return Outcome(task_id, status, error=failure)
 
-    toolset = await select_tools_step(spec["user_id"], spec["description"][:2000],
-                                      opts.get("tools"))
+    def over_budget() -> Failure:
+        return Failure("TOKEN_BUDGET_EXCEEDED",
+                       f"Used {used_tokens} tokens, over the budget of {budget}")
+
+    toolset = await select_tools_step(spec.user_id, spec.description[:2000], opts.tools)
     messages = prompts.task_messages(spec)
 
     plan: list[str] = []
-    if not is_chat and opts.get("plan", True):
-        out = await model_step(task_id, seq, model=model,
+    if not spec.is_chat and opts.plan:
+        out = await model_step(task_id, seq, model=spec.model,
                                messages=prompts.plan_messages(messages), tools=None,
                                deadline=deadline, kind="plan", progress=2)
         seq += 1
-        if "error" in out:
-            return await fail(out["error"]["code"], out["error"]["message"])
-        used_tokens += out["total_tokens"]
-        answered_by = out["model"]
-        plan = prompts.parse_plan(out["content"])
+        if isinstance(out, Failure):
+            return await fail(out)
+        used_tokens += out.total_tokens
+        answered_by = out.model
+        plan = prompts.parse_plan(out.content or "")
         await save_plan_step(task_id, plan, 5)
         messages.append({"role": "assistant", "content": "Plan:\n" + "\n".join(
             f"{i}. {step}" for i, step in enumerate(plan, 1))})
         messages.append({"role": "user", "content": "Now carry out the plan."})
         if used_tokens > budget:
-            return await fail("TOKEN_BUDGET_EXCEEDED",
-                              f"Used {used_tokens} tokens, over the budget of {budget}")
+            return await fail(over_budget())
 
     turns = 0
     while True:
         if turns >= max_steps:
-            return await fail("MAX_STEPS_EXCEEDED",
-                              f"No final answer after {max_steps} steps")
-        out = await model_step(task_id, seq, model=model, messages=messages,
-                               tools=toolset["schemas"], deadline=deadline, kind="model",
+            return await fail(Failure("MAX_STEPS_EXCEEDED",
+                                      f"No final answer after {max_steps} steps"))
+        out = await model_step(task_id, seq, model=spec.model, messages=messages,
+                               tools=toolset.schemas(), deadline=deadline, kind="model",
                                progress=prompts.progress_after(turns, len(plan) or 1))
         seq += 1
-        if "error" in out:
-            return await fail(out["error"]["code"], out["error"]["message"])
-        used_tokens += out["total_tokens"]
-        answered_by = out["model"]
+        if isinstance(out, Failure):
+            return await fail(out)
+        used_tokens += out.total_tokens
+        answered_by = out.model
         if used_tokens > budget:
-            return await fail("TOKEN_BUDGET_EXCEEDED",
-                              f"Used {used_tokens} tokens, over the budget of {budget}")
-        if not out["tool_calls"]:
-            answer = out.get("content") or ""
-            status = await finish_step(task_id, "completed", answer, answered_by, None)
-            return {"task_id": task_id, "status": status, "answer": answer}
+            return await fail(over_budget())
+        if not out.tool_calls:
+            answer = out.content or ""
+            status = await finish_step(task_id, TaskStatus.COMPLETED, answer, answered_by, None)
+            return Outcome(task_id, status, answer=answer)
         messages.append(_assistant_message(out))
         turns += 1
-        for call in out["tool_calls"]:
-            result = await tool_step(task_id, seq, user_id=spec["user_id"], call=call,
-                                     index=toolset["index"], deadline=deadline,
+        for call in out.tool_calls:
+            result = await tool_step(task_id, seq, user_id=spec.user_id, call=call,
+                                     offered=toolset, deadline=deadline,
                                      progress=prompts.progress_after(turns, len(plan) or 1))
             seq += 1
-            if "error" in result:
-                return await fail(result["error"]["code"], result["error"]["message"])
-            messages.append({"role": "tool", "tool_call_id": call["id"],
-                             "content": result["content"]})
+            if isinstance(result, Failure):
+                return await fail(result)
+            messages.append({"role": "tool", "tool_call_id": call.id,
+                             "content": result.content})

@@ -6,6 +6,8 @@ import json
 import re
 from typing import Any
 
+from crazy_gary.tasks.schemas import TaskSpec
+
 SYSTEM = (
     "You are Crazy Gary, an autonomous agent. Work on the user's task step by step. "
     "Use the tools offered when they help; call one or more tools, read their results, "
@@ -23,16 +25,16 @@ CHAT_SYSTEM = (
 MAX_PLAN_STEPS = 8
 
 
-def task_messages(spec: dict[str, Any]) -> list[dict[str, Any]]:
+def task_messages(spec: TaskSpec) -> list[dict[str, Any]]:
     """The opening conversation of a task (or a chat turn with its history)."""
-    if spec.get("origin") == "chat":
+    if spec.is_chat:
         messages: list[dict[str, Any]] = [{"role": "system", "content": CHAT_SYSTEM}]
-        messages.extend(spec.get("history") or [])
-        messages.append({"role": "user", "content": spec["description"]})
+        messages.extend(spec.history)
+        messages.append({"role": "user", "content": spec.description})
         return messages
     return [
         {"role": "system", "content": SYSTEM},
-        {"role": "user", "content": f"Task: {spec['title']}\n\n{spec['description']}"},
+        {"role": "user", "content": f"Task: {spec.title}\n\n{spec.description}"},
     ]
 
 

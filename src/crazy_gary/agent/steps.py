@@ -2,7 +2,8 @@
 
 A step both does the outside call and records it on the task (idempotently, by
 sequence number), so a step re-run after a crash records nothing twice. Model and
-tool steps are preemptible: a stop cancels them within about a second.
+tool steps are preemptible: a stop cancels them within about a second. The steps
+reach their collaborators only through the ports in `agent.ports`.
 """
 
 from __future__ import annotations
@@ -15,67 +16,86 @@ from typing import Any
 from dbos import DBOS
 
 from crazy_gary.agent import tools as agent_tools
+from crazy_gary.agent.ports import (
+    Failure,
+    ModelPort,
+    ModelTurn,
+    TaskStore,
+    ToolCallRequest,
+    ToolOutcome,
+    ToolPort,
+    Toolset,
+)
 from crazy_gary.agent.pricing import estimate_cost
 from crazy_gary.config import get_settings
-from crazy_gary.errors import AppError
+from crazy_gary.errors import AppError, ValidationFailed
+from crazy_gary.llm import service as llm_service
 from crazy_gary.observability.metrics import AGENT_STEPS
 from crazy_gary.tasks import state
+from crazy_gary.tasks.models import TaskStatus
+from crazy_gary.tasks.schemas import TaskSpec
+from crazy_gary.toolhub import get_hub
 
 log = logging.getLogger(__name__)
 
+TIMED_OUT = Failure("TASK_TIMEOUT", "The task ran past its wall-clock limit")
 
-def _error(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
+
+def tool_port() -> ToolPort:
+    """The process's tool hub."""
+    return get_hub()
+
+
+def model_port() -> ModelPort:
+    """The process's model service."""
+    return llm_service
+
+
+def task_store() -> TaskStore:
+    """The task state service (every task write goes through it)."""
+    return state
 
 
 @DBOS.step(name="agent.begin")
-async def begin_step(task_id: str) -> dict[str, Any] | None:
-    return await state.begin(task_id)
+async def begin_step(task_id: str) -> TaskSpec | None:
+    return await task_store().begin(task_id)
 
 
 @DBOS.step(name="agent.select_tools")
-async def select_tools_step(user_id: int, query: str, allow: list[str] | None) -> dict[str, Any]:
+async def select_tools_step(user_id: int, query: str, allow: list[str] | None) -> Toolset:
     """The tools offered for this task (fixed for the task's life, so replays agree)."""
-    from crazy_gary.toolhub import get_hub
-
     settings = get_settings()
-    hub = get_hub()
+    hub = tool_port()
     await _settle(hub, None, settings.task_tools_startup_wait_seconds)
     try:
-        listed = [agent_tools.describe(t) for t in await _maybe_await(hub.list_tools())]
+        listed = [t for t in hub.list_tools() if t.name and agent_tools.allowed(t, allow)]
     except Exception:  # a broken MCP server must not sink the task
         log.exception("listing tools failed; continuing without tools")
-        return agent_tools.toolset([])
-    listed = [t for t in listed if t["name"] and agent_tools.allowed(t, allow)]
-    if len(listed) > settings.task_tool_search_threshold:
+        return Toolset()
+    limit = settings.task_tool_search_threshold
+    if len(listed) > limit:
         try:
-            found = await _maybe_await(hub.search(query, settings.task_tool_search_threshold))
-            chosen = [agent_tools.describe(t) for t in found]
-            listed = [t for t in chosen if t["name"] and agent_tools.allowed(t, allow)] or \
-                listed[: settings.task_tool_search_threshold]
+            found = [t for t in hub.search(query, limit)
+                     if t.name and agent_tools.allowed(t, allow)]
+            listed = found or listed[:limit]
         except Exception:
             log.exception("tool search failed; offering the first tools")
-            listed = listed[: settings.task_tool_search_threshold]
+            listed = listed[:limit]
     return agent_tools.toolset(listed)
 
 
-async def _settle(hub: Any, client: str | None, wait: float) -> None:
-    """Give MCP servers that are still starting (e.g. right after a restart) time to connect."""
+async def _settle(hub: ToolPort, client: str | None, wait: float) -> None:
+    """Give MCP servers that are still starting (e.g. right after a restart) time to connect.
+
+    A short poll: connections run on the hub's own event loop, so there is no event
+    this step (possibly on another loop) could wait on."""
     deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        connections = getattr(hub, "connections", {}) or {}
-        pending = [c for name, c in connections.items()
-                   if (client is None or name == client)
-                   and getattr(c, "status", None) == "connecting"]
-        if not pending:
-            return
+    while time.monotonic() < deadline and hub.connecting(client):  # noqa: ASYNC110
         await asyncio.sleep(0.1)
 
 
-async def _maybe_await(value: Any) -> Any:
-    if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
-        return await value
-    return value
+def _phase_of(kind: str) -> str:
+    return "planning" if kind == "plan" else "acting"
 
 
 @DBOS.step(name="agent.model_call", preemptible=True)
@@ -89,52 +109,49 @@ async def model_step(
     deadline: float,
     kind: str,
     progress: int,
-) -> dict[str, Any]:
-    """One model call; returns content, tool calls, usage (or an error code)."""
-    from crazy_gary.llm import service as llm
-
+) -> ModelTurn | Failure:
+    """One model call; returns content, tool calls and usage, or why it failed."""
     remaining = deadline - time.time()
     if remaining <= 0:
-        return _error("TASK_TIMEOUT", "The task ran past its wall-clock limit")
-    await state.set_phase(task_id, "planning" if kind == "plan" else "acting")
+        return TIMED_OUT
+    await task_store().set_phase(task_id, _phase_of(kind))
 
     waited = False
 
-    async def on_wait(reason: Any = None, *_args: Any, **_kwargs: Any) -> None:
+    async def on_wait(reason: str | None = None) -> None:
         nonlocal waited
         waited = True
         text = str(reason or "waking the model endpoint").removeprefix("waiting_for_model:")
-        await state.set_phase(task_id, "waiting_for_model", text.strip()[:500])
+        await task_store().set_phase(task_id, "waiting_for_model", text.strip()[:500])
 
     started = time.perf_counter()
     try:
         result = await asyncio.wait_for(
-            llm.chat(model, messages, tools=tools or None, on_wait=on_wait), timeout=remaining)
+            model_port().chat(model, messages, tools=tools or None, on_wait=on_wait),
+            timeout=remaining)
     except TimeoutError:
-        return _error("TASK_TIMEOUT", "The task ran past its wall-clock limit")
+        return TIMED_OUT
     except AppError as exc:
-        code = exc.code if exc.code != "INTERNAL_ERROR" else "MODEL_ERROR"
-        return _error(code, exc.message)
+        return Failure(exc.code if exc.code != "INTERNAL_ERROR" else "MODEL_ERROR", exc.message)
     except Exception as exc:  # the model server misbehaved in a way the client did not map
         log.warning("model call failed for %s: %s", task_id, exc)
-        return _error("MODEL_ERROR", f"Model call failed: {type(exc).__name__}")
+        return Failure("MODEL_ERROR", f"Model call failed: {type(exc).__name__}")
     latency_ms = (time.perf_counter() - started) * 1000
     if waited:  # the endpoint is up again: back to work
-        await state.set_phase(task_id, "planning" if kind == "plan" else "acting")
+        await task_store().set_phase(task_id, _phase_of(kind))
     usage = result.usage
     prompt, completion = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
     cost = estimate_cost(get_settings(), result.model or model, prompt, completion)
-    calls = [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in result.tool_calls]
-    await state.record_step(
+    calls = [ToolCallRequest(c.id, c.name, c.arguments) for c in result.tool_calls]
+    await task_store().record_step(
         task_id, seq, kind=kind, model=result.model, output=result.content,
-        arguments=calls or None, prompt_tokens=prompt, completion_tokens=completion,
+        arguments=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls] or None,
+        prompt_tokens=prompt, completion_tokens=completion,
         cost_usd=cost, latency_ms=latency_ms, progress=progress)
     AGENT_STEPS.labels(kind=kind).inc()
-    return {
-        "content": result.content, "reasoning": result.reasoning, "tool_calls": calls,
-        "total_tokens": prompt + completion, "model": result.model,
-        "fell_back": bool(getattr(result, "fell_back", False)),
-    }
+    return ModelTurn(content=result.content, reasoning=result.reasoning, tool_calls=calls,
+                     total_tokens=prompt + completion, model=result.model,
+                     fell_back=result.fell_back)
 
 
 @DBOS.step(name="agent.tool_call", preemptible=True)
@@ -143,56 +160,60 @@ async def tool_step(
     seq: int,
     *,
     user_id: int,
-    call: dict[str, Any],
-    index: dict[str, Any],
+    call: ToolCallRequest,
+    offered: Toolset,
     deadline: float,
     progress: int,
-) -> dict[str, Any]:
+) -> ToolOutcome | Failure:
     """One tool call through the hub; malformed calls come back as an error text."""
     settings = get_settings()
-    checked = agent_tools.check_call(call["name"], call.get("arguments"), index)
-    shown_name = f"{checked.client}.{checked.tool}" if checked.tool else call["name"]
+    read = agent_tools.read_call(call.name, call.arguments, offered)
+    tool = read.tool
+    shown_name = f"{tool.client}.{tool.name}" if tool is not None else call.name
     started = time.perf_counter()
-    if checked.error:
-        outcome, content = "invalid_call", checked.error
+    if read.error or tool is None:
+        outcome, content = "invalid_call", read.error or ""
     elif deadline - time.time() <= 0:
-        return _error("TASK_TIMEOUT", "The task ran past its wall-clock limit")
+        return TIMED_OUT
     else:
-        from crazy_gary.toolhub import get_hub
-
         timeout = min(settings.task_tool_timeout_seconds, max(1.0, deadline - time.time()))
-        await _settle(get_hub(), checked.client, min(timeout, 15.0))
+        hub = tool_port()
+        await _settle(hub, tool.client, min(timeout, 15.0))
         try:
-            result = await get_hub().execute(checked.client, checked.tool, checked.params,
-                                              user_id=user_id, timeout=timeout)
+            result = await hub.execute(tool.client, tool.name, read.params,
+                                       user_id=user_id, timeout=timeout)
             if result.success:
                 outcome, content = "ok", agent_tools.render_result(result.result)
             else:
                 outcome = "error"
                 content = f"Error from {shown_name}: {result.error}"
+        except ValidationFailed as exc:  # the one schema check: the hub's
+            problems = exc.details.get("validation_errors") or [exc.message]
+            outcome = "invalid_call"
+            content = f"Error: invalid arguments for {call.name}: {'; '.join(problems)}."
         except AppError as exc:
             outcome, content = "error", f"Error from {shown_name}: {exc.message}"
         except Exception as exc:
             log.warning("tool %s failed in %s: %s", shown_name, task_id, exc)
             outcome, content = "error", f"Error from {shown_name}: {type(exc).__name__}: {exc}"
     content = agent_tools.truncate(content, settings.task_tool_result_chars)
-    await state.record_step(
+    await task_store().record_step(
         task_id, seq, kind="tool", name=shown_name,
-        arguments=checked.params if checked.params is not None else call.get("arguments"),
+        arguments=read.params if read.params is not None else call.arguments,
         outcome=outcome, output=content[:4000],
         latency_ms=(time.perf_counter() - started) * 1000, progress=progress)
     AGENT_STEPS.labels(kind="tool").inc()
-    return {"content": content, "outcome": outcome}
+    return ToolOutcome(content=content, outcome=outcome)
 
 
 @DBOS.step(name="agent.save_plan")
 async def save_plan_step(task_id: str, plan: list[str], progress: int) -> None:
-    await state.save_plan(task_id, plan, progress)
+    await task_store().save_plan(task_id, plan, progress)
 
 
 @DBOS.step(name="agent.finish")
-async def finish_step(task_id: str, status: str, answer: str | None, answered_by: str | None,
-                      error: dict[str, str] | None) -> str:
-    await state.set_phase(task_id, "finishing")
-    return await state.finish(task_id, status=status, answer=answer, answered_by=answered_by,
-                              error=error)
+async def finish_step(task_id: str, status: TaskStatus, answer: str | None,
+                      answered_by: str | None, error: Failure | None) -> str:
+    await task_store().set_phase(task_id, "finishing")
+    return await task_store().finish(task_id, status=status, answer=answer, answered_by=answered_by,
+                                error=error.as_error() if error else None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
-from fastapi.sse import EventSourceResponse
 
 from crazy_gary.auth.dependencies import CurrentUser, SettingsDep
 from crazy_gary.chat import service
@@ -12,6 +11,7 @@ from crazy_gary.chat.schemas import ChatRequest, ChatResponse
 from crazy_gary.chat.streaming import stream_turn
 from crazy_gary.db import SessionDep
 from crazy_gary.kit.openapi import error_responses
+from crazy_gary.kit.sse import SSEResponse
 
 router = APIRouter(prefix="/api", tags=["chat"])
 
@@ -33,12 +33,11 @@ async def chat(body: ChatRequest, user: CurrentUser, session: SessionDep, settin
                                              "`done` | `error`, each with JSON `data`"},
                         **error_responses(400, 401, 429)})
 async def chat_stream(body: ChatRequest, user: CurrentUser, session: SessionDep,
-                      settings: SettingsDep) -> EventSourceResponse:
+                      settings: SettingsDep) -> SSEResponse:
     """The answer token by token over Server-Sent Events: `start`, `token`*, `done` | `error`.
 
     No tools in a streamed turn; it is recorded as a chat task all the same.
     """
     task = await service.open_turn(session, user_id=user.id, body=body, settings=settings,
                                    enqueue=False)
-    return EventSourceResponse(stream_turn(task.id, task.conversation_id, settings),
-                               headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return SSEResponse(stream_turn(task.id, task.conversation_id, settings))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from crazy_gary.kit.bodies import RequestBody
-from crazy_gary.tasks.schemas import ModelName
+from crazy_gary.llm.models import ModelSpelling
 
 
 class ChatRequest(RequestBody):
@@ -13,7 +13,7 @@ class ChatRequest(RequestBody):
     context: str | None = Field(default=None, max_length=20_000)
     conversation_id: str | None = Field(default=None, min_length=1, max_length=64,
                                         pattern=r"^[A-Za-z0-9_.:-]+$")
-    model: ModelName | None = Field(default=None,
+    model: ModelSpelling | None = Field(default=None,
                                     description="gpt-oss-120b or gpt-oss-20b (default: "
                                                 "the configured task model)")
 

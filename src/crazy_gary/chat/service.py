@@ -1,13 +1,12 @@
 """A chat turn is a small task on the interactive queue; the request waits for its end.
 
-The request never awaits the workflow handle (dbos#425): it polls the task row,
-which the workflow writes wherever it runs.
+The request never awaits the workflow handle (dbos#425): it waits for the task's
+`task_update`/`task_completed` event and then reads the task row, which the workflow
+writes wherever it runs.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crazy_gary.chat.schemas import ChatRequest
 from crazy_gary.config import Settings
 from crazy_gary.db import session_scope
-from crazy_gary.errors import AppError, EndpointUnavailable, ServiceUnavailable
+from crazy_gary.errors import AppError, EndpointUnavailable, ServiceUnavailable, TaskNotFound
 from crazy_gary.kit.ids import new_id
 from crazy_gary.kit.unit_of_work import after_commit
+from crazy_gary.realtime.broker import PublishedEvent
+from crazy_gary.realtime.waits import wait_for
 from crazy_gary.tasks import queue, service
-from crazy_gary.tasks.models import Task
+from crazy_gary.tasks.models import Task, TaskStatus
 from crazy_gary.tasks.schemas import TaskCreate
 
 
@@ -56,21 +57,31 @@ async def start_turn(task: Task) -> None:
 
 
 async def wait_for_answer(task_id: str, *, within: float) -> Task:
-    """Poll the task until it ends; raise the task's error as the API error."""
-    deadline = time.monotonic() + within
-    delay = 0.02
-    while True:
+    """Wait for the task's end (by its events); raise the task's error as the API error."""
+    async with session_scope() as session:
+        first = await session.get(Task, task_id)
+    if first is None:
+        raise TaskNotFound()
+
+    async def ended() -> Task | None:
         async with session_scope() as session:
             task = await session.get(Task, task_id)
-        if task is not None and service.is_final(task.status):
-            break
-        if time.monotonic() > deadline:
-            await queue.cancel_task(task_id)
-            raise ServiceUnavailable("The agent did not answer in time", code="CHAT_TIMEOUT",
-                                     details={"task_id": task_id})
-        await asyncio.sleep(delay)
-        delay = min(0.2, delay * 1.5)
-    if task.status == "completed":
+        return task if task is not None and service.is_final(task.status) else None
+
+    def ends_it(event: PublishedEvent) -> bool:
+        return (event.data.get("task_id") == task_id
+                and service.is_final(str(event.data.get("status"))))
+
+    task = await wait_for(ended, user_id=first.user_id, match=ends_it, within=within)
+    if task is None:
+        async with session_scope() as session:
+            gone = await session.get(Task, task_id) is None
+        if gone:
+            raise TaskNotFound()
+        await queue.cancel_task(task_id)
+        raise ServiceUnavailable("The agent did not answer in time", code="CHAT_TIMEOUT",
+                                 details={"task_id": task_id})
+    if task.status == TaskStatus.COMPLETED:
         return task
     error = task.error or {"code": "CHAT_FAILED", "message": f"The turn ended {task.status}"}
     details = {"task_id": task_id}

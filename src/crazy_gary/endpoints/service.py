@@ -35,6 +35,8 @@ from crazy_gary.endpoints.providers import (
 from crazy_gary.errors import Conflict, EndpointUnavailable, NotFound
 from crazy_gary.observability.metrics import ENDPOINT_STATE
 from crazy_gary.realtime import record
+from crazy_gary.realtime.broker import PublishedEvent
+from crazy_gary.realtime.waits import wait_for
 
 log = logging.getLogger(__name__)
 
@@ -389,11 +391,12 @@ class EndpointManager:
             await on_wait(f"waiting_for_model: gpt-oss-{key} is {rec.status}; waking it")
         if rec.status != "waking":
             await self.wake(key)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            await asyncio.sleep(0.2)
+        last = rec.status
+
+        async def ready() -> str | None:
+            nonlocal last
             rec = await self.refresh(key, max_age=1.0)
+            last = rec.status
             if rec.status == "running" and provider.call_url(rec.url):
                 return provider.call_url(rec.url)
             if rec.status == "failed":
@@ -401,10 +404,18 @@ class EndpointManager:
                                           details={"model_type": key, "status": "failed"})
             if rec.status in ("sleeping", "unreachable"):
                 await self.wake(key)
-            if loop.time() > deadline:
-                raise EndpointUnavailable(
-                    f"The {key} endpoint did not wake within {timeout:.0f}s",
-                    details={"model_type": key, "status": rec.status})
+            return None
+
+        def about_it(event: PublishedEvent) -> bool:
+            return event.event == "endpoint_status" and event.data.get("model_type") == key
+
+        # Woken by this endpoint's `endpoint_status` events; re-read each second anyway
+        # (the provider is observed then, as the waking operation's owner may be elsewhere).
+        url = await wait_for(ready, user_id=None, match=about_it, within=timeout, recheck=1.0)
+        if url is None:
+            raise EndpointUnavailable(f"The {key} endpoint did not wake within {timeout:.0f}s",
+                                      details={"model_type": key, "status": last})
+        return url
 
     async def record_call(self, key: str, *, ok: bool, latency_ms: float,
                           error: str | None = None, reachable: bool = True) -> None:

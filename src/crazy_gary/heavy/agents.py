@@ -3,9 +3,9 @@ workflow runs as a child of the step's workflow (see heavy.workflows)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
+import math
 import time
 from typing import Any
 
@@ -13,14 +13,17 @@ from crazy_gary.db import session_scope, utcnow
 from crazy_gary.errors import AppError
 from crazy_gary.heavy import runtime
 from crazy_gary.heavy.execution import blocked_by, resolved_params, wait_for_dependencies
+from crazy_gary.heavy.models import StepStatus
 from crazy_gary.heavy.plans import AGENT_SHARE_OF_TIMEOUT
 from crazy_gary.heavy.references import ReferenceError_
 from crazy_gary.heavy.tools import ToolContext, ToolError, get_tool
 from crazy_gary.heavy.tools.agent import outcome
+from crazy_gary.realtime.broker import PublishedEvent
+from crazy_gary.realtime.waits import wait_for
 
 log = logging.getLogger(__name__)
 
-FOLLOW_SECONDS = 1.0
+FOLLOW_SECONDS = 5.0
 
 
 async def prepare(orch_id: str, step: int) -> dict[str, Any]:
@@ -47,11 +50,11 @@ async def prepare(orch_id: str, step: int) -> dict[str, Any]:
         task_id = await tool.create(ctx, params, title=me.name)
     except (ToolError, ReferenceError_, AppError) as exc:
         message = exc.message if isinstance(exc, AppError) else str(exc)
-        await runtime.update_step(orch_id, step, status="failed", started_at=started,
+        await runtime.update_step(orch_id, step, status=StepStatus.FAILED, started_at=started,
                                   error=message)
         return {"status": "failed"}
     # One write marks the step running with its task (fewer writes: less contention).
-    if not await runtime.update_step(orch_id, step, status="running", started_at=started,
+    if not await runtime.update_step(orch_id, step, status=StepStatus.RUNNING, started_at=started,
                                      progress=0.0, error=None, task_id=task_id):
         await stop_tasks(orch.user_id, [task_id])  # the run ended meanwhile
         return {"status": "ended"}
@@ -59,18 +62,27 @@ async def prepare(orch_id: str, step: int) -> dict[str, Any]:
 
 
 async def follow(orch_id: str, step: int, task_id: str) -> None:
-    """Mirror the task's progress and usage onto the step until cancelled."""
+    """Mirror the task's progress and usage onto the step until cancelled: re-read on each
+    of the task's events (and every FOLLOW_SECONDS, for a task run by another process)."""
     from crazy_gary.tasks.service import snapshot
 
     seen = None
-    while True:
+    first = await snapshot(task_id)
+
+    async def mirror() -> None:
+        nonlocal seen
         snap = await snapshot(task_id)
         if snap is not None and (snap["progress"], snap["usage"]) != seen:
             seen = (snap["progress"], snap["usage"])
-            await runtime.update_step(orch_id, step, allowed_from=("running",),
+            await runtime.update_step(orch_id, step, allowed_from=(StepStatus.RUNNING,),
                                       progress=min(99.0, float(snap["progress"] or 0)),
                                       usage=snap["usage"])
-        await asyncio.sleep(FOLLOW_SECONDS)
+
+    def about_it(event: PublishedEvent) -> bool:
+        return event.data.get("task_id") == task_id
+
+    await wait_for(mirror, user_id=first["user_id"] if first else None, match=about_it,
+                   within=math.inf, recheck=FOLLOW_SECONDS)
 
 
 async def finish(orch_id: str, step: int, task_id: str) -> dict[str, Any]:
@@ -79,16 +91,17 @@ async def finish(orch_id: str, step: int, task_id: str) -> dict[str, Any]:
 
     snap = await snapshot(task_id)
     if snap is None:
-        await runtime.update_step(orch_id, step, status="failed", error="sub-agent task lost")
+        await runtime.update_step(orch_id, step, status=StepStatus.FAILED,
+                                  error="sub-agent task lost")
         return {"status": "failed"}
     try:
         result = outcome(snap)
     except ToolError as exc:
-        await runtime.update_step(orch_id, step, status="failed", error=str(exc),
+        await runtime.update_step(orch_id, step, status=StepStatus.FAILED, error=str(exc),
                                   usage=snap["usage"])
         return {"status": "failed"}
-    await runtime.update_step(orch_id, step, status="completed", progress=100.0, result=result,
-                              usage=snap["usage"])
+    await runtime.update_step(orch_id, step, status=StepStatus.COMPLETED, progress=100.0,
+                              result=result, usage=snap["usage"])
     return {"status": "completed"}
 
 

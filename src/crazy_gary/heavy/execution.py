@@ -11,7 +11,12 @@ from typing import Any
 from crazy_gary.config import get_settings
 from crazy_gary.db import utcnow
 from crazy_gary.heavy import runtime
-from crazy_gary.heavy.models import TERMINAL_ORCHESTRATION, TERMINAL_STEP, OrchestrationStep
+from crazy_gary.heavy.models import (
+    TERMINAL_ORCHESTRATION,
+    TERMINAL_STEP,
+    OrchestrationStep,
+    StepStatus,
+)
 from crazy_gary.heavy.references import ReferenceError_, resolve
 from crazy_gary.heavy.tools import Tool, ToolContext, ToolError, get_tool
 
@@ -52,7 +57,7 @@ def progress_reporter(orch_id: str, step: int):
         if now - last["at"] < 0.5:
             return
         last["at"] = now
-        await runtime.update_step(orch_id, step, allowed_from=("running",),
+        await runtime.update_step(orch_id, step, allowed_from=(StepStatus.RUNNING,),
                                   progress=max(0.0, min(99.0, float(value))))
 
     return report
@@ -66,22 +71,22 @@ async def execute_step(orch_id: str, step: int) -> dict[str, Any]:
     orch, me, deps = ready
     if await blocked_by(orch_id, me, deps):
         return {"status": "skipped"}
-    await runtime.update_step(orch_id, step, status="running", started_at=utcnow(), progress=0.0,
-                              error=None)
+    await runtime.update_step(orch_id, step, status=StepStatus.RUNNING, started_at=utcnow(),
+                              progress=0.0, error=None)
     try:
         result = stored_result(await run_tool(orch.user_id, orch_id, me, deps))
     except asyncio.CancelledError:
-        await runtime.update_step(orch_id, step, status="cancelled", error="cancelled")
+        await runtime.update_step(orch_id, step, status=StepStatus.CANCELLED, error="cancelled")
         raise
     except (ToolError, ReferenceError_) as exc:
-        await runtime.update_step(orch_id, step, status="failed", error=str(exc))
+        await runtime.update_step(orch_id, step, status=StepStatus.FAILED, error=str(exc))
         return {"status": "failed"}
     except Exception as exc:  # a bug in a tool must not leak details or kill the run
         log.exception("heavy step %s/%s (%s) crashed", orch_id, step, me.tool)
-        await runtime.update_step(orch_id, step, status="failed",
+        await runtime.update_step(orch_id, step, status=StepStatus.FAILED,
                                   error=f"internal error in {me.tool}: {type(exc).__name__}")
         return {"status": "failed"}
-    await runtime.update_step(orch_id, step, status="completed", progress=100.0,
+    await runtime.update_step(orch_id, step, status=StepStatus.COMPLETED, progress=100.0,
                               result=result)
     return {"status": "completed"}
 
@@ -91,9 +96,9 @@ async def blocked_by(orch_id: str, me: OrchestrationStep,
     """Skip a step whose needed steps did not complete; True when skipped."""
     if not me.needs_success:
         return False
-    blocked = [d for d in deps if d.status != "completed"]
+    blocked = [d for d in deps if d.status != StepStatus.COMPLETED]
     if blocked:
-        await runtime.update_step(orch_id, me.step, status="skipped",
+        await runtime.update_step(orch_id, me.step, status=StepStatus.SKIPPED,
                                   error=f"step {blocked[0].step} {blocked[0].status}")
     return bool(blocked)
 
@@ -101,7 +106,7 @@ async def blocked_by(orch_id: str, me: OrchestrationStep,
 def resolved_params(tool: Tool, me: OrchestrationStep,
                     deps: list[OrchestrationStep]) -> dict[str, Any]:
     """The step's parameters with references replaced, checked against the schema."""
-    results = {d.step: d.result for d in deps if d.status == "completed"}
+    results = {d.step: d.result for d in deps if d.status == StepStatus.COMPLETED}
     params = tool.with_defaults(resolve(me.parameters or {}, results,
                                         limit=get_settings().heavy_max_parameters_bytes))
     problems = tool.check(params)

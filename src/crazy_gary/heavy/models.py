@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -10,8 +11,34 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from crazy_gary.db import Base, UTCDateTime, utcnow
 
-TERMINAL_ORCHESTRATION = ("completed", "failed", "timeout", "cancelled")
-TERMINAL_STEP = ("completed", "failed", "skipped", "cancelled")
+
+class OrchestrationStatus(StrEnum):
+    """An orchestration's status; the values are the API's and the column's."""
+
+    STARTED = "started"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+
+
+class StepStatus(StrEnum):
+    """An orchestration step's status; the values are the API's and the column's."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_ORCHESTRATION = (OrchestrationStatus.COMPLETED, OrchestrationStatus.FAILED,
+                          OrchestrationStatus.TIMEOUT, OrchestrationStatus.CANCELLED)
+ORCHESTRATION_ACTIVE = (OrchestrationStatus.STARTED, OrchestrationStatus.RUNNING)
+TERMINAL_STEP = (StepStatus.COMPLETED, StepStatus.FAILED, StepStatus.SKIPPED,
+                 StepStatus.CANCELLED)
 
 
 class Orchestration(Base):
@@ -20,7 +47,8 @@ class Orchestration(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     mode: Mapped[str] = mapped_column(String(16), default="workflow")  # workflow | multi_agent
-    status: Mapped[str] = mapped_column(String(16), default="started", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=OrchestrationStatus.STARTED,
+                                        index=True)
     parallel: Mapped[bool] = mapped_column(Boolean, default=False)
     timeout_seconds: Mapped[float] = mapped_column(Float)
     query: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -51,7 +79,7 @@ class OrchestrationStep(Base):
     depends_on: Mapped[list[int]] = mapped_column(JSON, default=list)
     # False: run once the dependencies end, whatever their outcome (synthesis of agents).
     needs_success: Mapped[bool] = mapped_column(Boolean, default=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=StepStatus.PENDING, index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     result: Mapped[Any | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -9,7 +9,9 @@ from crazy_gary.heavy.models import (
     TERMINAL_ORCHESTRATION,
     TERMINAL_STEP,
     Orchestration,
+    OrchestrationStatus,
     OrchestrationStep,
+    StepStatus,
 )
 from crazy_gary.heavy.plans import critical_path
 from crazy_gary.kit.clock import iso
@@ -28,14 +30,14 @@ def overall_progress(steps: list[OrchestrationStep]) -> float:
     timed-out run shows how far it got)."""
     if not steps:
         return 0.0
-    done = sum(100.0 if s.status in TERMINAL_STEP and s.status != "cancelled" else s.progress
-               for s in steps)
+    done = sum(100.0 if s.status in TERMINAL_STEP and s.status != StepStatus.CANCELLED
+               else s.progress for s in steps)
     return round(done / len(steps), 1)
 
 
 def current_step(steps: list[OrchestrationStep]) -> int | None:
     """The first running step, else the last finished one, else the first."""
-    running = [s.step for s in steps if s.status == "running"]
+    running = [s.step for s in steps if s.status == StepStatus.RUNNING]
     if running:
         return min(running)
     finished = [s.step for s in steps if s.status in TERMINAL_STEP]
@@ -55,7 +57,7 @@ def time_remaining(orch: Orchestration, steps: list[OrchestrationStep],
         estimate = estimates.get(s.tool, 10.0)
         if s.status in TERMINAL_STEP:
             costs[s.step] = 0.0
-        elif s.status == "running" and s.started_at is not None:
+        elif s.status == StepStatus.RUNNING and s.started_at is not None:
             costs[s.step] = max(0.0, estimate - (now - s.started_at.timestamp()))
         else:
             costs[s.step] = estimate
@@ -72,7 +74,7 @@ def step_body(s: OrchestrationStep, now: float) -> dict[str, Any]:
         "name": s.name,
         "tool": s.tool,
         "status": s.status,
-        "progress": 100.0 if s.status == "completed" else round(s.progress, 1),
+        "progress": 100.0 if s.status == StepStatus.COMPLETED else round(s.progress, 1),
         "duration": step_duration(s, now),
         "started_at": iso(s.started_at),
         "completed_at": iso(s.completed_at),
@@ -90,7 +92,8 @@ def progress_body(orch: Orchestration, steps: list[OrchestrationStep],
     body: dict[str, Any] = {
         "orchestration_id": orch.id,
         "mode": orch.mode,
-        "progress": 100.0 if orch.status == "completed" else overall_progress(steps),
+        "progress": (100.0 if orch.status == OrchestrationStatus.COMPLETED
+                     else overall_progress(steps)),
         "status": orch.status,
         "current_step": current_step(steps),
         "total_steps": orch.total_steps,
@@ -123,7 +126,8 @@ def event_body(orch: Orchestration, steps: list[OrchestrationStep],
     data: dict[str, Any] = {
         "orchestration_id": orch.id,
         "status": orch.status,
-        "progress": 100.0 if orch.status == "completed" else overall_progress(steps),
+        "progress": (100.0 if orch.status == OrchestrationStatus.COMPLETED
+                     else overall_progress(steps)),
         "current_step": current_step(sorted(steps, key=lambda s: s.position)),
         "total_steps": orch.total_steps,
     }

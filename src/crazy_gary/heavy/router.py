@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from crazy_gary.auth.dependencies import CurrentUser
 from crazy_gary.db import SessionDep
 from crazy_gary.heavy import service
+from crazy_gary.heavy.models import OrchestrationStatus
 from crazy_gary.heavy.schemas import (
     OrchestrateRequest,
     OrchestrationProgress,
@@ -29,7 +30,7 @@ EXECUTE_TIMEOUT_SECONDS = 600.0
 async def orchestrate(body: OrchestrateRequest, user: CurrentUser, session: SessionDep):
     """Start a tool workflow, or the multi-agent heavy mode for a `query`."""
     orch = await service.start_orchestration(session, user_id=user.id, data=body)
-    return OrchestrationStarted(orchestration_id=orch.id, status="started",
+    return OrchestrationStarted(orchestration_id=orch.id, status=OrchestrationStatus.STARTED,
                                 total_steps=orch.total_steps,
                                 estimated_duration=orch.estimated_duration)
 

@@ -19,11 +19,12 @@ from crazy_gary.heavy.models import (
     TERMINAL_STEP,
     Orchestration,
     OrchestrationStep,
+    StepStatus,
 )
 from crazy_gary.heavy.presenters import event_body
 from crazy_gary.realtime import record
 
-ACTIVE_STEP = ("pending", "running")
+ACTIVE_STEP = (StepStatus.PENDING, StepStatus.RUNNING)
 
 _lock = threading.Lock()
 _waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
@@ -148,7 +149,8 @@ async def tool_estimates(session, tools: set[str], defaults: dict[str, float]) -
     if tools:
         rows = await session.execute(
             select(OrchestrationStep.tool, func.avg(OrchestrationStep.duration))
-            .where(OrchestrationStep.tool.in_(tools), OrchestrationStep.status == "completed",
+            .where(OrchestrationStep.tool.in_(tools),
+                   OrchestrationStep.status == StepStatus.COMPLETED,
                    OrchestrationStep.duration.is_not(None))
             .group_by(OrchestrationStep.tool))
         for tool, avg in rows:

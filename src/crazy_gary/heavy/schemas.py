@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from crazy_gary.heavy.models import OrchestrationStatus, StepStatus
 from crazy_gary.kit.bodies import RequestBody, json_int
 
 MAX_STEPS = 50
@@ -60,7 +61,7 @@ class OrchestrateRequest(RequestBody):
 
 class OrchestrationStarted(BaseModel):
     orchestration_id: str
-    status: str
+    status: OrchestrationStatus
     total_steps: int
     estimated_duration: float
 
@@ -69,7 +70,7 @@ class StepProgress(BaseModel):
     step: int
     name: str
     tool: str
-    status: str
+    status: StepStatus
     progress: float
     duration: float | None
     started_at: str | None = None
@@ -83,7 +84,7 @@ class StepProgress(BaseModel):
 class StepResult(BaseModel):
     step: int
     tool: str
-    status: str
+    status: StepStatus
     result: Any = None
     error: str | None = None
 
@@ -92,7 +93,7 @@ class OrchestrationProgress(BaseModel):
     orchestration_id: str
     mode: str
     progress: float
-    status: str
+    status: OrchestrationStatus
     current_step: int | None
     total_steps: int
     steps: list[StepProgress]

@@ -15,7 +15,14 @@ from crazy_gary.db import utcnow
 from crazy_gary.errors import Conflict, NotFound, ValidationFailed
 from crazy_gary.heavy import agents, runtime, workflows
 from crazy_gary.heavy.execution import stored_result
-from crazy_gary.heavy.models import TERMINAL_ORCHESTRATION, Orchestration, OrchestrationStep
+from crazy_gary.heavy.models import (
+    ORCHESTRATION_ACTIVE,
+    TERMINAL_ORCHESTRATION,
+    Orchestration,
+    OrchestrationStatus,
+    OrchestrationStep,
+    StepStatus,
+)
 from crazy_gary.heavy.plans import PlannedStep, critical_path, plan_multi_agent, plan_workflow
 from crazy_gary.heavy.presenters import progress_body
 from crazy_gary.heavy.schemas import OrchestrateRequest
@@ -48,7 +55,8 @@ async def create_orchestration(session: AsyncSession, *, user_id: int,
     estimate = critical_path({p.step: estimates[p.tool] for p in plans},
                              {p.step: p.depends_on for p in plans})
     orch = Orchestration(
-        id=new_id("orch"), user_id=user_id, mode=mode, status="started", parallel=parallel,
+        id=new_id("orch"), user_id=user_id, mode=mode, status=OrchestrationStatus.STARTED,
+        parallel=parallel,
         timeout_seconds=data.config.timeout, query=data.query,
         num_agents=data.num_agents if mode == "multi_agent" else None,
         total_steps=len(plans), estimated_duration=round(min(estimate, data.config.timeout), 1),
@@ -63,7 +71,7 @@ def _step_row(orch_id: str, p: PlannedStep) -> OrchestrationStep:
     return OrchestrationStep(
         orchestration_id=orch_id, step=p.step, position=p.position, name=p.name, tool=p.tool,
         parameters=p.parameters, depends_on=p.depends_on, needs_success=p.needs_success,
-        status="pending", progress=0.0)
+        status=StepStatus.PENDING, progress=0.0)
 
 
 async def start_orchestration(session: AsyncSession, *, user_id: int,
@@ -107,11 +115,11 @@ async def stop_orchestration(session: AsyncSession, *, user_id: int,
     orch = await _owned(session, user_id=user_id, orchestration_id=orchestration_id)
     if orch.status in TERMINAL_ORCHESTRATION:
         raise Conflict(f"Orchestration already {orch.status}")
-    task_ids = await runtime.stop_active_steps(orch.id, status="cancelled",
+    task_ids = await runtime.stop_active_steps(orch.id, status=StepStatus.CANCELLED,
                                                error="stopped by user")
     await agents.stop_tasks(user_id, task_ids)
     await runtime.update_orchestration(
-        orch.id, allowed_from=("started", "running"), status="cancelled",
+        orch.id, allowed_from=ORCHESTRATION_ACTIVE, status=OrchestrationStatus.CANCELLED,
         error="Stopped by user", completed_at=utcnow())
     await DBOS.cancel_workflow_async(orch.id, cancel_children=True)
 

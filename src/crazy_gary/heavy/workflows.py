@@ -20,7 +20,13 @@ from crazy_gary.config import get_settings
 from crazy_gary.db import utcnow
 from crazy_gary.heavy import agents, runtime
 from crazy_gary.heavy.execution import execute_step
-from crazy_gary.heavy.models import TERMINAL_ORCHESTRATION, TERMINAL_STEP
+from crazy_gary.heavy.models import (
+    ORCHESTRATION_ACTIVE,
+    TERMINAL_ORCHESTRATION,
+    TERMINAL_STEP,
+    OrchestrationStatus,
+    StepStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +60,8 @@ async def begin(orch_id: str) -> dict[str, Any]:
     if orch.status in TERMINAL_ORCHESTRATION:
         return {"terminal": True, "steps": [], "deadline": 0.0}
     started = orch.started_at or utcnow()
-    await runtime.update_orchestration(orch_id, allowed_from=("started", "running"),
-                                       status="running", started_at=started)
+    await runtime.update_orchestration(orch_id, allowed_from=ORCHESTRATION_ACTIVE,
+                                       status=OrchestrationStatus.RUNNING, started_at=started)
     return {"terminal": False, "steps": [[s.step, s.tool] for s in steps],
             "deadline": started.timestamp() + orch.timeout_seconds}
 
@@ -81,32 +87,35 @@ async def finish(orch_id: str, outcome: str) -> str:
         return orch.status
     if outcome == "timeout":
         task_ids = await runtime.stop_active_steps(
-            orch_id, status="cancelled", error=f"timed out after {orch.timeout_seconds:g}s")
+            orch_id, status=StepStatus.CANCELLED,
+            error=f"timed out after {orch.timeout_seconds:g}s")
         await agents.stop_tasks(orch.user_id, task_ids)
     orch, steps = await runtime.load(orch_id)
     artifacts: list[dict[str, Any]] = []
     for s in steps:
-        if s.status == "completed" and isinstance(s.result, dict):
+        if s.status == StepStatus.COMPLETED and isinstance(s.result, dict):
             artifacts += [a for a in s.result.get("artifacts", []) if isinstance(a, dict)]
     values: dict[str, Any] = {"artifacts": artifacts, "completed_at": utcnow()}
     if outcome == "timeout":
-        values.update(status="timeout",
+        values.update(status=OrchestrationStatus.TIMEOUT,
                       error=f"Timed out after {orch.timeout_seconds:g}s; partial results kept")
     elif orch.mode == "multi_agent":
         synthesis = steps[-1]
-        if synthesis.status == "completed" and isinstance(synthesis.result, dict):
-            values.update(status="completed", answer=synthesis.result.get("answer"))
+        if synthesis.status == StepStatus.COMPLETED and isinstance(synthesis.result, dict):
+            values.update(status=OrchestrationStatus.COMPLETED,
+                          answer=synthesis.result.get("answer"))
         else:
-            values.update(status="failed", error=synthesis.error or "synthesis did not run")
+            values.update(status=OrchestrationStatus.FAILED,
+                          error=synthesis.error or "synthesis did not run")
     else:
-        failed = [s for s in steps if s.status != "completed"]
+        failed = [s for s in steps if s.status != StepStatus.COMPLETED]
         if failed:
             first = failed[0]
-            values.update(status="failed",
+            values.update(status=OrchestrationStatus.FAILED,
                           error=f"step {first.step} {first.status}: {first.error or ''}".strip())
         else:
-            values["status"] = "completed"
-    await runtime.update_orchestration(orch_id, allowed_from=("started", "running"), **values)
+            values["status"] = OrchestrationStatus.COMPLETED
+    await runtime.update_orchestration(orch_id, allowed_from=ORCHESTRATION_ACTIVE, **values)
     return values["status"]
 
 

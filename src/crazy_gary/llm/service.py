@@ -19,8 +19,9 @@ from typing import Any
 
 from crazy_gary.config import MODEL_KEYS, Settings, get_settings
 from crazy_gary.endpoints import service as endpoints
-from crazy_gary.errors import EndpointUnavailable, ValidationFailed
+from crazy_gary.errors import EndpointUnavailable
 from crazy_gary.llm.clients import ModelCallFailed, ModelClient
+from crazy_gary.llm.models import ModelName, normalise
 from crazy_gary.llm.types import ChatChunk, ChatResult, ToolCall, Usage
 from crazy_gary.observability.metrics import MODEL_CALL_LATENCY, MODEL_TOKENS
 
@@ -30,24 +31,17 @@ __all__ = ["ChatChunk", "ChatResult", "ToolCall", "Usage", "EndpointUnavailable"
 log = logging.getLogger(__name__)
 
 OnWait = Callable[[str], Awaitable[None]]
-NAMES = {f"gpt-oss-{key}": key for key in MODEL_KEYS}
-KEY_TO_NAME = {key: name for name, key in NAMES.items()}
+KEY_TO_NAME = {model.key: model.value for model in ModelName}
 
 
 def model_names() -> list[str]:
     """The model names users may send."""
-    return list(NAMES)
+    return list(ModelName)
 
 
 def resolve_model(name: str) -> str:
     """The endpoint key ("120b"/"20b") of a user-facing model name, or 400 VALIDATION_ERROR."""
-    key = NAMES.get((name or "").strip().lower()) or (name if name in MODEL_KEYS else None)
-    if key is None:
-        allowed = ", ".join(NAMES)
-        raise ValidationFailed([f"model: must be one of {allowed}"],
-                               message=f"Unknown model '{name}'; allowed: {allowed}",
-                               details={"allowed_models": list(NAMES)})
-    return key
+    return normalise(name).key
 
 
 class ModelService:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import deque
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
+
+from crazy_gary.kit import sse
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,7 @@ class PublishedEvent:
     @cached_property
     def sse_frame(self) -> bytes:
         """The SSE frame, encoded once however many subscribers receive it."""
-        payload = json.dumps({"event": self.event, "data": self.data}, default=str)
-        return f"id: {self.id}\ndata: {payload}\n\n".encode()
+        return sse.frame({"event": self.event, "data": self.data}, id=self.id)
 
     def to_wire(self) -> dict[str, Any]:
         return {"id": self.id, "event": self.event, "data": self.data,

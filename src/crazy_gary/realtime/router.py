@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Send
 
 from crazy_gary.auth.dependencies import SettingsDep, user_cache_of, user_from_token
 from crazy_gary.auth.tokens import bearer_token
 from crazy_gary.db import request_database, session_scope
 from crazy_gary.errors import AuthRequired
 from crazy_gary.kit.openapi import error_responses
+from crazy_gary.kit.sse import PING, SSEResponse
 from crazy_gary.observability.metrics import REALTIME_CLIENTS
 from crazy_gary.realtime.broker import Subscription, broker
 from crazy_gary.realtime.revocation import Credential, StreamGuard
@@ -33,64 +32,57 @@ def _parse_last_id(value: str | None) -> int | None:
     return None
 
 
-class EventStreamResponse(Response):
-    """One subscriber's stream, written straight to ASGI `send`.
+class EventStreamResponse(SSEResponse):
+    """One subscriber's stream, fed from its broker subscription.
 
     Per event it costs one wake-up of this request's task and one `send` of the frames that
-    are pending (several queued events go out as one chunk); StreamingResponse would add an
-    async generator hop and a second task per stream. A small task watches `receive` for
-    the client's disconnect and closes the subscription, which ends the loop; so does the
-    app's `StreamGuard` once the stream's credential fails.
+    are pending (several queued events go out as one chunk). A disconnect closes the
+    subscription, which ends the loop; so does the app's `StreamGuard` once the stream's
+    credential fails.
     """
-
-    media_type = "text/event-stream"
 
     def __init__(self, user_id: int, after: int | None, heartbeat: float,
                  guard: StreamGuard, credential: Credential) -> None:
+        super().__init__(preamble=b"retry: 3000\n: connected\n\n")
         self.user_id = user_id
         self.after = after
         self.heartbeat = heartbeat
         self.guard = guard
         self.credential = credential
-        self.status_code = 200
-        self.background = None
-        self.init_headers({"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        self.sub: Subscription
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def opened(self) -> None:
         # Subscribe before reading the log so nothing published in between is lost.
-        sub = broker.subscribe(self.user_id)
-        self.guard.watch(sub, self.credential, sub.close)
+        self.sub = broker.subscribe(self.user_id)
+        self.guard.watch(self.sub, self.credential, self.sub.close)
         REALTIME_CLIENTS.labels(channel="sse").inc()
-        watcher = asyncio.ensure_future(_close_on_disconnect(receive, sub))
-        try:
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": self.raw_headers})
-            await send({"type": "http.response.body", "body": b"retry: 3000\n: connected\n\n",
-                        "more_body": True})
-            sent = await self._replay(send, sub) if self.after is not None else set()
-            while not sub.closed and not sub.overflowed:
-                batch = await sub.next_batch(self.heartbeat)
-                if sub.closed or sub.overflowed:
-                    break
-                if not batch:
-                    chunk = b": ping\n\n"
-                elif sent:
-                    chunk = b"".join(e.sse_frame for e in batch if e.id not in sent)
-                    sent.difference_update(e.id for e in batch)
-                else:
-                    chunk = b"".join(e.sse_frame for e in batch)
-                if chunk:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            # Overflowed (too slow to keep up): end the stream; the client reconnects with
-            # Last-Event-ID and replays. Disconnected: the server drops this message.
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except OSError:  # servers on ASGI spec 2.4 report a gone client this way
-            pass
-        finally:
-            watcher.cancel()
-            self.guard.forget(sub)
-            broker.unsubscribe(sub)
-            REALTIME_CLIENTS.labels(channel="sse").dec()
+
+    def disconnected(self) -> None:
+        self.sub.close()
+
+    async def closed(self) -> None:
+        self.guard.forget(self.sub)
+        broker.unsubscribe(self.sub)
+        REALTIME_CLIENTS.labels(channel="sse").dec()
+
+    async def stream(self, send: Send) -> None:
+        sub = self.sub
+        sent = await self._replay(send, sub) if self.after is not None else set()
+        while not sub.closed and not sub.overflowed:
+            batch = await sub.next_batch(self.heartbeat)
+            if sub.closed or sub.overflowed:
+                break
+            if not batch:
+                chunk = PING
+            elif sent:
+                chunk = b"".join(e.sse_frame for e in batch if e.id not in sent)
+                sent.difference_update(e.id for e in batch)
+            else:
+                chunk = b"".join(e.sse_frame for e in batch)
+            if chunk:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        # Overflowed (too slow to keep up): the stream ends; the client reconnects with
+        # Last-Event-ID and replays. Disconnected: the server drops the closing message.
 
     async def _replay(self, send: Send, sub: Subscription) -> set[int]:
         """Send the logged events after `after`; their ids, to drop their live copies."""
@@ -108,14 +100,6 @@ class EventStreamResponse(Response):
                 break
             after = missed[-1].id
         return sent
-
-
-async def _close_on_disconnect(receive: Receive, sub: Subscription) -> None:
-    try:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-    finally:
-        sub.close()
 
 
 @router.get(

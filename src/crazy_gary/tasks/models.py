@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -10,9 +11,23 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from crazy_gary.db import Base, UTCDateTime, utcnow
 
-STATUSES = ("created", "running", "completed", "failed", "stopped")
-ACTIVE = ("running",)
-FINAL = ("completed", "failed", "stopped")
+
+class TaskStatus(StrEnum):
+    """A task's status; the values are the API's and the `tasks.status` column's."""
+
+    CREATED = "created"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL
+
+
+UNFINISHED = (TaskStatus.CREATED, TaskStatus.RUNNING)
+FINAL = (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.STOPPED)
 PHASES = ("queued", "planning", "acting", "waiting_for_model", "finishing")
 PRIORITIES = ("low", "medium", "high", "critical")
 
@@ -27,7 +42,7 @@ class Task(Base):
     description: Mapped[str] = mapped_column(Text)
     model: Mapped[str] = mapped_column(String(64))
     priority: Mapped[str] = mapped_column(String(16), default="medium")
-    status: Mapped[str] = mapped_column(String(16), default="created", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=TaskStatus.CREATED, index=True)
     phase: Mapped[str | None] = mapped_column(String(32), nullable=True)
     phase_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     progress: Mapped[int] = mapped_column(Integer, default=0)

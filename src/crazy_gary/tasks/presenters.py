@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from crazy_gary.kit.clock import iso
-from crazy_gary.tasks.models import Task, TaskStep
+from crazy_gary.tasks.models import Task, TaskStatus, TaskStep
 from crazy_gary.tasks.schemas import TaskDetail, TaskError, TaskRead
 
 
@@ -13,7 +13,7 @@ def task_read(task: Task) -> TaskRead:
     return TaskRead(
         id=task.id, title=task.title, description=task.description, status=task.status,
         model=task.model, priority=task.priority, progress=task.progress,
-        phase=task.phase if task.status == "running" else None,
+        phase=task.phase if task.status == TaskStatus.RUNNING else None,
         cost_usd=round(task.cost_usd or 0.0, 8),
         created_at=iso(task.created_at), updated_at=iso(task.updated_at),
     )
@@ -66,7 +66,7 @@ def task_detail(task: Task, steps: list[TaskStep]) -> TaskDetail:
     base = task_read(task).model_dump()
     return TaskDetail(
         **base,
-        phase_reason=task.phase_reason if task.status == "running" else None,
+        phase_reason=task.phase_reason if task.status == TaskStatus.RUNNING else None,
         plan=task.plan, origin=task.origin, parent_id=task.parent_id,
         conversation_id=task.conversation_id,
         started_at=iso(task.started_at), completed_at=iso(task.completed_at),
@@ -81,8 +81,8 @@ def event_payload(task: Task, **extra: Any) -> dict[str, Any]:
     data = {
         "task_id": task.id, "user_id": str(task.user_id), "title": task.title,
         "status": task.status,
-        "phase": task.phase if task.status == "running" else None,
-        "phase_reason": task.phase_reason if task.status == "running" else None,
+        "phase": task.phase if task.status == TaskStatus.RUNNING else None,
+        "phase_reason": task.phase_reason if task.status == TaskStatus.RUNNING else None,
         "progress": task.progress, "updated_at": iso(task.updated_at),
     }
     if task.error:

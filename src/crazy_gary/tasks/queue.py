@@ -45,12 +45,12 @@ async def requeue_orphans() -> None:
     from sqlalchemy import select
 
     from crazy_gary.db import session_scope
-    from crazy_gary.tasks.models import Task
+    from crazy_gary.tasks.models import Task, TaskStatus
 
     async with session_scope() as session:
         rows = (await session.execute(
             select(Task.id, Task.user_id, Task.priority, Task.origin)
-            .where(Task.status == "running", Task.phase == "queued",
+            .where(Task.status == TaskStatus.RUNNING, Task.phase == "queued",
                    Task.started_at.is_(None)))).all()
     for task_id, user_id, priority, origin in rows:
         if await DBOS.get_workflow_status_async(task_id) is None:

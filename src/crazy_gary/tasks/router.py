@@ -12,6 +12,7 @@ from crazy_gary.errors import InsufficientPermissions
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.kit.pagination import PageDep, set_page_headers
 from crazy_gary.tasks import service, workflows  # noqa: F401 (registers the workflow)
+from crazy_gary.tasks.models import TaskStatus
 from crazy_gary.tasks.presenters import task_detail, task_read
 from crazy_gary.tasks.schemas import (
     StatsRead,
@@ -33,7 +34,7 @@ async def create_task(body: TaskCreate, user: CurrentUser, session: SessionDep,
     """Create a task (`auto_start` queues it at once)."""
     task = await service.submit_task(session, user_id=user.id, data=body,
                                      default_model=settings.task_default_model)
-    return TaskCreated(task_id=task.id, status="created")
+    return TaskCreated(task_id=task.id, status=TaskStatus.CREATED)
 
 
 @router.get("/tasks", response_model=list[TaskRead], responses=error_responses(400, 401))
@@ -66,7 +67,7 @@ async def start_task(task_id: str, user: CurrentUser, session: SessionDep):
 async def stop_task(task_id: str, user: CurrentUser, session: SessionDep):
     """Stop a task: the in-flight call is cancelled and what was done so far is kept."""
     await service.stop_task(session, user_id=user.id, task_id=task_id)
-    return StatusOnly(status="stopped")
+    return StatusOnly(status=TaskStatus.STOPPED)
 
 
 @router.get("/stats", response_model=StatsRead, responses=error_responses(401, 403))

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from crazy_gary.kit.bodies import RequestBody, json_int
+from crazy_gary.llm.models import ModelSpelling
+from crazy_gary.tasks.models import TaskStatus
 
 Priority = Literal["low", "medium", "high", "critical"]
-Status = Literal["created", "running", "completed", "failed", "stopped"]
-# The names a request may give a model by; each is recorded as the first or second.
-ModelName = Literal["gpt-oss-120b", "gpt-oss-20b", "120b", "20b",
-                    "openai/gpt-oss-120b", "openai/gpt-oss-20b"]
+Status = TaskStatus
 
 
 class TaskCreate(RequestBody):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(min_length=1, max_length=20_000)
-    model: ModelName | None = Field(default=None,
+    model: ModelSpelling | None = Field(default=None,
                                     description="gpt-oss-120b (default) or gpt-oss-20b")
     priority: Priority = "medium"
     auto_start: bool = Field(default=False, description="Queue the task at once")
@@ -90,3 +90,41 @@ class StatsRead(BaseModel):
     failed_tasks: int
     average_completion_time: float
     success_rate: float
+
+
+@dataclass(frozen=True)
+class TaskOptions:
+    """The limits and allow-list a task was created with (None: the settings' default)."""
+
+    max_steps: int | None = None
+    token_budget: int | None = None
+    timeout_seconds: float | None = None
+    tools: list[str] | None = None
+    plan: bool = True
+
+    @classmethod
+    def of(cls, data: dict[str, Any] | None) -> TaskOptions:
+        data = data or {}
+        return cls(max_steps=data.get("max_steps"), token_budget=data.get("token_budget"),
+                   timeout_seconds=data.get("timeout_seconds"), tools=data.get("tools"),
+                   plan=bool(data.get("plan", True)))
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What the agent needs to run a task, read when the task starts (a checkpointed value)."""
+
+    task_id: str
+    user_id: int
+    title: str
+    description: str
+    model: str
+    started_at: float  # epoch seconds
+    origin: str = "api"
+    conversation_id: str | None = None
+    options: TaskOptions = field(default_factory=TaskOptions)
+    history: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def is_chat(self) -> bool:
+        return self.origin == "chat"

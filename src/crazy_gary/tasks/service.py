@@ -16,30 +16,23 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.db import session_scope, utcnow
-from crazy_gary.errors import Conflict, TaskNotFound, ValidationFailed
+from crazy_gary.errors import Conflict, TaskNotFound
 from crazy_gary.kit.ids import new_id
 from crazy_gary.kit.pagination import Page, fetch_page
 from crazy_gary.kit.unit_of_work import after_commit
+from crazy_gary.llm.models import ModelName
+from crazy_gary.llm.models import normalise as normalise_name
 from crazy_gary.realtime import record
 from crazy_gary.tasks import queue
-from crazy_gary.tasks.models import FINAL, Task, TaskStep
+from crazy_gary.tasks.models import FINAL, UNFINISHED, Task, TaskStatus, TaskStep
 from crazy_gary.tasks.presenters import event_payload, result_dict, usage_dict
 from crazy_gary.tasks.schemas import StatsRead, TaskCreate
 
 log = logging.getLogger(__name__)
 
-MODELS = ("gpt-oss-120b", "gpt-oss-20b")
-
-
-def normalise_model(name: str | None, default: str) -> str:
+def normalise_model(name: str | None, default: str) -> ModelName:
     """The public model name a task records; unknown names are a validation error."""
-    name = (name or default).strip()
-    aliases = {"120b": "gpt-oss-120b", "20b": "gpt-oss-20b",
-               "openai/gpt-oss-120b": "gpt-oss-120b", "openai/gpt-oss-20b": "gpt-oss-20b"}
-    name = aliases.get(name.lower(), name)
-    if name not in MODELS:
-        raise ValidationFailed([f"model: must be one of {', '.join(MODELS)}"])
-    return name
+    return normalise_name(name or default)
 
 
 async def create_task(
@@ -64,11 +57,11 @@ async def create_task(
     task = Task(
         id=new_id("task"), user_id=user_id, title=data.title, description=data.description,
         model=normalise_model(data.model, default_model), priority=data.priority,
-        status="created", progress=0, options=options, origin=origin, parent_id=parent_id,
+        status=TaskStatus.CREATED, progress=0, options=options, origin=origin, parent_id=parent_id,
         conversation_id=conversation_id,
     )
     if queued:
-        task.status, task.phase = "running", "queued"
+        task.status, task.phase = TaskStatus.RUNNING, "queued"
     session.add(task)
     await session.flush()
     record(session, "task_created", event_payload(task), user_id=user_id)
@@ -163,8 +156,8 @@ async def mark_queued(session: AsyncSession, *, user_id: int, task_id: str) -> T
     """`created` -> `running`/queued with its `task_update`; anything else is a 409."""
     task = await get_task(session, user_id=user_id, task_id=task_id)
     result = await session.execute(
-        update(Task).where(Task.id == task_id, Task.status == "created")
-        .values(status="running", phase="queued", phase_reason=None, updated_at=utcnow())
+        update(Task).where(Task.id == task_id, Task.status == TaskStatus.CREATED)
+        .values(status=TaskStatus.RUNNING, phase="queued", phase_reason=None, updated_at=utcnow())
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         await session.refresh(task)
@@ -178,9 +171,9 @@ async def mark_queued(session: AsyncSession, *, user_id: int, task_id: str) -> T
 async def unqueue(session: AsyncSession, *, task_id: str) -> None:
     """Undo `mark_queued` when the task could not be enqueued."""
     result = await session.execute(
-        update(Task).where(Task.id == task_id, Task.status == "running", Task.phase == "queued",
-                           Task.started_at.is_(None))
-        .values(status="created", phase=None, updated_at=utcnow())
+        update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING,
+                           Task.phase == "queued", Task.started_at.is_(None))
+        .values(status=TaskStatus.CREATED, phase=None, updated_at=utcnow())
         .execution_options(synchronize_session=False))
     if result.rowcount == 1:
         task = await session.get(Task, task_id)
@@ -192,8 +185,8 @@ async def mark_stopped(session: AsyncSession, *, user_id: int, task_id: str) -> 
     task = await get_task(session, user_id=user_id, task_id=task_id)
     now = utcnow()
     result = await session.execute(
-        update(Task).where(Task.id == task_id, Task.status.in_(("created", "running")))
-        .values(status="stopped", phase=None, phase_reason=None, updated_at=now,
+        update(Task).where(Task.id == task_id, Task.status.in_(UNFINISHED))
+        .values(status=TaskStatus.STOPPED, phase=None, phase_reason=None, updated_at=now,
                 completed_at=now)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
@@ -225,16 +218,16 @@ async def stats(session: AsyncSession, *, user_id: int | None) -> StatsRead:
     """Counts and averages for one user (or everyone when user_id is None)."""
     query = select(
         func.count(),
-        func.sum(case((Task.status == "running", 1), else_=0)),
-        func.sum(case((Task.status == "completed", 1), else_=0)),
-        func.sum(case((Task.status == "failed", 1), else_=0)),
+        func.sum(case((Task.status == TaskStatus.RUNNING, 1), else_=0)),
+        func.sum(case((Task.status == TaskStatus.COMPLETED, 1), else_=0)),
+        func.sum(case((Task.status == TaskStatus.FAILED, 1), else_=0)),
     ).select_from(Task)
     if user_id is not None:
         query = query.where(Task.user_id == user_id)
     total, active, completed, failed = (await session.execute(query)).one()
     completed, failed = int(completed or 0), int(failed or 0)
     durations = select(Task.started_at, Task.completed_at).where(
-        Task.status == "completed", Task.started_at.is_not(None),
+        Task.status == TaskStatus.COMPLETED, Task.started_at.is_not(None),
         Task.completed_at.is_not(None))
     if user_id is not None:
         durations = durations.where(Task.user_id == user_id)

@@ -23,8 +23,9 @@ from crazy_gary.db import session_scope, utcnow
 from crazy_gary.kit.clock import iso
 from crazy_gary.observability.metrics import TASKS
 from crazy_gary.realtime import record
-from crazy_gary.tasks.models import Task, TaskStep
+from crazy_gary.tasks.models import UNFINISHED, Task, TaskStatus, TaskStep
 from crazy_gary.tasks.presenters import duration_seconds, event_payload, step_dict
+from crazy_gary.tasks.schemas import TaskOptions, TaskSpec
 
 log = logging.getLogger(__name__)
 
@@ -33,28 +34,27 @@ def _record_task(session: AsyncSession, task: Task, **extra: Any) -> None:
     record(session, "task_update", event_payload(task, **extra), user_id=task.user_id)
 
 
-async def begin(task_id: str) -> dict[str, Any] | None:
+async def begin(task_id: str) -> TaskSpec | None:
     """Mark the task running (planning) and return what the agent needs; None if not runnable."""
     async with session_scope() as session:
         # Locked until this commits (PostgreSQL): a stop committed after the read would
         # otherwise be overwritten by the write below. SQLite serialises writers itself.
         task = await session.get(Task, task_id, with_for_update=True)
-        if task is None or task.status not in ("created", "running"):
+        if task is None or task.status not in UNFINISHED:
             return None
         now = utcnow()
-        task.status = "running"
+        task.status = TaskStatus.RUNNING
         task.phase = "planning"
         task.phase_reason = None
         task.started_at = task.started_at or now
         task.executor_id = get_settings().executor_id
         task.updated_at = now
-        spec = {
-            "task_id": task.id, "user_id": task.user_id, "title": task.title,
-            "description": task.description, "model": task.model, "options": task.options or {},
-            "started_at": task.started_at.timestamp(), "conversation_id": task.conversation_id,
-            "origin": task.origin,
-            "history": await _history(session, task) if task.conversation_id else [],
-        }
+        spec = TaskSpec(
+            task_id=task.id, user_id=task.user_id, title=task.title,
+            description=task.description, model=task.model,
+            options=TaskOptions.of(task.options), started_at=task.started_at.timestamp(),
+            conversation_id=task.conversation_id, origin=task.origin,
+            history=await _history(session, task) if task.conversation_id else [])
         _record_task(session, task)
     _phase_seen[task_id] = ("planning", None)
     return spec
@@ -84,7 +84,7 @@ async def set_phase(task_id: str, phase: str, reason: str | None = None) -> None
     _phase_seen[task_id] = (phase, reason)
     async with session_scope() as session:
         result = await session.execute(
-            update(Task).where(Task.id == task_id, Task.status == "running",
+            update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING,
                                (Task.phase != phase) | (Task.phase.is_(None))
                                | (func.coalesce(Task.phase_reason, "") != (reason or "")))
             .values(phase=phase, phase_reason=reason, updated_at=utcnow())
@@ -97,7 +97,7 @@ async def set_phase(task_id: str, phase: str, reason: str | None = None) -> None
 async def save_plan(task_id: str, plan: list[str], progress: int) -> None:
     async with session_scope() as session:
         result = await session.execute(
-            update(Task).where(Task.id == task_id, Task.status == "running")
+            update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING)
             .values(plan=plan, phase="acting", phase_reason=None,
                     progress=case((Task.progress < progress, progress), else_=Task.progress),
                     updated_at=utcnow())
@@ -161,12 +161,12 @@ async def _record_step(
         if progress is not None:
             capped = min(progress, 99)
             values["progress"] = case(
-                (sa_and(Task.status == "running", Task.progress < capped), capped),
+                (sa_and(Task.status == TaskStatus.RUNNING, Task.progress < capped), capped),
                 else_=Task.progress)
         row = (await session.execute(
             update(Task).where(Task.id == task_id).values(**values)
             .returning(*_EVENT_COLUMNS).execution_options(synchronize_session=False))).first()
-        if row is not None and row.status == "running":
+        if row is not None and row.status == TaskStatus.RUNNING:
             record(session, "task_update", _row_payload(row, step=step_dict(step)),
                    user_id=row.user_id)
 
@@ -187,12 +187,13 @@ def _row_payload(row: Any, **extra: Any) -> dict[str, Any]:
 async def finish(
     task_id: str,
     *,
-    status: str,
+    status: TaskStatus,
     answer: str | None = None,
     answered_by: str | None = None,
     error: dict[str, str] | None = None,
 ) -> str:
-    """End a running task as completed or failed; returns the task's final status."""
+    """End a running task as completed, failed (or stopped, a streamed turn whose client
+    left); returns the task's final status."""
     _phase_seen.pop(task_id, None)
     async with session_scope() as session:
         now = utcnow()
@@ -202,10 +203,11 @@ async def finish(
             values["answer"] = answer
         if answered_by is not None:
             values["answered_by"] = answered_by
-        if status == "completed":
+        if status == TaskStatus.COMPLETED:
             values["progress"] = 100
         result = await session.execute(
-            update(Task).where(Task.id == task_id, Task.status == "running").values(**values)
+            update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING)
+            .values(**values)
             .execution_options(synchronize_session=False))
         task = await session.get(Task, task_id)
         changed = result.rowcount == 1

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from dbos import DBOS
 
 from crazy_gary.agent import loop
+from crazy_gary.agent.ports import Failure
 from crazy_gary.agent.steps import begin_step, finish_step
+from crazy_gary.tasks.models import TaskStatus
 
 log = logging.getLogger(__name__)
 
 
 @DBOS.workflow(name="crazy_gary.run_task")
-async def run_task(task_id: str) -> dict[str, Any]:
+async def run_task(task_id: str) -> loop.Outcome:
     """Run a task to its end: completed, failed (with a code), or cancelled by a stop."""
     spec = await begin_step(task_id)
     if spec is None:  # stopped before it was dequeued, or unknown
-        return {"task_id": task_id, "status": "skipped"}
+        return loop.Outcome(task_id, "skipped")
     try:
         return await loop.run(spec)
     except Exception as exc:  # a bug must end the task, not leave it running forever
         log.exception("task %s crashed", task_id)
-        error = {"code": "INTERNAL_ERROR", "message": f"Agent error: {type(exc).__name__}"}
-        status = await finish_step(task_id, "failed", None, None, error)
-        return {"task_id": task_id, "status": status, "error": error}
+        failure = Failure("INTERNAL_ERROR", f"Agent error: {type(exc).__name__}")
+        status = await finish_step(task_id, TaskStatus.FAILED, None, None, failure)
+        return loop.Outcome(task_id, status, error=failure)

@@ -12,7 +12,7 @@ from crazy_gary.errors import AppError
 from crazy_gary.kit.patterns import MAX_PATTERN_CHARS, Matcher, untrusted_regex
 from crazy_gary.toolhub import files as workspace_files
 from crazy_gary.toolhub.servers import WORKSPACE_CLIENT
-from crazy_gary.toolhub.types import ToolInfo
+from crazy_gary.toolhub.types import Tool
 from crazy_gary.toolhub.workspace import current_settings, resolve_in_workspace, workspace_root
 
 SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", ".mypy_cache"})
@@ -35,21 +35,21 @@ def _schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
 _PATH = {"type": "string", "description": "Path relative to your workspace root"}
 
 TOOLS = [
-    ToolInfo("list_files", "List files and directories in your workspace (recursively by default).",
+    Tool("list_files", "List files and directories in your workspace (recursively by default).",
              _schema({"path": {**_PATH, "default": "."},
                       "recursive": {"type": "boolean", "default": True,
                                     "description": "Descend into sub-directories"}}, []),
              WORKSPACE_CLIENT),
-    ToolInfo("read_file", "Read a text file from your workspace.",
+    Tool("read_file", "Read a text file from your workspace.",
              _schema({"path": _PATH,
                       "max_bytes": {"type": "integer", "minimum": 1,
                                     "description": "Read at most this many bytes"}}, ["path"]),
              WORKSPACE_CLIENT),
-    ToolInfo("write_file", "Write (create or replace) a text file in your workspace.",
+    Tool("write_file", "Write (create or replace) a text file in your workspace.",
              _schema({"path": _PATH, "content": {"type": "string", "description": "File content"}},
                      ["path", "content"]),
              WORKSPACE_CLIENT),
-    ToolInfo("search_code",
+    Tool("search_code",
              "Search through code repositories in your workspace: lines matching a regular "
              "expression or plain text, with file paths and line numbers.",
              _schema({"query": {"type": "string", "minLength": 1,

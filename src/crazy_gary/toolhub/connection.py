@@ -28,7 +28,7 @@ from mcp.shared.exceptions import MCPError
 
 from crazy_gary.kit.clock import iso, utcnow
 from crazy_gary.toolhub.servers import ServerConfig
-from crazy_gary.toolhub.types import ToolInfo
+from crazy_gary.toolhub.types import Tool
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class McpConnection:
         self.log_dir = log_dir
         self.on_change = on_change or (lambda: None)
         self.status = CONNECTING
-        self.tools: list[ToolInfo] = []
+        self.tools: list[Tool] = []
         self.session: ClientSession | None = None
         self.last_error: str | None = None
         self.last_error_at: datetime | None = None
@@ -236,8 +236,8 @@ class McpConnection:
         stack.callback(fh.close)
         return fh
 
-    async def _list_tools(self, session: ClientSession) -> list[ToolInfo]:
-        tools: list[ToolInfo] = []
+    async def _list_tools(self, session: ClientSession) -> list[Tool]:
+        tools: list[Tool] = []
         cursor: str | None = None
         seen: set[str] = set()
         while True:
@@ -248,7 +248,7 @@ class McpConnection:
                     continue
                 seen.add(tool.name)
                 schema = dict(tool.input_schema or {}) or {"type": "object", "properties": {}}
-                tools.append(ToolInfo(name=tool.name, description=tool.description or "",
+                tools.append(Tool(name=tool.name, description=tool.description or "",
                                       schema=schema, client=self.name))
             cursor = listing.next_cursor
             if not cursor:

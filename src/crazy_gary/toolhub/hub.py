@@ -16,8 +16,8 @@ from crazy_gary.kit.clock import iso, utcnow
 from crazy_gary.observability.metrics import TOOL_CALL_LATENCY
 from crazy_gary.observability.tracing import tracer
 from crazy_gary.toolhub import builtin, workspace
-from crazy_gary.toolhub.connection import CONNECTED, ConnectionLost, McpConnection
-from crazy_gary.toolhub.results import result_value, text_of, validate_parameters
+from crazy_gary.toolhub.connection import CONNECTED, CONNECTING, ConnectionLost, McpConnection
+from crazy_gary.toolhub.results import result_value, text_of
 from crazy_gary.toolhub.search import ToolIndex
 from crazy_gary.toolhub.servers import (
     WORKSPACE_CLIENT,
@@ -25,7 +25,8 @@ from crazy_gary.toolhub.servers import (
     ServerConfig,
     load_servers,
 )
-from crazy_gary.toolhub.types import ToolInfo, ToolResult
+from crazy_gary.toolhub.types import Tool, ToolResult
+from crazy_gary.toolhub.validation import validate_parameters
 
 log = logging.getLogger(__name__)
 UNAVAILABLE = "MCP_CLIENT_UNAVAILABLE"
@@ -107,7 +108,7 @@ class ToolHub:
     def client_names(self) -> list[str]:
         return [WORKSPACE_CLIENT, *self.connections]
 
-    def list_tools(self, client: str | None = None) -> list[ToolInfo]:
+    def list_tools(self, client: str | None = None) -> list[Tool]:
         """Tools of every connected client, or of one (NotFound / ServiceUnavailable)."""
         if client is None:
             tools = list(builtin.TOOLS)
@@ -122,14 +123,19 @@ class ToolHub:
             raise self._unavailable(connection)
         return list(connection.tools)
 
-    def search(self, query: str, limit: int = 10) -> list[ToolInfo]:
+    def connecting(self, client: str | None = None) -> bool:
+        """Whether an MCP server (any, or the named one) is still starting."""
+        return any(c.status == CONNECTING for name, c in list(self.connections.items())
+                   if client is None or name == client)
+
+    def search(self, query: str, limit: int = 10) -> list[Tool]:
         """Tools ranked by BM25 relevance of `query` to their names, descriptions, parameters."""
         index = self._index
         if index is None:
             index = self._index = ToolIndex(self.list_tools())
         return index.search(query, limit)
 
-    def get_tool(self, client: str, tool: str) -> ToolInfo:
+    def get_tool(self, client: str, tool: str) -> Tool:
         for info in self.list_tools(client):
             if info.name == tool:
                 return info

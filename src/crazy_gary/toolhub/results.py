@@ -1,35 +1,11 @@
-"""Turning MCP call results and schema checks into plain JSON."""
+"""Turning MCP call results into plain JSON."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from jsonschema import validators
-from jsonschema.exceptions import SchemaError
 from mcp import types as mcp_types
-
-from crazy_gary.errors import ValidationFailed
-
-
-def validate_parameters(schema: dict[str, Any], parameters: Any) -> None:
-    """Raise ValidationFailed listing every way `parameters` breaks the tool's schema."""
-    if not isinstance(parameters, dict):
-        raise ValidationFailed("parameters: must be an object")
-    schema = schema or {"type": "object"}
-    cls = validators.validator_for(schema, default=validators.Draft202012Validator)
-    try:
-        validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
-        errors = sorted(validator.iter_errors(parameters), key=lambda e: list(e.absolute_path))
-    except SchemaError:
-        return  # a server's broken schema is its problem; the server validates too
-    if errors:
-        messages = []
-        for err in errors[:20]:
-            where = ".".join(str(p) for p in err.absolute_path)
-            messages.append(f"parameters.{where}: {err.message}" if where
-                            else f"parameters: {err.message}")
-        raise ValidationFailed(messages, message="Tool parameters do not match the tool's schema")
 
 
 def _content_item(item: Any) -> Any:

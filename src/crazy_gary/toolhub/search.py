@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from crazy_gary.toolhub.types import ToolInfo
+from crazy_gary.toolhub.types import Tool
 
 K1, B = 1.2, 0.75
 NAME_WEIGHT, PARAM_WEIGHT = 3, 2
@@ -30,7 +30,7 @@ def tokens(text: str) -> list[str]:
     return result
 
 
-def document(tool: ToolInfo) -> list[str]:
+def document(tool: Tool) -> list[str]:
     props = (tool.schema or {}).get("properties") or {}
     params = " ".join(str(name) for name in props)
     words = tokens(tool.name) * NAME_WEIGHT + tokens(params) * PARAM_WEIGHT
@@ -40,7 +40,7 @@ def document(tool: ToolInfo) -> list[str]:
 class ToolIndex:
     """An immutable BM25 index over one snapshot of the catalogue."""
 
-    def __init__(self, tools: Sequence[ToolInfo]) -> None:
+    def __init__(self, tools: Sequence[Tool]) -> None:
         self.tools = list(tools)
         self.docs = [Counter(document(t)) for t in self.tools]
         self.lengths = [sum(d.values()) for d in self.docs]
@@ -53,7 +53,7 @@ class ToolIndex:
         self.idf = {term: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))
                     for term, p in self.postings.items()}
 
-    def search(self, query: str, limit: int = 10) -> list[ToolInfo]:
+    def search(self, query: str, limit: int = 10) -> list[Tool]:
         terms = tokens(query)
         if not terms or not self.docs:
             return []

@@ -7,7 +7,7 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class ToolInfo:
+class Tool:
     """One tool of one client; `schema` is the tool's JSON Schema for its parameters."""
 
     name: str

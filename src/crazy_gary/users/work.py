@@ -18,7 +18,7 @@ async def stop_work(user_id: int) -> None:
     from crazy_gary.heavy.models import TERMINAL_ORCHESTRATION, Orchestration
     from crazy_gary.tasks import queue
     from crazy_gary.tasks import service as tasks
-    from crazy_gary.tasks.models import Task
+    from crazy_gary.tasks.models import UNFINISHED, Task
 
     async with session_scope() as session:
         orchestrations = list(await session.scalars(
@@ -32,7 +32,7 @@ async def stop_work(user_id: int) -> None:
     async with session_scope() as session:
         running = list(await session.scalars(
             select(Task.id).where(Task.user_id == user_id,
-                                  Task.status.in_(("created", "running")))))
+                                  Task.status.in_(UNFINISHED))))
     for task_id in running:
         with contextlib.suppress(Conflict):
             async with session_scope() as session:

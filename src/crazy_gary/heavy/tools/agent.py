@@ -11,6 +11,7 @@ from typing import Any
 
 from crazy_gary.heavy.tools import register
 from crazy_gary.heavy.tools.base import Tool, ToolContext, ToolError
+from crazy_gary.llm.models import ModelName
 
 FINAL = ("completed", "failed", "stopped")
 POLL_SECONDS = 0.2
@@ -26,7 +27,7 @@ class AgentTool(Tool):
                  "description": "What the sub-agent should do or answer", "required": True},
         "context": {"type": "string", "maxLength": 20000,
                     "description": "Background the sub-agent should know", "required": False},
-        "model": {"type": "string", "enum": ["gpt-oss-120b", "gpt-oss-20b"],
+        "model": {"type": "string", "enum": [m.value for m in ModelName],
                   "default": "gpt-oss-20b", "description": "Model the sub-agent thinks with",
                   "required": False},
         "max_steps": {"type": "integer", "minimum": 1, "maximum": 200,

@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import jsonschema
+from crazy_gary.toolhub.types import Tool as HubTool
+from crazy_gary.toolhub.validation import schema_errors
 
 
 class ToolError(Exception):
@@ -38,7 +39,8 @@ class ToolContext:
 
 
 class Tool(ABC):
-    """A heavy tool. Subclasses set the class attributes and implement run()."""
+    """A heavy tool. Subclasses set the class attributes and implement run(); it is
+    described, like every tool, by the hub's `Tool` (`as_tool()`: one schema field)."""
 
     name: ClassVar[str]
     title: ClassVar[str]  # the step name shown in progress, e.g. "Code Analysis"
@@ -65,6 +67,11 @@ class Tool(ABC):
             "parameters": self.parameters,
         }
 
+    def as_tool(self) -> HubTool:
+        """This tool's description in the one tool type (client `heavy`)."""
+        return HubTool(name=self.name, description=self.description,
+                       schema=self.json_schema(), client="heavy")
+
     def json_schema(self) -> dict[str, Any]:
         """The JSON Schema equivalent of `parameters`."""
         props: dict[str, Any] = {}
@@ -81,7 +88,7 @@ class Tool(ABC):
         """Messages for parameters that break the schema; `unchecked` values are present
         but only known at run time (references to earlier steps)."""
         instance = {k: v for k, v in params.items() if k not in unchecked}
-        schema = self.json_schema()
+        schema = self.as_tool().schema
         schema["required"] = [r for r in schema["required"] if r not in unchecked]
         messages = schema_errors(schema, instance)
         if not messages and not unchecked:
@@ -94,16 +101,6 @@ class Tool(ABC):
             if pname not in out and "default" in spec:
                 out[pname] = spec["default"]
         return out
-
-
-def schema_errors(schema: dict[str, Any], instance: Any) -> list[str]:
-    """One message per JSON Schema violation, prefixed with where it is."""
-    validator = jsonschema.Draft202012Validator(schema)
-    messages = []
-    for err in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.path]):
-        where = ".".join(str(p) for p in err.path)
-        messages.append(f"{where}: {err.message}" if where else err.message)
-    return messages
 
 
 def contract_parameters(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -8,6 +8,7 @@ from typing import Any
 from crazy_gary.errors import AppError
 from crazy_gary.heavy.tools import register
 from crazy_gary.heavy.tools.base import Tool, ToolContext, ToolError
+from crazy_gary.llm.models import ModelName
 
 MAX_CONTEXT_CHARS = 20000
 
@@ -20,7 +21,7 @@ class LlmGenerate(Tool):
     parameters = {
         "prompt": {"type": "string", "minLength": 1, "maxLength": 100000,
                    "description": "What to ask the model", "required": True},
-        "model": {"type": "string", "enum": ["gpt-oss-120b", "gpt-oss-20b"],
+        "model": {"type": "string", "enum": [m.value for m in ModelName],
                   "default": "gpt-oss-120b", "description": "Model to ask", "required": False},
         "system": {"type": "string", "maxLength": 20000, "description": "System instructions",
                    "required": False},
