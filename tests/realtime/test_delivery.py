@@ -139,9 +139,9 @@ async def test_poll_deadline_raises_queue_empty_only_when_idle():
 
 
 async def test_sockets_use_the_fast_writer_and_binary_emits_still_arrive(server, user):
-    from crazy_gary.realtime import fanout
+    from crazy_gary import runtime
 
-    sio = fanout.current().socket_servers[0]
+    sio = runtime.current().fanout.socket_servers[0]
     client = socketio.AsyncClient(reconnection=False)
     got: asyncio.Queue = asyncio.Queue()
     client.on("blob", lambda data: got.put_nowait(data))

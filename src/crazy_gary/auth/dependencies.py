@@ -24,7 +24,7 @@ bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/l
 
 
 async def get_settings_dep(request: Request) -> Settings:
-    return request.app.state.settings
+    return request.app.state.runtime.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
@@ -56,7 +56,7 @@ async def user_from_token(
 
 
 def user_cache_of(request: Request) -> UserCache:
-    return request.app.state.user_cache
+    return request.app.state.runtime.user_cache
 
 
 class SignedIn(HTTPBearer):
@@ -77,7 +77,7 @@ class SignedIn(HTTPBearer):
         token = bearer_token(request.headers.get("authorization"))
         if token is None:
             raise AuthRequired()
-        user = await user_from_token(request_database(request), request.app.state.settings,
+        user = await user_from_token(request_database(request), request.app.state.runtime.settings,
                                      token, user_cache_of(request))
         if self.admin and not user.is_admin:
             raise InsufficientPermissions("Administrator role required")

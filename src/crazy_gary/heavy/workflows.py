@@ -15,7 +15,7 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from crazy_gary import durable
+from crazy_gary import runtime as process
 from crazy_gary.config import get_settings
 from crazy_gary.db import utcnow
 from crazy_gary.heavy import agents, runtime
@@ -25,26 +25,22 @@ from crazy_gary.heavy.models import TERMINAL_ORCHESTRATION, TERMINAL_STEP
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "heavy"
-_queue = None
 
 
 def step_workflow_id(orch_id: str, step: int) -> str:
     return f"{orch_id}.step-{step}"
 
 
-@durable.after_launch
-async def _register_queue() -> None:
-    global _queue
-    _queue = await DBOS.register_queue_async(
+async def register_queue() -> None:
+    process.current().durable.queues[QUEUE_NAME] = await DBOS.register_queue_async(
         QUEUE_NAME, polling_interval_sec=get_settings().queue_polling_interval_seconds)
 
 
 async def launch(orch_id: str) -> None:
     """Hand a stored orchestration to the engine (after its rows are committed)."""
-    if _queue is None:
-        raise RuntimeError("durable engine not launched")
+    queue = process.current().durable.queue(QUEUE_NAME)
     with SetWorkflowID(orch_id):
-        await _queue.enqueue_async(orchestration_workflow, orch_id)
+        await queue.enqueue_async(orchestration_workflow, orch_id)
 
 
 @DBOS.step(name="heavy.begin")

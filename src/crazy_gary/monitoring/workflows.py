@@ -9,7 +9,6 @@ from typing import Any
 
 from dbos import DBOS
 
-from crazy_gary import durable
 from crazy_gary.config import get_settings
 from crazy_gary.monitoring import evaluation, log_handler
 
@@ -36,7 +35,6 @@ async def monitoring_tick(scheduled_at: datetime, context: Any) -> None:
         await retention_step()
 
 
-@durable.after_launch
 async def register_schedule() -> None:
     log_handler.attach_to_isolated_loggers()  # the engine set up its own logger at launch
     every = max(1, min(59, get_settings().alert_evaluation_seconds))

@@ -15,6 +15,7 @@ import logging
 import uuid
 from typing import Any
 
+from crazy_gary import runtime
 from crazy_gary.config import Settings
 from crazy_gary.realtime.broker import PublishedEvent, broker
 
@@ -28,7 +29,7 @@ def user_room(user_id: int) -> str:
 
 
 class Fanout:
-    """One per process; started by the app lifespan (or lazily by the first publish)."""
+    """One per process, on its runtime; started and stopped with it."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -39,13 +40,11 @@ class Fanout:
         self.redis: Any = None
         self._listener: asyncio.Task | None = None
         self.started = False
-        self.users = 0  # apps in this process sharing the fan-out (tests run several)
 
     def add_socket_server(self, sio: Any) -> None:
         self.socket_servers.append(sio)
 
     async def start(self) -> None:
-        self.users += 1
         if self.started:
             return
         self.started = True
@@ -65,9 +64,6 @@ class Fanout:
                 write_only=True)
 
     async def stop(self) -> None:
-        self.users = max(0, self.users - 1)
-        if self.users:
-            return
         if self._listener:
             self._listener.cancel()
             await asyncio.gather(self._listener, return_exceptions=True)
@@ -135,30 +131,6 @@ class Fanout:
             log.warning("malformed event on %s", self.channel, exc_info=True)
 
 
-_fanout: Fanout | None = None
-
-
-def configure(settings: Settings) -> Fanout:
-    """The process's fan-out: created by the first app; later apps in the same process (test
-    instances) share it while it is in use, and replace it once every user stopped."""
-    global _fanout
-    idle = _fanout is not None and _fanout.users == 0 and not _fanout.started
-    if _fanout is None or (idle and _fanout.settings is not settings):
-        _fanout = Fanout(settings)
-    return _fanout
-
-
 async def get_fanout() -> Fanout:
-    """The process's fan-out, started; configured from the environment if nobody did."""
-    global _fanout
-    if _fanout is None:
-        from crazy_gary.config import get_settings
-
-        _fanout = Fanout(get_settings())
-    if not _fanout.started:
-        await _fanout.start()
-    return _fanout
-
-
-def current() -> Fanout | None:
-    return _fanout
+    """The running runtime's fan-out (started with it)."""
+    return runtime.current().fanout

@@ -144,4 +144,4 @@ async def stream_events(
     if after is None:
         after = last_event_id_query
     return EventStreamResponse(user.id, after, settings.sse_heartbeat_seconds,
-                               request.app.state.stream_guard, credential)
+                               request.app.state.runtime.stream_guard, credential)
