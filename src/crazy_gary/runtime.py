@@ -17,11 +17,14 @@ if TYPE_CHECKING:  # the services' modules read `current()`: types only, no impo
     from collections.abc import Awaitable, Callable
 
     from crazy_gary.auth.cache import UserCache
+    from crazy_gary.auth.tokens import VerifiedTokens
     from crazy_gary.config import Settings
     from crazy_gary.db import Database
     from crazy_gary.durable import DurableEngine
     from crazy_gary.endpoints.service import EndpointManager
+    from crazy_gary.heavy.runtime import ChangeWaiters
     from crazy_gary.llm.service import ModelService
+    from crazy_gary.monitoring.runtime import TelemetryServices
     from crazy_gary.realtime.fanout import Fanout
     from crazy_gary.realtime.revocation import StreamGuard
     from crazy_gary.toolhub.hub import ToolHub
@@ -36,6 +39,7 @@ class Runtime:
 
     settings: Settings
     database: Database
+    telemetry: TelemetryServices
     fanout: Fanout
     endpoints: EndpointManager
     models: ModelService
@@ -43,8 +47,12 @@ class Runtime:
     durable: DurableEngine
     user_cache: UserCache
     user_pages: PageCache
+    verified_tokens: VerifiedTokens
     stream_guard: StreamGuard
+    orchestration_waiters: ChangeWaiters
     health_checks: dict[str, HealthCheck] = field(default_factory=dict)
+    # The phase this process last wrote per running task (repeats are not written again).
+    task_phases: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
 
 _current: Runtime | None = None

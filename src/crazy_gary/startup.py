@@ -17,6 +17,7 @@ from typing import Any
 
 from crazy_gary import runtime
 from crazy_gary.auth.cache import UserCache
+from crazy_gary.auth.tokens import VerifiedTokens
 from crazy_gary.config import Settings
 from crazy_gary.db import Database
 from crazy_gary.durable import DurableEngine
@@ -24,10 +25,11 @@ from crazy_gary.endpoints import workflows as endpoint_workflows
 from crazy_gary.endpoints.health import huggingface_api_check
 from crazy_gary.endpoints.service import EndpointManager
 from crazy_gary.heavy import workflows as heavy_workflows
+from crazy_gary.heavy.runtime import ChangeWaiters
 from crazy_gary.llm.service import ModelService
 from crazy_gary.migrations import upgrade
-from crazy_gary.monitoring import runtime as telemetry
 from crazy_gary.monitoring import workflows as monitoring_workflows
+from crazy_gary.monitoring.runtime import TelemetryServices
 from crazy_gary.realtime.fanout import Fanout
 from crazy_gary.realtime.revocation import StreamGuard
 from crazy_gary.runtime import Runtime
@@ -61,6 +63,7 @@ def build_runtime(settings: Settings, *, socket_servers: Sequence[Any] = ()) -> 
     return Runtime(
         settings=settings,
         database=database,
+        telemetry=TelemetryServices.build(settings, database),
         fanout=fanout,
         endpoints=endpoints,
         models=ModelService(settings, endpoints),
@@ -68,7 +71,9 @@ def build_runtime(settings: Settings, *, socket_servers: Sequence[Any] = ()) -> 
         durable=DurableEngine(settings),
         user_cache=UserCache(settings.auth_user_cache_seconds),
         user_pages=PageCache(),
+        verified_tokens=VerifiedTokens(),
         stream_guard=StreamGuard(settings.stream_reauth_seconds),
+        orchestration_waiters=ChangeWaiters(),
         health_checks={"huggingface_api": huggingface_api_check, "mcp": mcp_check},
     )
 
@@ -84,8 +89,8 @@ async def start_runtime(settings: Settings, *, kind: str = "serve",
     try:
         async with AsyncExitStack() as stack:
             stack.push_async_callback(built.database.dispose)
-            await telemetry.start(settings, built.database, kind=kind)
-            stack.push_async_callback(telemetry.stop)
+            await built.telemetry.start(settings, built.database, kind=kind)
+            stack.push_async_callback(built.telemetry.stop)
             await built.fanout.start()
             stack.push_async_callback(built.fanout.stop)
             stack.push_async_callback(built.endpoints.close)

@@ -13,7 +13,7 @@ import socketio
 from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 
-from crazy_gary.realtime.broker import PublishedEvent, Subscription, broker
+from crazy_gary.realtime.broker import LocalBroker, PublishedEvent, Subscription
 from crazy_gary.realtime.fanout import user_room
 from crazy_gary.realtime.revocation import Credential, StreamGuard
 from crazy_gary.realtime.router import EventStreamResponse
@@ -88,10 +88,11 @@ async def test_event_stream_response_frames_pings_and_disconnect():
         await disconnect.wait()
         return {"type": "http.disconnect"}
 
+    broker = LocalBroker()
     before = len(broker)
     guard = StreamGuard(interval=60)  # no sweep during the test: it only tracks the stream
     credential = Credential(database=None, settings=None, token="unchecked")
-    response = EventStreamResponse(user_id, None, 0.05, guard, credential)
+    response = EventStreamResponse(user_id, None, 0.05, guard, credential, broker)
     task = asyncio.create_task(response({"type": "http"}, receive, send))
     await asyncio.sleep(0.01)
     assert len(broker) == before + 1

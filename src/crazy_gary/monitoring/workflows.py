@@ -9,6 +9,7 @@ from typing import Any
 
 from dbos import DBOS
 
+from crazy_gary import runtime
 from crazy_gary.config import get_settings
 from crazy_gary.monitoring import evaluation, log_handler
 
@@ -36,7 +37,8 @@ async def monitoring_tick(scheduled_at: datetime, context: Any) -> None:
 
 
 async def register_schedule() -> None:
-    log_handler.attach_to_isolated_loggers()  # the engine set up its own logger at launch
+    # the engine set up its own logger at launch
+    log_handler.attach_to_isolated_loggers(runtime.current().telemetry.log_handler)
     every = max(1, min(59, get_settings().alert_evaluation_seconds))
     await DBOS.apply_schedules_async([{
         "schedule_name": SCHEDULE, "workflow_fn": monitoring_tick,

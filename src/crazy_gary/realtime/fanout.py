@@ -17,7 +17,7 @@ from typing import Any
 
 from crazy_gary import runtime
 from crazy_gary.config import Settings
-from crazy_gary.realtime.broker import PublishedEvent, broker
+from crazy_gary.realtime.broker import LocalBroker, PublishedEvent
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class Fanout:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.origin = uuid.uuid4().hex
+        self.broker = LocalBroker()  # this process's SSE subscribers
         self.channel = f"{settings.redis_namespace}:events"
         self.socket_servers: list[Any] = []  # socketio.AsyncServer(s) built in this process
         self.emitter: Any = None  # write-only manager when no socket server runs here
@@ -75,7 +76,7 @@ class Fanout:
 
     async def send(self, event: PublishedEvent) -> None:
         """Deliver everywhere; never raises."""
-        broker.deliver(event)
+        self.broker.deliver(event)
         await self._emit_socket(event)
         if self.redis is not None:
             payload = json.dumps({"origin": self.origin, "event": event.to_wire()},
@@ -126,7 +127,7 @@ class Fanout:
             msg = json.loads(raw)
             if msg.get("origin") == self.origin:
                 return
-            broker.deliver(PublishedEvent.from_wire(msg["event"]))
+            self.broker.deliver(PublishedEvent.from_wire(msg["event"]))
         except Exception:
             log.warning("malformed event on %s", self.channel, exc_info=True)
 

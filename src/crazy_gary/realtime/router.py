@@ -16,7 +16,7 @@ from crazy_gary.db import request_database, session_scope
 from crazy_gary.errors import AuthRequired
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.observability.metrics import REALTIME_CLIENTS
-from crazy_gary.realtime.broker import Subscription, broker
+from crazy_gary.realtime.broker import LocalBroker, Subscription
 from crazy_gary.realtime.revocation import Credential, StreamGuard
 from crazy_gary.realtime.service import events_after
 
@@ -46,8 +46,9 @@ class EventStreamResponse(Response):
     media_type = "text/event-stream"
 
     def __init__(self, user_id: int, after: int | None, heartbeat: float,
-                 guard: StreamGuard, credential: Credential) -> None:
+                 guard: StreamGuard, credential: Credential, broker: LocalBroker) -> None:
         self.user_id = user_id
+        self.broker = broker
         self.after = after
         self.heartbeat = heartbeat
         self.guard = guard
@@ -58,7 +59,7 @@ class EventStreamResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Subscribe before reading the log so nothing published in between is lost.
-        sub = broker.subscribe(self.user_id)
+        sub = self.broker.subscribe(self.user_id)
         self.guard.watch(sub, self.credential, sub.close)
         REALTIME_CLIENTS.labels(channel="sse").inc()
         watcher = asyncio.ensure_future(_close_on_disconnect(receive, sub))
@@ -89,7 +90,7 @@ class EventStreamResponse(Response):
         finally:
             watcher.cancel()
             self.guard.forget(sub)
-            broker.unsubscribe(sub)
+            self.broker.unsubscribe(sub)
             REALTIME_CLIENTS.labels(channel="sse").dec()
 
     async def _replay(self, send: Send, sub: Subscription) -> set[int]:
@@ -143,5 +144,6 @@ async def stream_events(
     after = _parse_last_id(last_event_id)
     if after is None:
         after = last_event_id_query
+    services = request.app.state.runtime
     return EventStreamResponse(user.id, after, settings.sse_heartbeat_seconds,
-                               request.app.state.runtime.stream_guard, credential)
+                               services.stream_guard, credential, services.fanout.broker)

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from crazy_gary import runtime
 from crazy_gary.config import get_settings
 from crazy_gary.db import session_scope, utcnow
 from crazy_gary.kit.clock import iso
@@ -53,7 +54,7 @@ async def begin(task_id: str) -> dict[str, Any] | None:
             "origin": task.origin,
             "history": await _history(session, task) if task.conversation_id else [],
         }
-    _phase_seen[task_id] = ("planning", None)
+    runtime.current().task_phases[task_id] = ("planning", None)
     await _publish_task(task)
     return spec
 
@@ -72,14 +73,11 @@ async def _history(session, task: Task, turns: int = 20) -> list[dict[str, str]]
     return history
 
 
-_phase_seen: dict[str, tuple[str, str | None]] = {}
-
-
 async def set_phase(task_id: str, phase: str, reason: str | None = None) -> None:
     """Record the phase (skipped when this process already wrote the same one)."""
-    if _phase_seen.get(task_id) == (phase, reason):
+    if runtime.current().task_phases.get(task_id) == (phase, reason):
         return
-    _phase_seen[task_id] = (phase, reason)
+    runtime.current().task_phases[task_id] = (phase, reason)
     async with session_scope() as session:
         result = await session.execute(
             update(Task).where(Task.id == task_id, Task.status == "running",
@@ -195,7 +193,7 @@ async def finish(
     error: dict[str, str] | None = None,
 ) -> str:
     """End a running task as completed or failed; returns the task's final status."""
-    _phase_seen.pop(task_id, None)
+    runtime.current().task_phases.pop(task_id, None)
     async with session_scope() as session:
         now = utcnow()
         values: dict[str, Any] = dict(status=status, phase=None, phase_reason=None,
