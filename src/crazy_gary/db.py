@@ -203,7 +203,7 @@ async def fetch_all(
 
 def request_database(request: Request) -> Database:
     """The database of the runtime serving this request."""
-    return request.app.state.runtime.database
+    return runtime.of(request).database
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from starlette.requests import HTTPConnection
+
 if TYPE_CHECKING:  # the services' modules read `current()`: types only, no import cycle
     from collections.abc import Awaitable, Callable
 
@@ -56,6 +58,11 @@ class Runtime:
 
 
 _current: Runtime | None = None
+
+
+def of(connection: HTTPConnection) -> Runtime:
+    """The runtime serving this request (set on the app by its lifespan)."""
+    return connection.app.state.runtime
 
 
 def current() -> Runtime:

@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from crazy_gary import runtime
 from crazy_gary.auth.dependencies import SettingsDep, user_cache_of, user_from_token
 from crazy_gary.auth.tokens import bearer_token
 from crazy_gary.db import request_database, session_scope
@@ -144,6 +145,6 @@ async def stream_events(
     after = _parse_last_id(last_event_id)
     if after is None:
         after = last_event_id_query
-    services = request.app.state.runtime
+    services = runtime.of(request)
     return EventStreamResponse(user.id, after, settings.sse_heartbeat_seconds,
                                services.stream_guard, credential, services.fanout.broker)

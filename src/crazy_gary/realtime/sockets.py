@@ -97,7 +97,9 @@ def build_socket_server(settings: Settings) -> socketio.AsyncServer:
 
     @sio.event
     async def disconnect(sid: str, *args: Any):
-        runtime.current().stream_guard.forget(sid)
+        services = runtime.running()  # None once the process stopped its runtime
+        if services is not None:
+            services.stream_guard.forget(sid)
         REALTIME_CLIENTS.labels(channel="socketio").dec()
 
     return sio

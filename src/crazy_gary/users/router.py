@@ -6,6 +6,7 @@ import asyncio
 
 from fastapi import APIRouter, Request, Response, status
 
+from crazy_gary import runtime
 from crazy_gary.auth.cache import commit_user_change
 from crazy_gary.auth.dependencies import AdminUser, CurrentUser, SettingsDep
 from crazy_gary.auth.models import User
@@ -37,7 +38,7 @@ async def list_users(request: Request, page: PageDep, _admin: AdminUser) -> Resp
     """Every user (admin only), paginated. `Cache-Control: no-cache` reads the page afresh
     (it is otherwise served from a cache that any change to users invalidates)."""
     fresh = "no-cache" in request.headers.get("cache-control", "")
-    services = request.app.state.runtime
+    services = runtime.of(request)
     body, total = await encoded_page(services.database, services.user_pages, page, fresh=fresh)
     response = Response(body, media_type="application/json")
     set_page_headers(request, response, page, total)
