@@ -16,7 +16,6 @@ from typing import Any
 from dbos import DBOS, SetWorkflowID
 
 from crazy_gary import runtime as process
-from crazy_gary.config import get_settings
 from crazy_gary.db import utcnow
 from crazy_gary.heavy import agents, runtime
 from crazy_gary.heavy.execution import execute_step
@@ -33,7 +32,7 @@ def step_workflow_id(orch_id: str, step: int) -> str:
 
 async def register_queue() -> None:
     process.current().durable.queues[QUEUE_NAME] = await DBOS.register_queue_async(
-        QUEUE_NAME, polling_interval_sec=get_settings().queue_polling_interval_seconds)
+        QUEUE_NAME, polling_interval_sec=process.current().settings.queue_polling_interval_seconds)
 
 
 async def launch(orch_id: str) -> None:

@@ -7,7 +7,6 @@ import logging
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
 from crazy_gary import runtime
-from crazy_gary.config import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +19,7 @@ PRIORITY_RANK = {"critical": 1, "high": 2, "medium": 3, "low": 4}
 async def register_queues() -> None:
     """Partitioned by user so one user's running tasks are capped (TASK_PER_USER_CONCURRENCY)."""
     queues = runtime.current().durable.queues
-    settings = get_settings()
+    settings = runtime.current().settings
     per_user = max(1, settings.task_per_user_concurrency)
     queues[QUEUE_NAME] = await DBOS.register_queue_async(
         QUEUE_NAME,
