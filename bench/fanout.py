@@ -39,10 +39,10 @@ def serve(port: int) -> None:
     import uvicorn
     from fastapi import FastAPI
 
+    from crazy_gary import runtime
     from crazy_gary.asgi import build_asgi
     from crazy_gary.config import get_settings
     from crazy_gary.realtime import publish
-    from crazy_gary.realtime.broker import broker
 
     asgi = build_asgi(get_settings())
     app: FastAPI = asgi.fastapi_app
@@ -52,7 +52,8 @@ def serve(port: int) -> None:
         return {"ok": True}
 
     async def bench_subscribers():
-        return {"sse": len(broker), "sio": len(asgi.sio.manager.rooms.get("/", {}).get(None, {}))}
+        sockets = asgi.sio.manager.rooms.get("/", {}).get(None, {})
+        return {"sse": len(runtime.current().fanout.broker), "sio": len(sockets)}
 
     app.add_api_route("/bench/publish/{seq}", bench_publish, methods=["POST"])
     app.add_api_route("/bench/subscribers", bench_subscribers)

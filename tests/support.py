@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -89,13 +90,17 @@ class ThreadServer:
 
 
 class ProcessServer:
-    """`crazy-gary serve` (or worker) in a child process, for crash and multi-process tests."""
+    """`crazy-gary serve` (or worker) in a child process, for crash and multi-process tests
+    and for every service besides the session's (one runtime per process). `app` serves an
+    app factory (`module:function`) through uvicorn instead of `crazy-gary serve`."""
 
     def __init__(self, env: dict[str, str], port: int | None = None,
-                 command: str = "serve") -> None:
+                 command: str = "serve", app: str | None = None) -> None:
         self.port = port or free_port()
         self.env = subprocess_env(env)
         self.command = command
+        self.app = app
+        self.settings = None  # an instance_server's settings, as the child reads them
         self.proc: subprocess.Popen | None = None
         self.log_path = Path(env.get("CRAZY_GARY_DATA_DIR", "/tmp")) / f"server-{self.port}.log"
 
@@ -105,6 +110,8 @@ class ProcessServer:
 
     def start(self, timeout: float = 60.0) -> ProcessServer:
         args = [sys.executable, "-m", "crazy_gary", self.command]
+        if self.app:
+            args = [sys.executable, "-m", "uvicorn", "--factory", self.app]
         if self.command == "serve":
             args += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
@@ -168,22 +175,19 @@ async def login(client: httpx.AsyncClient, email: str, password: str) -> AuthedU
                       token=body["token"], refresh_token=body["refresh_token"])
 
 
-def instance_settings(*, fresh_database: bool = False, **overrides):
-    """Settings for an extra app instance (`create_app(s, run_engine=False)`) in this process.
-
-    It gets its own data directory (so its own JWT key), no Redis unless given, and the
-    session's database, or a fresh SQLite one with `fresh_database`. The session's
-    environment (set by the `settings` fixture) supplies everything else.
+def instance_server(*, app: str | None = None, **overrides) -> ProcessServer:
+    """Another service beside the session's, started in a child process (one runtime per
+    process): its own data directory (so its own JWT key and SQLite database), its own
+    executor, no Redis unless given; the session's environment supplies the rest.
+    Its `settings` (database, data directory) serve tests that reach its database directly.
     """
-    import tempfile
+    from crazy_gary.config import Settings  # after the session fixture set the environment
 
-    from crazy_gary.config import Settings
-
-    values: dict = {
-        "CRAZY_GARY_DATA_DIR": tempfile.mkdtemp(prefix="crazy-gary-instance-"),
-        "REDIS_URL": None,
-    }
-    if fresh_database:
-        values["DATABASE_URL"] = None
-    values.update(overrides)
-    return Settings(**values)
+    data_dir = Path(tempfile.mkdtemp(prefix="crazy-gary-instance-"))
+    env = {"CRAZY_GARY_DATA_DIR": str(data_dir), "DATABASE_URL": "", "REDIS_URL": "",
+           "JWT_SECRET_KEY": "", "CRAZY_GARY_EXECUTOR_ID": f"instance-{data_dir.name}"}
+    env.update({key: str(value) for key, value in overrides.items()})
+    srv = ProcessServer(env, app=app)
+    srv.settings = Settings(**{**env, "DATABASE_URL": None, "REDIS_URL": env["REDIS_URL"] or None,
+                               "JWT_SECRET_KEY": None})
+    return srv.start()

@@ -39,17 +39,18 @@ def worker() -> None:
     """Run only the durable engine (agent tasks and other queued work), no HTTP."""
     import signal
 
-    from crazy_gary.app import create_app
+    from crazy_gary.kit.redaction import install_log_redaction
+    from crazy_gary.startup import start_runtime
 
     settings = get_settings()
-    service = create_app(settings)  # the lifespan migrates, connects and launches the engine
+    install_log_redaction()
 
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with service.router.lifespan_context(service):
+        async with start_runtime(settings):  # migrates, connects and launches the engine
             console.print(f"[green]worker {settings.executor_id} running[/green]")
             await stop.wait()
 

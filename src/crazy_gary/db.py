@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 from sqlalchemy.types import TypeDecorator
 
+from crazy_gary import runtime
 from crazy_gary.direct_reads import DirectReadUnavailable, PostgresReader, SQLiteReader
 from crazy_gary.kit.unit_of_work import UnitOfWorkSession
 
@@ -154,34 +155,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-_database: Database | None = None
-
-
-def init_database(url: str, *, replace: bool = True) -> Database:
-    """Create a database; it becomes the process-wide one if `replace` or none exists yet.
-
-    An app built with `run_engine=False` (tests, extra instances) keeps its own database on
-    `app.state` without taking over the process-wide one that background work uses.
-    """
-    global _database
-    database = Database(url)
-    if replace or _database is None:
-        _database = database
-    return database
-
-
-async def close_database(database: Database) -> None:
-    """Dispose a database; forget it if it was the process-wide one."""
-    global _database
-    if _database is database:
-        _database = None
-    await database.dispose()
-
-
 def get_database() -> Database:
-    if _database is None:
-        raise RuntimeError("database not initialised; call init_database() first")
-    return _database
+    """The running runtime's database (for code outside a request: steps, jobs)."""
+    return runtime.current().database
 
 
 @asynccontextmanager
@@ -228,8 +204,8 @@ async def fetch_all(
 
 
 def request_database(request: Request) -> Database:
-    """The database of the app serving this request."""
-    return getattr(request.app.state, "database", None) or get_database()
+    """The database of the runtime serving this request."""
+    return runtime.of(request).database
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -1,32 +1,23 @@
-"""The durable execution engine (DBOS): configured once per process.
+"""The durable execution engine (DBOS): one per process, owned by the runtime.
 
 Workflows and steps are declared with DBOS decorators at import time; queues and
-schedules must be registered after launch, so domains hand a coroutine to
-`after_launch` and it runs right after `DBOS.launch()`.
+schedules must be registered after launch, so the runtime hands `DurableEngine.start` the
+domains' registration coroutines (`startup.AFTER_LAUNCH`) and they run right after
+`DBOS.launch()`. DBOS is a process-wide library: the runtime creates its one instance.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from dbos import DBOS, DBOSConfig
+from dbos import DBOS, DBOSConfig, Queue
 
 from crazy_gary.config import Settings
 
 log = logging.getLogger(__name__)
-
-_after_launch: list[Callable[[], Awaitable[None]]] = []
-_launched = False
-
-
-def after_launch(fn: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
-    """Register a coroutine function to run once the engine is up (queues, schedules)."""
-    _after_launch.append(fn)
-    return fn
-
 
 def engine_config(settings: Settings) -> DBOSConfig:
     return {
@@ -43,27 +34,37 @@ def engine_config(settings: Settings) -> DBOSConfig:
     }
 
 
-async def launch(settings: Settings) -> None:
-    """Start the engine: recover this executor's pending workflows, then run the hooks."""
-    global _launched
-    DBOS(config=engine_config(settings))
-    DBOS.launch()
-    _launched = True
-    for hook in _after_launch:
-        await hook()
-    log.info("durable engine launched as executor %s", settings.executor_id)
+class DurableEngine:
+    """The process's DBOS instance and the queues registered on it."""
 
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.queues: dict[str, Queue] = {}
+        self.launched = False
 
-def is_launched() -> bool:
-    return _launched
+    def queue(self, name: str) -> Queue:
+        try:
+            return self.queues[name]
+        except KeyError:
+            raise RuntimeError("durable engine not launched") from None
 
+    async def start(self, after_launch: Iterable[Callable[[], Awaitable[None]]]) -> None:
+        """Start the engine: recover this executor's pending workflows, then register the
+        queues and schedules (`after_launch`, in order)."""
+        DBOS(config=engine_config(self.settings))
+        DBOS.launch()
+        self.launched = True
+        for hook in after_launch:
+            await hook()
+        log.info("durable engine launched as executor %s", self.settings.executor_id)
 
-async def shutdown() -> None:
-    """Stop the engine. It had installed its thread pool as the event loop's default executor
-    and shuts that pool down, so the loop gets a fresh one: the services stopped after the
-    engine (the telemetry's last flush, the tool hub) still run work in threads."""
-    global _launched
-    if _launched:
-        await asyncio.to_thread(DBOS.destroy, workflow_completion_timeout_sec=0)
-        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
-        _launched = False
+    async def stop(self) -> None:
+        """Stop the engine. It had installed its thread pool as the event loop's default
+        executor and shuts that pool down, so the loop gets a fresh one: the services
+        stopped after the engine (the telemetry's last flush, the tool hub) still run work
+        in threads."""
+        if self.launched:
+            await asyncio.to_thread(DBOS.destroy, workflow_completion_timeout_sec=0)
+            asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
+            self.launched = False
+            self.queues.clear()

@@ -10,7 +10,7 @@ import pytest
 
 from crazy_gary.client import AsyncClient, Client, RateLimited, RetryPolicy
 from tests.client.helpers import logged_event_ids, signed_in
-from tests.support import ThreadServer, instance_settings, unique_email
+from tests.support import instance_server, unique_email
 from tests.tasks.helpers import marker, tag
 
 PLAN = {"content": "1. Write\n2. Write again\n3. Answer"}
@@ -69,10 +69,7 @@ async def test_replay_from_an_event_id(server, user, model_standin):
 def short_tokens():
     """An API instance whose access tokens expire after three seconds (JWT times are whole
     seconds, so a token lives between two and three)."""
-    from crazy_gary.app import create_app
-
-    srv = ThreadServer(create_app(instance_settings(ACCESS_TOKEN_TTL_SECONDS=3),
-                                  run_engine=False)).start()
+    srv = instance_server(ACCESS_TOKEN_TTL_SECONDS=3)
     yield srv
     srv.stop()
 
@@ -101,11 +98,7 @@ async def test_expired_access_token_is_refreshed_once_and_the_call_retried(short
 @pytest.fixture(scope="module")
 def limited():
     """An API instance allowing 2 general requests per 2 seconds."""
-    from crazy_gary.app import create_app
-
-    srv = ThreadServer(create_app(instance_settings(
-        RATE_LIMITS_ENABLED=True, RATE_LIMIT_GENERAL="2 per 2 seconds"),
-        run_engine=False)).start()
+    srv = instance_server(RATE_LIMITS_ENABLED=True, RATE_LIMIT_GENERAL="2 per 2 seconds")
     yield srv
     srv.stop()
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from crazy_gary.app import create_app
-from tests.support import ThreadServer, instance_settings
+from tests.support import instance_server
 
 ERROR_KEYS = {"error", "code", "details", "timestamp", "request_id"}
 
@@ -84,13 +83,7 @@ async def test_request_id_echoed_or_generated(client):
 
 @pytest.fixture(scope="module")
 def broken_server():
-    app = create_app(instance_settings(fresh_database=True), run_engine=False)
-
-    @app.get("/boom")
-    async def boom():
-        raise RuntimeError("secret internals: password=hunter2 at /srv/app.py line 42")
-
-    srv = ThreadServer(app).start()
+    srv = instance_server(app="tests.kit.boom_app:build")
     yield srv
     srv.stop()
 

@@ -46,14 +46,16 @@ async def test_detailed_health_reports_every_component(client, user):
 
 
 async def test_registered_checks_are_rendered(server, client, user):
-    from crazy_gary.kit.health_checks import _checks, register_check
+    from crazy_gary import runtime
+
+    checks = runtime.current().health_checks
 
     name = f"test_component_{uuid.uuid4().hex[:6]}"
 
     async def failing():
         raise ConnectionError("refused")
 
-    register_check(name, failing)
+    checks[name] = failing
     try:
         resp = await client.get("/api/monitoring/health/detailed", headers=user.headers)
         component = resp.json()["components"][name]
@@ -62,7 +64,7 @@ async def test_registered_checks_are_rendered(server, client, user):
         assert "Traceback" not in component["error"]
         assert resp.json()["overall"]["status"] == "degraded"
     finally:
-        _checks.pop(name, None)
+        checks.pop(name, None)
 
 
 async def test_stopped_redis_is_unhealthy_without_failing_the_request(base_env):

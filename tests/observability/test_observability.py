@@ -90,7 +90,9 @@ async def test_outgoing_model_calls_are_spans_in_the_current_trace(server, clien
     trace_id = format(task_trace_id("task_model_span"), "032x")
     found = [t for t in resp.json() if t["trace_id"] == trace_id]
     assert found and found[0]["span_count"] >= 2
-    from crazy_gary.observability.store import span_store
+    from crazy_gary import runtime
+
+    span_store = runtime.current().telemetry.spans
 
     assert span_store.totals()["spans_by_kind"].get("model", 0) >= 1
 

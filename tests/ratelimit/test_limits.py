@@ -7,8 +7,7 @@ import time
 import httpx
 import pytest
 
-from crazy_gary.app import create_app
-from tests.support import ThreadServer, instance_settings, register, unique_email
+from tests.support import ProcessServer, instance_server, register, unique_email
 
 LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
                  "X-RateLimit-Window")
@@ -17,16 +16,14 @@ LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Rese
 @pytest.fixture(scope="module")
 def limited():
     """One instance: 4 credential requests and 3 general requests a minute."""
-    settings = instance_settings(RATE_LIMITS_ENABLED=True, RATE_LIMIT_AUTH="4/minute",
-                                 RATE_LIMIT_GENERAL="3/minute")
-    srv = ThreadServer(create_app(settings, run_engine=False)).start()
+    srv = instance_server(RATE_LIMITS_ENABLED=True, RATE_LIMIT_AUTH="4/minute",
+                          RATE_LIMIT_GENERAL="3/minute")
     yield srv
     srv.stop()
 
 
-def fresh_instance(**limits) -> ThreadServer:
-    settings = instance_settings(RATE_LIMITS_ENABLED=True, **limits)
-    return ThreadServer(create_app(settings, run_engine=False)).start()
+def fresh_instance(**limits) -> ProcessServer:
+    return instance_server(RATE_LIMITS_ENABLED=True, **limits)
 
 
 async def bad_login(c: httpx.AsyncClient) -> httpx.Response:

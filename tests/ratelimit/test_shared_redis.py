@@ -9,8 +9,7 @@ import httpx
 import pytest
 import redis
 
-from crazy_gary.app import create_app
-from tests.support import ThreadServer, instance_settings, unique_email
+from tests.support import instance_server, unique_email
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/1"
 
@@ -28,9 +27,8 @@ pytestmark = pytest.mark.skipif(not redis_up(), reason=f"Redis not reachable at 
 async def test_two_instances_share_one_budget():
     namespace = f"cg-rl-test-{uuid.uuid4().hex[:8]}"
     servers = [
-        ThreadServer(create_app(instance_settings(
-            RATE_LIMITS_ENABLED=True, RATE_LIMIT_AUTH="3/minute", REDIS_URL=REDIS_URL,
-            REDIS_NAMESPACE=namespace), run_engine=False)).start()
+        instance_server(RATE_LIMITS_ENABLED=True, RATE_LIMIT_AUTH="3/minute",
+                        REDIS_URL=REDIS_URL, REDIS_NAMESPACE=namespace)
         for _ in range(2)
     ]
     try:

@@ -13,7 +13,7 @@ import socketio
 from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 
-from crazy_gary.realtime.broker import PublishedEvent, Subscription, broker
+from crazy_gary.realtime.broker import LocalBroker, PublishedEvent, Subscription
 from crazy_gary.realtime.fanout import user_room
 from crazy_gary.realtime.revocation import Credential, StreamGuard
 from crazy_gary.realtime.router import EventStreamResponse
@@ -88,10 +88,11 @@ async def test_event_stream_response_frames_pings_and_disconnect():
         await disconnect.wait()
         return {"type": "http.disconnect"}
 
+    broker = LocalBroker()
     before = len(broker)
     guard = StreamGuard(interval=60)  # no sweep during the test: it only tracks the stream
     credential = Credential(database=None, settings=None, token="unchecked")
-    response = EventStreamResponse(user_id, None, 0.05, guard, credential)
+    response = EventStreamResponse(user_id, None, 0.05, guard, credential, broker)
     task = asyncio.create_task(response({"type": "http"}, receive, send))
     await asyncio.sleep(0.01)
     assert len(broker) == before + 1
@@ -139,9 +140,9 @@ async def test_poll_deadline_raises_queue_empty_only_when_idle():
 
 
 async def test_sockets_use_the_fast_writer_and_binary_emits_still_arrive(server, user):
-    from crazy_gary.realtime import fanout
+    from crazy_gary import runtime
 
-    sio = fanout.current().socket_servers[0]
+    sio = runtime.current().fanout.socket_servers[0]
     client = socketio.AsyncClient(reconnection=False)
     got: asyncio.Queue = asyncio.Queue()
     client.on("blob", lambda data: got.put_nowait(data))

@@ -10,8 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from crazy_gary.app import create_app
-from tests.support import ProcessServer, ThreadServer, instance_settings, unique_email
+from tests.support import ProcessServer, instance_server, unique_email
 
 LIMIT = "3/minute"
 
@@ -27,9 +26,7 @@ def serve(**env: str) -> ProcessServer:
 
 @pytest.fixture
 def api_instance():
-    srv = ThreadServer(create_app(instance_settings(RATE_LIMITS_ENABLED=True,
-                                                    RATE_LIMIT_AUTH=LIMIT),
-                                  run_engine=False)).start()
+    srv = instance_server(RATE_LIMITS_ENABLED=True, RATE_LIMIT_AUTH=LIMIT)
     yield srv
     srv.stop()
 

@@ -11,7 +11,7 @@ import httpx
 import socketio
 
 from tests.realtime.helpers import SSEReader, publish_on
-from tests.support import ThreadServer, instance_settings, register
+from tests.support import instance_server, register
 
 STREAM = "/api/observability/events/stream"
 # The sweep runs every STREAM_REAUTH_SECONDS (2); a change made in this process reaches the
@@ -98,12 +98,10 @@ async def test_a_change_made_by_another_process_closes_streams_here():
     would) closes its streams once the user cache entry runs out."""
     from sqlalchemy import create_engine, text
 
-    from crazy_gary.asgi import build_asgi
     from crazy_gary.config import to_sync_url
 
-    own = instance_settings(fresh_database=True, AUTH_USER_CACHE_SECONDS=0.5)
-    srv = ThreadServer(build_asgi(own, run_engine=False)).start()
-    engine = create_engine(to_sync_url(own.sqlalchemy_url))
+    srv = instance_server(AUTH_USER_CACHE_SECONDS=0.5)
+    engine = create_engine(to_sync_url(srv.settings.sqlalchemy_url))
     try:
         async with httpx.AsyncClient(base_url=srv.url, timeout=30) as c:
             victim = await register(c)

@@ -17,7 +17,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from tests.realtime.helpers import SSEReader
-from tests.support import ThreadServer, instance_settings
+from tests.support import ThreadServer, instance_server
 
 STREAM = "/api/observability/events/stream"
 
@@ -166,11 +166,8 @@ async def test_socketio_refuses_a_foreign_origin(server, user):
 
 
 async def test_configured_origins_are_allowed_and_only_them():
-    from crazy_gary.asgi import build_asgi
-
     allowed = "https://console.example"
-    own = instance_settings(fresh_database=True, CORS_ORIGINS=f"{allowed}, https://b.example")
-    srv = ThreadServer(build_asgi(own, run_engine=False)).start()
+    srv = instance_server(CORS_ORIGINS=f"{allowed}, https://b.example")
     try:
         async with httpx.AsyncClient(base_url=srv.url) as c:
             query = {"EIO": "4", "transport": "polling"}

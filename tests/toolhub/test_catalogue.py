@@ -88,23 +88,10 @@ async def test_status_reports_clients_tools_and_latency(client, user):
     assert time_client["last_call_latency_ms"] > 0
 
 
-async def test_extra_apps_in_the_process_share_the_hub(server, settings):
-    """An API-only app built beside the main one must not replace or close its hub."""
-    from crazy_gary.toolhub.hub import get_hub, start_hub, stop_hub
-
-    hub = get_hub()
-    users = hub.users
-    shared = await start_hub(settings)
-    assert shared is hub and hub.users == users + 1
-    await stop_hub(shared)
-    assert get_hub() is hub and hub.users == users
-    assert hub.connections["time"].status in {"connected", "connecting"}
-
-
 async def test_mcp_health_check_is_registered(server, client, user):
-    from crazy_gary.kit.health_checks import registered_checks
+    from crazy_gary import runtime
 
     await wait_connected(client, user.headers, "time")
-    report = server.run_coro(registered_checks()["mcp"]())
+    report = server.run_coro(runtime.current().health_checks["mcp"]())
     assert report["status"] in {"healthy", "degraded"}
     assert "time" in report["connected_clients"]

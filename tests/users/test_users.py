@@ -7,9 +7,8 @@ import re
 
 import httpx
 
-from crazy_gary.app import create_app
 from crazy_gary.users.bootstrap import ensure_admin
-from tests.support import ThreadServer, instance_settings, login, register, unique_email
+from tests.support import instance_server, login, register, unique_email
 
 
 def new_user_body(**extra) -> dict:
@@ -175,11 +174,10 @@ async def test_admin_reads_edits_promotes_and_deletes(client, admin):
 
 async def test_last_admin_cannot_be_deleted_or_demoted(server):
     """Against a fresh database (its own instance) so 'last' is certain."""
-    own = instance_settings(fresh_database=True)
-    srv = ThreadServer(create_app(own, run_engine=False)).start()
+    srv = instance_server()
     try:
         async with httpx.AsyncClient(base_url=srv.url, timeout=30) as c:
-            await ensure_admin(own, email="root@example.com", password="R00t-password")
+            await ensure_admin(srv.settings, email="root@example.com", password="R00t-password")
             root = await login(c, "root@example.com", "R00t-password")
             demote = await c.put(f"/api/users/{root.id}", headers=root.headers,
                                  json={"role": "user"})
@@ -209,12 +207,11 @@ async def test_a_change_made_by_another_process_is_seen_once_the_user_cache_expi
 
     from crazy_gary.config import to_sync_url
 
-    own = instance_settings(fresh_database=True, AUTH_USER_CACHE_SECONDS=0.5)
-    srv = ThreadServer(create_app(own, run_engine=False)).start()
-    engine = create_engine(to_sync_url(own.sqlalchemy_url))
+    srv = instance_server(AUTH_USER_CACHE_SECONDS=0.5)
+    engine = create_engine(to_sync_url(srv.settings.sqlalchemy_url))
     try:
         async with httpx.AsyncClient(base_url=srv.url, timeout=30) as c:
-            await ensure_admin(own, email="root@example.com", password="R00t-password")
+            await ensure_admin(srv.settings, email="root@example.com", password="R00t-password")
             account = await register(c)
             assert (await c.get("/api/users", headers=account.headers)).status_code == 403
             with engine.begin() as conn:  # as another process would: plain SQL

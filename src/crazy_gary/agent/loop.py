@@ -20,8 +20,8 @@ from crazy_gary.agent.steps import (
     tool_step,
 )
 from crazy_gary.config import get_settings
-from crazy_gary.tasks.models import TaskStatus
 from crazy_gary.tasks.schemas import TaskSpec
+from crazy_gary.tasks.status import TaskStatus
 
 CHAT_MAX_STEPS = 8
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from crazy_gary.llm.types import ChatResult
-from crazy_gary.tasks.models import TaskStatus
 from crazy_gary.tasks.schemas import TaskSpec
+from crazy_gary.tasks.status import TaskStatus
 from crazy_gary.toolhub.types import Tool, ToolResult
 
 OnWait = Callable[[str], Awaitable[None]]

@@ -32,8 +32,8 @@ from crazy_gary.errors import AppError, ValidationFailed
 from crazy_gary.llm import service as llm_service
 from crazy_gary.observability.metrics import AGENT_STEPS
 from crazy_gary.tasks import state
-from crazy_gary.tasks.models import TaskStatus
 from crazy_gary.tasks.schemas import TaskSpec
+from crazy_gary.tasks.status import TaskStatus
 from crazy_gary.toolhub import get_hub
 
 log = logging.getLogger(__name__)

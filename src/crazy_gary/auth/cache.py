@@ -13,17 +13,16 @@ thread hops would each wait a whole turn of a busy event loop.
 from __future__ import annotations
 
 import time
-import weakref
 from dataclasses import fields
 
 from sqlalchemy import bindparam, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crazy_gary import runtime
 from crazy_gary.auth.models import User
 from crazy_gary.auth.principal import SignedInUser
 from crazy_gary.db import Database, fetch_all
 
-_caches: weakref.WeakSet[UserCache] = weakref.WeakSet()
 _t = User.__table__.c
 _BY_ID = select(*(_t[f.name] for f in fields(SignedInUser))).where(_t.id == bindparam("user_id"))
 
@@ -32,7 +31,6 @@ class UserCache:
     def __init__(self, ttl_seconds: float) -> None:
         self.ttl = ttl_seconds
         self._entries: dict[int, tuple[SignedInUser, float]] = {}
-        _caches.add(self)
 
     async def load(self, database: Database, user_id: int) -> SignedInUser | None:
         """The user: from the cache, else read from the database (and kept); None if there
@@ -66,9 +64,10 @@ async def read_user(database: Database, user_id: int) -> SignedInUser | None:
 
 
 def invalidate(user_id: int) -> None:
-    """Forget a user in every cache of this process."""
-    for cache in list(_caches):
-        cache.drop(user_id)
+    """Forget a user in the running runtime's cache (none runs in the CLI)."""
+    running = runtime.running()
+    if running is not None:
+        running.user_cache.drop(user_id)
 
 
 async def commit_user_change(session: AsyncSession, user_id: int) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
 
+from crazy_gary import runtime
 from crazy_gary.auth.cache import UserCache, read_user
 from crazy_gary.auth.principal import SignedInUser
 from crazy_gary.auth.tokens import (
@@ -24,7 +25,7 @@ bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/l
 
 
 async def get_settings_dep(request: Request) -> Settings:
-    return request.app.state.settings
+    return runtime.of(request).settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
@@ -56,7 +57,7 @@ async def user_from_token(
 
 
 def user_cache_of(request: Request) -> UserCache:
-    return request.app.state.user_cache
+    return runtime.of(request).user_cache
 
 
 class SignedIn(HTTPBearer):
@@ -77,7 +78,7 @@ class SignedIn(HTTPBearer):
         token = bearer_token(request.headers.get("authorization"))
         if token is None:
             raise AuthRequired()
-        user = await user_from_token(request_database(request), request.app.state.settings,
+        user = await user_from_token(request_database(request), runtime.of(request).settings,
                                      token, user_cache_of(request))
         if self.admin and not user.is_admin:
             raise InsufficientPermissions("Administrator role required")

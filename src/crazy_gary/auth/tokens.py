@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from crazy_gary import runtime
 from crazy_gary.config import Settings
 from crazy_gary.errors import AuthRequired, TokenExpired
 from crazy_gary.kit.clock import utcnow
@@ -71,18 +72,25 @@ def issue_refresh_token(
     return jwt.encode(claims, settings.jwt_secret_key, algorithm=ALGORITHM), expires
 
 
-# Signatures already verified, by (key, token): a client sends the same token on every
-# request, and checking it again costs more than the rest of a cached /me. Expiry is still
-# checked on every use.
-_VERIFIED: dict[tuple[str, str], dict] = {}
-_VERIFIED_MAX = 4096
+VERIFIED_MAX = 4096
+
+
+class VerifiedTokens:
+    """Signatures already verified, by (key, token): a client sends the same token on every
+    request, and checking it again costs more than the rest of a cached /me. Expiry is still
+    checked on every use. One per runtime."""
+
+    def __init__(self) -> None:
+        self.claims: dict[tuple[str, str], dict] = {}
 
 
 def _verify(key: str, token: str) -> dict:
-    cached = _VERIFIED.get((key, token))
+    running = runtime.running()
+    verified = running.verified_tokens.claims if running is not None else {}
+    cached = verified.get((key, token))
     if cached is not None:
         if cached["exp"] <= time.time():
-            _VERIFIED.pop((key, token), None)
+            verified.pop((key, token), None)
             raise TokenExpired()
         return cached
     try:
@@ -94,9 +102,9 @@ def _verify(key: str, token: str) -> dict:
         raise TokenExpired() from exc
     except jwt.PyJWTError as exc:
         raise AuthRequired() from exc
-    if len(_VERIFIED) >= _VERIFIED_MAX:
-        _VERIFIED.clear()
-    _VERIFIED[(key, token)] = claims
+    if len(verified) >= VERIFIED_MAX:
+        verified.clear()
+    verified[(key, token)] = claims
     return claims
 
 

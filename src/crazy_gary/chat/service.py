@@ -20,8 +20,9 @@ from crazy_gary.kit.unit_of_work import after_commit
 from crazy_gary.realtime.broker import PublishedEvent
 from crazy_gary.realtime.waits import wait_for
 from crazy_gary.tasks import queue, service
-from crazy_gary.tasks.models import Task, TaskStatus
+from crazy_gary.tasks.models import Task
 from crazy_gary.tasks.schemas import TaskCreate
+from crazy_gary.tasks.status import TaskStatus
 
 
 def turn_description(body: ChatRequest) -> str:

@@ -20,7 +20,7 @@ from crazy_gary.errors import AppError
 from crazy_gary.kit.sse import frame
 from crazy_gary.llm import service as llm
 from crazy_gary.llm.types import ChatResult
-from crazy_gary.tasks.models import TaskStatus
+from crazy_gary.tasks.status import TaskStatus
 
 
 async def stream_turn(task_id: str, conversation_id: str, settings: Settings,

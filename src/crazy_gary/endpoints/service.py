@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crazy_gary.config import MODEL_KEYS, Settings, get_settings
+from crazy_gary import runtime
+from crazy_gary.config import MODEL_KEYS, Settings
 from crazy_gary.db import session_scope, utcnow
 from crazy_gary.endpoints.models import EndpointRecord
 from crazy_gary.endpoints.providers import (
@@ -456,17 +457,6 @@ class EndpointManager:
             task.cancel()
 
 
-_manager: EndpointManager | None = None
-
-
-def configure(settings: Settings) -> EndpointManager:
-    global _manager
-    _manager = EndpointManager(settings)
-    return _manager
-
-
 def get_manager() -> EndpointManager:
-    global _manager
-    if _manager is None:
-        _manager = EndpointManager(get_settings())
-    return _manager
+    """The running runtime's endpoint manager."""
+    return runtime.current().endpoints

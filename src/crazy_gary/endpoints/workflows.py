@@ -13,8 +13,7 @@ from typing import Any
 
 from dbos import DBOS
 
-from crazy_gary import durable
-from crazy_gary.config import get_settings
+from crazy_gary import runtime
 from crazy_gary.endpoints.service import get_manager
 
 log = logging.getLogger(__name__)
@@ -35,7 +34,6 @@ async def auto_sleep_tick(scheduled_at: datetime, context: Any) -> None:
     await put_idle_endpoints_to_sleep()
 
 
-@durable.after_launch
 async def register_auto_sleep() -> None:
     """(Re)create the schedule at each start; apply is create-or-replace, so races are safe."""
     manager = get_manager()
@@ -44,5 +42,5 @@ async def register_auto_sleep() -> None:
     await DBOS.apply_schedules_async([{
         "schedule_name": SCHEDULE_NAME,
         "workflow_fn": auto_sleep_tick,
-        "schedule": get_settings().endpoint_auto_sleep_check,
+        "schedule": runtime.current().settings.endpoint_auto_sleep_check,
     }])

@@ -13,9 +13,9 @@ from crazy_gary.db import session_scope, utcnow
 from crazy_gary.errors import AppError
 from crazy_gary.heavy import runtime
 from crazy_gary.heavy.execution import blocked_by, resolved_params, wait_for_dependencies
-from crazy_gary.heavy.models import StepStatus
 from crazy_gary.heavy.plans import AGENT_SHARE_OF_TIMEOUT
 from crazy_gary.heavy.references import ReferenceError_
+from crazy_gary.heavy.status import StepStatus
 from crazy_gary.heavy.tools import ToolContext, ToolError, get_tool
 from crazy_gary.heavy.tools.agent import outcome
 from crazy_gary.realtime.broker import PublishedEvent

@@ -11,13 +11,9 @@ from typing import Any
 from crazy_gary.config import get_settings
 from crazy_gary.db import utcnow
 from crazy_gary.heavy import runtime
-from crazy_gary.heavy.models import (
-    TERMINAL_ORCHESTRATION,
-    TERMINAL_STEP,
-    OrchestrationStep,
-    StepStatus,
-)
+from crazy_gary.heavy.models import OrchestrationStep
 from crazy_gary.heavy.references import ReferenceError_, resolve
+from crazy_gary.heavy.status import TERMINAL_ORCHESTRATION, TERMINAL_STEP, StepStatus
 from crazy_gary.heavy.tools import Tool, ToolContext, ToolError, get_tool
 
 log = logging.getLogger(__name__)

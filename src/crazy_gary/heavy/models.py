@@ -3,42 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crazy_gary.db import Base, UTCDateTime, utcnow
-
-
-class OrchestrationStatus(StrEnum):
-    """An orchestration's status; the values are the API's and the column's."""
-
-    STARTED = "started"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    TIMEOUT = "timeout"
-    CANCELLED = "cancelled"
-
-
-class StepStatus(StrEnum):
-    """An orchestration step's status; the values are the API's and the column's."""
-
-    PENDING = "pending"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    CANCELLED = "cancelled"
-
-
-TERMINAL_ORCHESTRATION = (OrchestrationStatus.COMPLETED, OrchestrationStatus.FAILED,
-                          OrchestrationStatus.TIMEOUT, OrchestrationStatus.CANCELLED)
-ORCHESTRATION_ACTIVE = (OrchestrationStatus.STARTED, OrchestrationStatus.RUNNING)
-TERMINAL_STEP = (StepStatus.COMPLETED, StepStatus.FAILED, StepStatus.SKIPPED,
-                 StepStatus.CANCELLED)
+from crazy_gary.heavy.status import (
+    OrchestrationStatus,
+    StepStatus,
+)
 
 
 class Orchestration(Base):

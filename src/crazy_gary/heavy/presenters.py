@@ -5,15 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from crazy_gary.heavy.models import (
+from crazy_gary.heavy.models import Orchestration, OrchestrationStep
+from crazy_gary.heavy.plans import critical_path
+from crazy_gary.heavy.status import (
     TERMINAL_ORCHESTRATION,
     TERMINAL_STEP,
-    Orchestration,
     OrchestrationStatus,
-    OrchestrationStep,
     StepStatus,
 )
-from crazy_gary.heavy.plans import critical_path
 from crazy_gary.kit.clock import iso
 
 

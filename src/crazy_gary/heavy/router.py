@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 from crazy_gary.auth.dependencies import CurrentUser
 from crazy_gary.db import SessionDep
 from crazy_gary.heavy import service
-from crazy_gary.heavy.models import OrchestrationStatus
 from crazy_gary.heavy.schemas import (
     OrchestrateRequest,
     OrchestrationProgress,
@@ -18,6 +17,7 @@ from crazy_gary.heavy.schemas import (
     ToolExecuteResponse,
     ToolInfo,
 )
+from crazy_gary.heavy.status import OrchestrationStatus
 from crazy_gary.kit.openapi import error_responses
 
 router = APIRouter(prefix="/api/heavy", tags=["heavy"])

@@ -14,26 +14,29 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crazy_gary import runtime as process
 from crazy_gary.db import session_scope, utcnow
-from crazy_gary.heavy.models import (
-    TERMINAL_STEP,
-    Orchestration,
-    OrchestrationStep,
-    StepStatus,
-)
+from crazy_gary.heavy.models import Orchestration, OrchestrationStep
 from crazy_gary.heavy.presenters import event_body
+from crazy_gary.heavy.status import TERMINAL_STEP, StepStatus
 from crazy_gary.realtime import record
 
 ACTIVE_STEP = (StepStatus.PENDING, StepStatus.RUNNING)
 
-_lock = threading.Lock()
-_waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+
+class ChangeWaiters:
+    """Who in this process waits on which orchestration's steps (one per runtime)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
 
 
 def notify(orch_id: str) -> None:
     """Wake everything in this process waiting on the orchestration's steps."""
-    with _lock:
-        waiters = list(_waiters.get(orch_id, ()))
+    waiting = process.current().orchestration_waiters
+    with waiting.lock:
+        waiters = list(waiting.waiters.get(orch_id, ()))
     for loop, event in waiters:
         try:
             loop.call_soon_threadsafe(event.set)
@@ -44,20 +47,21 @@ def notify(orch_id: str) -> None:
 async def wait_change(orch_id: str, seconds: float) -> None:
     """Return when a step of the orchestration changes here, or after `seconds` (other
     processes' changes are seen by the caller re-reading the database)."""
+    waiting = process.current().orchestration_waiters
     entry = (asyncio.get_running_loop(), asyncio.Event())
-    with _lock:
-        _waiters.setdefault(orch_id, set()).add(entry)
+    with waiting.lock:
+        waiting.waiters.setdefault(orch_id, set()).add(entry)
     try:
         await asyncio.wait_for(entry[1].wait(), timeout=max(0.0, seconds))
     except TimeoutError:
         pass
     finally:
-        with _lock:
-            group = _waiters.get(orch_id)
+        with waiting.lock:
+            group = waiting.waiters.get(orch_id)
             if group is not None:
                 group.discard(entry)
                 if not group:
-                    _waiters.pop(orch_id, None)
+                    waiting.waiters.pop(orch_id, None)
 
 
 async def load(orch_id: str) -> tuple[Orchestration, list[OrchestrationStep]]:

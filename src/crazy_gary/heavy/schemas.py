@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from crazy_gary.heavy.models import OrchestrationStatus, StepStatus
+from crazy_gary.heavy.status import OrchestrationStatus, StepStatus
 from crazy_gary.kit.bodies import RequestBody, json_int
 
 MAX_STEPS = 50

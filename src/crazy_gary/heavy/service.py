@@ -15,17 +15,16 @@ from crazy_gary.db import utcnow
 from crazy_gary.errors import Conflict, NotFound, ValidationFailed
 from crazy_gary.heavy import agents, runtime, workflows
 from crazy_gary.heavy.execution import stored_result
-from crazy_gary.heavy.models import (
-    ORCHESTRATION_ACTIVE,
-    TERMINAL_ORCHESTRATION,
-    Orchestration,
-    OrchestrationStatus,
-    OrchestrationStep,
-    StepStatus,
-)
+from crazy_gary.heavy.models import Orchestration, OrchestrationStep
 from crazy_gary.heavy.plans import PlannedStep, critical_path, plan_multi_agent, plan_workflow
 from crazy_gary.heavy.presenters import progress_body
 from crazy_gary.heavy.schemas import OrchestrateRequest
+from crazy_gary.heavy.status import (
+    ORCHESTRATION_ACTIVE,
+    TERMINAL_ORCHESTRATION,
+    OrchestrationStatus,
+    StepStatus,
+)
 from crazy_gary.heavy.tools import ToolContext, ToolError, get_tool, public_tools
 from crazy_gary.kit.ids import new_id
 from crazy_gary.kit.unit_of_work import after_commit

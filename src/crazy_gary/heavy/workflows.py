@@ -15,12 +15,11 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from crazy_gary import durable
-from crazy_gary.config import get_settings
+from crazy_gary import runtime as process
 from crazy_gary.db import utcnow
 from crazy_gary.heavy import agents, runtime
 from crazy_gary.heavy.execution import execute_step
-from crazy_gary.heavy.models import (
+from crazy_gary.heavy.status import (
     ORCHESTRATION_ACTIVE,
     TERMINAL_ORCHESTRATION,
     TERMINAL_STEP,
@@ -31,26 +30,22 @@ from crazy_gary.heavy.models import (
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "heavy"
-_queue = None
 
 
 def step_workflow_id(orch_id: str, step: int) -> str:
     return f"{orch_id}.step-{step}"
 
 
-@durable.after_launch
-async def _register_queue() -> None:
-    global _queue
-    _queue = await DBOS.register_queue_async(
-        QUEUE_NAME, polling_interval_sec=get_settings().queue_polling_interval_seconds)
+async def register_queue() -> None:
+    process.current().durable.queues[QUEUE_NAME] = await DBOS.register_queue_async(
+        QUEUE_NAME, polling_interval_sec=process.current().settings.queue_polling_interval_seconds)
 
 
 async def launch(orch_id: str) -> None:
     """Hand a stored orchestration to the engine (after its rows are committed)."""
-    if _queue is None:
-        raise RuntimeError("durable engine not launched")
+    queue = process.current().durable.queue(QUEUE_NAME)
     with SetWorkflowID(orch_id):
-        await _queue.enqueue_async(orchestration_workflow, orch_id)
+        await queue.enqueue_async(orchestration_workflow, orch_id)
 
 
 @DBOS.step(name="heavy.begin")

@@ -17,14 +17,6 @@ from crazy_gary.errors import error_body
 log = logging.getLogger("crazy_gary.errors")
 # A caller's id is echoed only when it is short and plain (no header or log injection).
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-# Generated ids: a random per-process prefix and a counter (unique without a system
-# call per request; an id only has to tell requests apart, not be secret).
-_ID_PREFIX = f"req_{uuid.uuid4().hex[:16]}"
-_id_counter = itertools.count(1)
-
-
-def new_request_id() -> str:
-    return f"{_ID_PREFIX}{next(_id_counter):016x}"
 
 
 async def send_error(send: Send, status: int, body: dict, extra_headers=()) -> None:
@@ -46,13 +38,20 @@ class RequestIdMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # Generated ids: a random per-app prefix and a counter (unique without a system
+        # call per request; an id only has to tell requests apart, not be secret).
+        self._id_prefix = f"req_{uuid.uuid4().hex[:16]}"
+        self._id_counter = itertools.count(1)
+
+    def new_request_id(self) -> str:
+        return f"{self._id_prefix}{next(self._id_counter):016x}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         incoming = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _SAFE_ID.match(incoming) else new_request_id()
+        request_id = incoming if _SAFE_ID.match(incoming) else self.new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         raw_id = request_id.encode("latin-1")
         started = False

@@ -17,7 +17,8 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from crazy_gary.config import MODEL_KEYS, Settings, get_settings
+from crazy_gary import runtime
+from crazy_gary.config import MODEL_KEYS, Settings
 from crazy_gary.endpoints import service as endpoints
 from crazy_gary.errors import EndpointUnavailable
 from crazy_gary.llm.clients import ModelCallFailed, ModelClient
@@ -26,7 +27,7 @@ from crazy_gary.llm.types import ChatChunk, ChatResult, ToolCall, Usage
 from crazy_gary.observability.metrics import MODEL_CALL_LATENCY, MODEL_TOKENS
 
 __all__ = ["ChatChunk", "ChatResult", "ToolCall", "Usage", "EndpointUnavailable", "chat",
-           "stream_chat", "resolve_model", "model_names", "configure", "ModelService"]
+           "stream_chat", "resolve_model", "model_names", "ModelService"]
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +48,10 @@ def resolve_model(name: str) -> str:
 class ModelService:
     """One client per endpoint (built from the settings) and the endpoint manager to wake them."""
 
-    def __init__(self, settings: Settings, manager: endpoints.EndpointManager | None = None,
-                 ) -> None:
+    def __init__(self, settings: Settings, manager: endpoints.EndpointManager) -> None:
         self.settings = settings
-        self._manager = manager
+        self.manager = manager
         self._clients: dict[tuple[str, str], ModelClient] = {}
-
-    @property
-    def manager(self) -> endpoints.EndpointManager:
-        return self._manager or endpoints.get_manager()
 
     def client(self, key: str, base_url: str) -> ModelClient:
         cached = self._clients.get((key, base_url))
@@ -135,21 +131,9 @@ class ModelService:
                                   details={"model": model, "failures": failures})
 
 
-_service: ModelService | None = None
-
-
-def configure(settings: Settings) -> ModelService:
-    """Build the process-wide model service (called from the app lifespan)."""
-    global _service
-    _service = ModelService(settings)
-    return _service
-
-
 def registry() -> ModelService:
-    global _service
-    if _service is None:
-        _service = ModelService(get_settings())
-    return _service
+    """The running runtime's model service."""
+    return runtime.current().models
 
 
 def _candidates(key: str, allow_fallback: bool) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import psutil
 
+from crazy_gary import runtime
 from crazy_gary.config import Settings
 from crazy_gary.db import session_scope
 from crazy_gary.kit.clock import iso, utcnow
@@ -15,7 +16,6 @@ from crazy_gary.monitoring import alerts as alert_service
 from crazy_gary.monitoring import service
 from crazy_gary.monitoring.health import overall_status, run_checks
 from crazy_gary.monitoring.models import Alert
-from crazy_gary.monitoring.recorder import telemetry
 from crazy_gary.monitoring.rules import Readings, Verdict, evaluate_rules
 from crazy_gary.realtime import publish, record
 from crazy_gary.realtime import service as events
@@ -27,7 +27,7 @@ CPU_MIN_SAMPLES = 3
 
 
 async def gather_readings(settings: Settings) -> Readings:
-    cpu, samples = telemetry.cpu_average(CPU_SUSTAIN_SECONDS)
+    cpu, samples = runtime.current().telemetry.recorder.cpu_average(CPU_SUSTAIN_SECONDS)
     async with session_scope() as session:
         total, errors, p95 = await service.window_stats(session, minutes=5)
     return Readings(

@@ -13,11 +13,10 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from crazy_gary import durable
+from crazy_gary import runtime
 from crazy_gary.config import Settings
 from crazy_gary.db import get_database, session_scope
 from crazy_gary.kit.clock import iso, utcnow
-from crazy_gary.kit.health_checks import registered_checks
 from crazy_gary.monitoring.models import ProcessHeartbeat
 
 CHECK_TIMEOUT = 3.0
@@ -54,7 +53,7 @@ async def check_workers() -> dict[str, Any]:
     async with session_scope() as session:
         rows = list(await session.scalars(
             select(ProcessHeartbeat).where(ProcessHeartbeat.last_seen >= horizon)))
-    engine_here = durable.is_launched()
+    engine_here = runtime.current().durable.launched
     processes = len(rows)
     if processes == 0 and not engine_here:
         status = "unhealthy"
@@ -87,7 +86,7 @@ async def run_checks(settings: Settings) -> dict[str, dict[str, Any]]:
     """Every component's status, checked concurrently."""
     checks = {"database": check_database, "redis": redis_check(settings),
               "workers": check_workers}
-    checks.update(registered_checks())
+    checks.update(runtime.current().health_checks)
     names = list(checks)
     results = await asyncio.gather(*(_timed(n, checks[n]) for n in names))
     components = dict(zip(names, results, strict=True))

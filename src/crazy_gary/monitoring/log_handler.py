@@ -7,7 +7,7 @@ import traceback
 
 from crazy_gary.kit.clock import utcnow
 from crazy_gary.monitoring.middleware import current_request_id
-from crazy_gary.monitoring.recorder import telemetry
+from crazy_gary.monitoring.recorder import Telemetry
 
 COMPONENTS = {
     "sqlalchemy": "database", "aiosqlite": "database", "asyncpg": "database",
@@ -40,8 +40,11 @@ def is_noise(record: logging.LogRecord) -> bool:
 
 
 class DatabaseLogHandler(logging.Handler):
-    def __init__(self) -> None:
+    """Warnings and errors into the runtime's recorder (the error log)."""
+
+    def __init__(self, recorder: Telemetry) -> None:
         super().__init__(level=logging.WARNING)
+        self.recorder = recorder
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -55,7 +58,7 @@ class DatabaseLogHandler(logging.Handler):
                 stack = "".join(traceback.format_exception(*record.exc_info))
             elif record.stack_info:
                 stack = record.stack_info
-            telemetry.record_error({
+            self.recorder.record_error({
                 "timestamp": utcnow(),
                 "level": record.levelname.lower(),
                 "message": record.getMessage()[:10_000],
@@ -68,27 +71,25 @@ class DatabaseLogHandler(logging.Handler):
             self.handleError(record)
 
 
-_handler: DatabaseLogHandler | None = None
+def install(handler: DatabaseLogHandler) -> None:
+    """Attach the handler to the root logger (logging is process-wide: `uninstall` at stop)."""
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.WARNING:
+        # Root at WARNING lets our warnings through; uvicorn's own config stays intact.
+        root.setLevel(logging.WARNING)
+    attach_to_isolated_loggers(handler)
 
 
-def install() -> None:
-    """Attach the handler to the root logger once per process."""
-    global _handler
-    if _handler is None:
-        _handler = DatabaseLogHandler()
-        logging.getLogger().addHandler(_handler)
-        if logging.getLogger().level > logging.WARNING:
-            # Root at WARNING lets our warnings through; uvicorn's own config stays intact.
-            logging.getLogger().setLevel(logging.WARNING)
-    attach_to_isolated_loggers()
+def uninstall(handler: DatabaseLogHandler) -> None:
+    for name in ("", "dbos", "uvicorn"):
+        logging.getLogger(name or None).removeHandler(handler)
 
 
-def attach_to_isolated_loggers() -> None:
+def attach_to_isolated_loggers(handler: DatabaseLogHandler) -> None:
     """Libraries that log to their own handlers without propagating (uvicorn; the engine once
     launched) get the handler too. Idempotent."""
-    if _handler is None:
-        return
     for name in ("dbos", "uvicorn"):
         logger = logging.getLogger(name)
-        if not logger.propagate and _handler not in logger.handlers:
-            logger.addHandler(_handler)
+        if not logger.propagate and handler not in logger.handlers:
+            logger.addHandler(handler)

@@ -20,8 +20,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from crazy_gary.auth.tokens import bearer_token, peek_user_id
 from crazy_gary.config import Settings
 from crazy_gary.kit.clock import utcnow
-from crazy_gary.monitoring.recorder import telemetry
-from crazy_gary.observability import tracing
 from crazy_gary.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from crazy_gary.observability.tracing import READ_METHODS, SAMPLED_OUT, tracer
 
@@ -29,24 +27,25 @@ current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "current_request_id", default=None)
 
 _ERROR = Status(StatusCode.ERROR)
-# The labelled children of the request metrics, looked up once per label set (the
-# metric's own lookup takes a lock and rebuilds the key on every call).
-_children: dict[tuple[str, str, str], tuple] = {}
-
-
-def _request_metrics(method: str, route: str, status: str) -> tuple:
-    key = (method, route, status)
-    children = _children.get(key)
-    if children is None:
-        children = _children[key] = (HTTP_REQUESTS.labels(method, route, status),
-                                     HTTP_LATENCY.labels(method, route))
-    return children
 
 
 class RequestTelemetryMiddleware:
+    """Records into the telemetry of the runtime serving the app (`app.state.runtime`)."""
+
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
+        # The labelled children of the request metrics, looked up once per label set (the
+        # metric's own lookup takes a lock and rebuilds the key on every call).
+        self._children: dict[tuple[str, str, str], tuple] = {}
+
+    def _request_metrics(self, method: str, route: str, status: str) -> tuple:
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (HTTP_REQUESTS.labels(method, route, status),
+                                              HTTP_LATENCY.labels(method, route))
+        return children
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,7 +75,8 @@ class RequestTelemetryMiddleware:
                 status = message["status"]
             await send(message)
 
-        if method in READ_METHODS and not tracing.read_budget.take():
+        telemetry = scope["app"].state.runtime.telemetry
+        if method in READ_METHODS and not telemetry.read_budget.take():
             span = None  # sampled out: no span, and nothing under it is traced either
             token = otel_context.attach(SAMPLED_OUT)
         else:
@@ -104,11 +104,11 @@ class RequestTelemetryMiddleware:
                 if status >= 500:
                     span.set_status(_ERROR)
                 span.end()
-            requests_total, latency = _request_metrics(method, label, str(status))
+            requests_total, latency = self._request_metrics(method, label, str(status))
             requests_total.inc()
             latency.observe(elapsed)
             client = scope.get("client")
-            telemetry.record_request({
+            telemetry.recorder.record_request({
                 "timestamp": started_at,
                 "method": method,
                 "path": path[:512],

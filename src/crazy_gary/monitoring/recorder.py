@@ -15,7 +15,7 @@ from typing import Any
 import psutil
 from sqlalchemy import Engine, insert, select
 
-from crazy_gary.db import get_database, session_scope
+from crazy_gary.db import Database, session_scope
 from crazy_gary.kit.clock import utcnow
 from crazy_gary.monitoring.models import ErrorLog, ProcessHeartbeat, RequestLog
 
@@ -27,7 +27,11 @@ HEARTBEAT_SECONDS = 5.0
 
 
 class Telemetry:
-    def __init__(self) -> None:
+    """Request and error rows buffered in memory, written each second; the process's
+    heartbeat and CPU samples. One per runtime."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
         self.process = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.requests: deque[dict[str, Any]] = deque(maxlen=50_000)
         self.errors: deque[dict[str, Any]] = deque(maxlen=5_000)
@@ -37,7 +41,6 @@ class Telemetry:
         self.started_at = utcnow()
         self._task: asyncio.Task | None = None
         self.dropped = 0
-        self.users = 0  # apps in this process sharing the recorder (tests run several)
 
     def record_request(self, row: dict[str, Any]) -> None:
         """Cheap and thread-safe: the flusher writes it within a second."""
@@ -49,7 +52,6 @@ class Telemetry:
         self.errors.append(row)
 
     def start(self, *, kind: str, executor_id: str) -> None:
-        self.users += 1
         if self._task is not None:
             return
         self.kind, self.executor_id = kind, executor_id
@@ -57,8 +59,7 @@ class Telemetry:
         self._task = asyncio.create_task(self._run(), name="monitoring-telemetry")
 
     async def stop(self) -> None:
-        self.users = max(0, self.users - 1)
-        if self._task is None or self.users:
+        if self._task is None:
             return
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
@@ -88,14 +89,14 @@ class Telemetry:
         if not requests and not errors:
             return
         try:
-            await asyncio.to_thread(_write, get_database().blocking_engine, requests, errors)
+            await asyncio.to_thread(_write, self.database.blocking_engine, requests, errors)
         except Exception:
             self.dropped += len(requests) + len(errors)
             raise
 
     async def heartbeat(self) -> None:
         now = utcnow()
-        async with session_scope() as session:
+        async with session_scope(self.database) as session:
             row = await session.scalar(
                 select(ProcessHeartbeat).where(ProcessHeartbeat.process == self.process))
             if row is None:
@@ -129,5 +130,3 @@ def _drain(buffer: deque) -> list[dict[str, Any]]:
             break
     return items
 
-
-telemetry = Telemetry()

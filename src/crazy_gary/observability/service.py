@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crazy_gary import runtime
 from crazy_gary.kit.clock import iso
 from crazy_gary.kit.pagination import Page
-from crazy_gary.observability.store import TraceSummary, span_store
+from crazy_gary.observability.store import TraceSummary
 from crazy_gary.realtime.service import counts_by_kind
 
 AGENT_EVENT_PREFIXES = ("agent", "orchestration", "heavy", "chat", "tool")
@@ -33,7 +34,7 @@ def _trace_view(s: TraceSummary) -> dict[str, Any]:
 def active_traces(*, user_id: int | None, page: Page) -> tuple[list[dict[str, Any]], int]:
     """Running traces first, then the most recent finished ones, and how many there are.
     `user_id` None = all."""
-    summaries = span_store.snapshot()
+    summaries = runtime.current().telemetry.spans.snapshot()
     if user_id is not None:
         summaries = [s for s in summaries if s.tags.get("user_id") == str(user_id)]
     summaries.sort(key=lambda s: (s.running == 0, -s.start_ns))
@@ -42,7 +43,7 @@ def active_traces(*, user_id: int | None, page: Page) -> tuple[list[dict[str, An
 
 
 async def metrics(session: AsyncSession) -> dict[str, Any]:
-    totals = span_store.totals()
+    totals = runtime.current().telemetry.spans.totals()
     by_kind: dict[str, int] = totals["spans_by_kind"]
     traces = totals["traces_total"]
     events = await counts_by_kind(session)

@@ -148,5 +148,3 @@ class SpanStore(SpanProcessor):
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True
 
-
-span_store = SpanStore()

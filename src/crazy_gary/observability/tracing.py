@@ -16,6 +16,8 @@ import time
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
@@ -25,25 +27,20 @@ log = logging.getLogger(__name__)
 
 tracer = trace.get_tracer("crazy_gary")
 
-_configured = False
 
-
-def setup_tracing(settings: Settings) -> None:
-    """Install the SDK provider once per process: the in-memory store, plus OTLP if configured."""
-    global _configured, read_budget
-    if _configured:
+def setup_tracing(settings: Settings, store: SpanProcessor) -> None:
+    """Send spans to the runtime's in-memory `store`, plus OTLP if configured. The tracer
+    provider is process-wide (OpenTelemetry's global): installed by the first runtime of
+    the process, and a later one adds its store to it."""
+    existing = trace.get_tracer_provider()
+    if isinstance(existing, TracerProvider):
+        existing.add_span_processor(store)
         return
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-
-    from crazy_gary.observability.store import span_store
-
     provider = TracerProvider(
         resource=Resource.create({
             "service.name": "crazy-gary", "service.instance.id": settings.executor_id}),
         sampler=ParentBased(root=ALWAYS_ON))
-    read_budget = ReadBudget(settings.trace_reads_per_second)
-    provider.add_span_processor(span_store)
+    provider.add_span_processor(store)
     if settings.otel_exporter_otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -54,7 +51,6 @@ def setup_tracing(settings: Settings) -> None:
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
         log.info("exporting traces over OTLP to %s", endpoint)
     trace.set_tracer_provider(provider)
-    _configured = True
 
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -90,8 +86,6 @@ class ReadBudget:
                 return True
             return False
 
-
-read_budget = ReadBudget(0)  # replaced by setup_tracing
 
 # The parent context of a sampled-out request: spans opened under it (a query, a model
 # call) follow their parent's decision and are not recorded either, rather than starting

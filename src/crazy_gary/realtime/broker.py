@@ -146,5 +146,3 @@ class LocalBroker:
     def __len__(self) -> int:
         return len(self.subscriptions)
 
-
-broker = LocalBroker()

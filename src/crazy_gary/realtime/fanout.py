@@ -16,8 +16,9 @@ import uuid
 from collections import deque
 from typing import Any
 
+from crazy_gary import runtime
 from crazy_gary.config import Settings
-from crazy_gary.realtime.broker import PublishedEvent, broker
+from crazy_gary.realtime.broker import LocalBroker, PublishedEvent
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +50,18 @@ def user_room(user_id: int) -> str:
 
 
 class Fanout:
-    """One per process; started by the app lifespan (or lazily by the first publish)."""
+    """One per process, on its runtime; started and stopped with it."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.origin = uuid.uuid4().hex
+        self.broker = LocalBroker()  # this process's SSE subscribers
         self.channel = f"{settings.redis_namespace}:events"
         self.socket_servers: list[Any] = []  # socketio.AsyncServer(s) built in this process
         self.emitter: Any = None  # write-only manager when no socket server runs here
         self.redis: Any = None
         self._listener: asyncio.Task | None = None
         self.started = False
-        self.users = 0  # apps in this process sharing the fan-out (tests run several)
         self.recent = RecentIds()
         self.delivered: list[int] = []  # fanned out, not yet marked in the log (outbox.Relay)
 
@@ -68,7 +69,6 @@ class Fanout:
         self.socket_servers.append(sio)
 
     async def start(self) -> None:
-        self.users += 1
         if self.started:
             return
         self.started = True
@@ -88,9 +88,6 @@ class Fanout:
                 write_only=True)
 
     async def stop(self) -> None:
-        self.users = max(0, self.users - 1)
-        if self.users:
-            return
         if self._listener:
             self._listener.cancel()
             await asyncio.gather(self._listener, return_exceptions=True)
@@ -107,7 +104,7 @@ class Fanout:
             return
         if mark:
             self.delivered.append(event.id)
-        broker.deliver(event)
+        self.broker.deliver(event)
         await self._emit_socket(event)
         if self.redis is not None:
             payload = json.dumps({"origin": self.origin, "event": event.to_wire()},
@@ -160,35 +157,11 @@ class Fanout:
                 return
             event = PublishedEvent.from_wire(msg["event"])
             if self.recent.add(event.id):
-                broker.deliver(event)
+                self.broker.deliver(event)
         except Exception:
             log.warning("malformed event on %s", self.channel, exc_info=True)
 
 
-_fanout: Fanout | None = None
-
-
-def configure(settings: Settings) -> Fanout:
-    """The process's fan-out: created by the first app; later apps in the same process (test
-    instances) share it while it is in use, and replace it once every user stopped."""
-    global _fanout
-    idle = _fanout is not None and _fanout.users == 0 and not _fanout.started
-    if _fanout is None or (idle and _fanout.settings is not settings):
-        _fanout = Fanout(settings)
-    return _fanout
-
-
 async def get_fanout() -> Fanout:
-    """The process's fan-out, started; configured from the environment if nobody did."""
-    global _fanout
-    if _fanout is None:
-        from crazy_gary.config import get_settings
-
-        _fanout = Fanout(get_settings())
-    if not _fanout.started:
-        await _fanout.start()
-    return _fanout
-
-
-def current() -> Fanout | None:
-    return _fanout
+    """The running runtime's fan-out (started with it)."""
+    return runtime.current().fanout

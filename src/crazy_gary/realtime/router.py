@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.types import Send
 
+from crazy_gary import runtime
 from crazy_gary.auth.dependencies import SettingsDep, user_cache_of, user_from_token
 from crazy_gary.auth.tokens import bearer_token
 from crazy_gary.db import request_database, session_scope
@@ -15,7 +16,7 @@ from crazy_gary.errors import AuthRequired
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.kit.sse import PING, SSEResponse
 from crazy_gary.observability.metrics import REALTIME_CLIENTS
-from crazy_gary.realtime.broker import Subscription, broker
+from crazy_gary.realtime.broker import LocalBroker, Subscription
 from crazy_gary.realtime.revocation import Credential, StreamGuard
 from crazy_gary.realtime.service import events_after
 
@@ -42,9 +43,10 @@ class EventStreamResponse(SSEResponse):
     """
 
     def __init__(self, user_id: int, after: int | None, heartbeat: float,
-                 guard: StreamGuard, credential: Credential) -> None:
+                 guard: StreamGuard, credential: Credential, broker: LocalBroker) -> None:
         super().__init__(preamble=b"retry: 3000\n: connected\n\n")
         self.user_id = user_id
+        self.broker = broker
         self.after = after
         self.heartbeat = heartbeat
         self.guard = guard
@@ -53,7 +55,7 @@ class EventStreamResponse(SSEResponse):
 
     def opened(self) -> None:
         # Subscribe before reading the log so nothing published in between is lost.
-        self.sub = broker.subscribe(self.user_id)
+        self.sub = self.broker.subscribe(self.user_id)
         self.guard.watch(self.sub, self.credential, self.sub.close)
         REALTIME_CLIENTS.labels(channel="sse").inc()
 
@@ -62,7 +64,7 @@ class EventStreamResponse(SSEResponse):
 
     async def closed(self) -> None:
         self.guard.forget(self.sub)
-        broker.unsubscribe(self.sub)
+        self.broker.unsubscribe(self.sub)
         REALTIME_CLIENTS.labels(channel="sse").dec()
 
     async def stream(self, send: Send) -> None:
@@ -127,5 +129,6 @@ async def stream_events(
     after = _parse_last_id(last_event_id)
     if after is None:
         after = last_event_id_query
+    services = runtime.of(request)
     return EventStreamResponse(user.id, after, settings.sse_heartbeat_seconds,
-                               request.app.state.stream_guard, credential)
+                               services.stream_guard, credential, services.fanout.broker)

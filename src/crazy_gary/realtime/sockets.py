@@ -10,15 +10,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import socketio
 
-from crazy_gary.auth.cache import UserCache
+from crazy_gary import runtime
 from crazy_gary.auth.dependencies import user_from_token
 from crazy_gary.auth.tokens import bearer_token
 from crazy_gary.config import Settings
-from crazy_gary.db import Database, get_database
 from crazy_gary.errors import AppError
 from crazy_gary.observability.metrics import REALTIME_CLIENTS
 from crazy_gary.realtime.fanout import user_room
-from crazy_gary.realtime.revocation import Credential, StreamGuard
+from crazy_gary.realtime.revocation import Credential
 from crazy_gary.realtime.sio_delivery import (
     FastEmitManager,
     FastSocketServer,
@@ -55,14 +54,12 @@ def origin_check(settings: Settings) -> Callable[[str | None, dict[str, Any]], b
     return allow
 
 
-def build_socket_server(settings: Settings, guard: StreamGuard, cache: UserCache | None = None,
-                        database: Callable[[], Database] = get_database
-                        ) -> socketio.AsyncServer:
+def build_socket_server(settings: Settings) -> socketio.AsyncServer:
     """The socket.io server; through Redis when REDIS_URL is set so any process can emit.
 
     Broadcasts are delivered by `sio_delivery` (one encode per event, no task per socket).
-    Tokens are checked against `database()` (the app's, once it started); each socket's
-    token is re-checked by `guard`, and a socket whose token fails is disconnected.
+    Tokens are checked against the running runtime's database; each socket's token is
+    re-checked by the runtime's stream guard, and a socket whose token fails is disconnected.
     """
     manager: socketio.AsyncManager
     if settings.redis_url:
@@ -84,21 +81,25 @@ def build_socket_server(settings: Settings, guard: StreamGuard, cache: UserCache
         if not token:
             raise socketio.exceptions.ConnectionRefusedError(
                 "Authentication token missing", {"code": "AUTH_REQUIRED"})
-        credential = Credential(database(), settings, token, cache)
+        services = runtime.current()
+        credential = Credential(services.database, settings, token, services.user_cache)
         try:
-            user = await user_from_token(credential.database, settings, token, cache)
+            user = await user_from_token(credential.database, settings, token,
+                                         services.user_cache)
         except AppError as exc:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.message, {"code": exc.code}) from None
         await sio.save_session(sid, {"user_id": user.id})
         await sio.enter_room(sid, user_room(user.id))
-        guard.watch(sid, credential, lambda: disconnect_revoked(sid))
+        services.stream_guard.watch(sid, credential, lambda: disconnect_revoked(sid))
         REALTIME_CLIENTS.labels(channel="socketio").inc()
         log.debug("socket %s connected for user %s", sid, user.id)
 
     @sio.event
     async def disconnect(sid: str, *args: Any):
-        guard.forget(sid)
+        services = runtime.running()  # None once the process stopped its runtime
+        if services is not None:
+            services.stream_guard.forget(sid)
         REALTIME_CLIENTS.labels(channel="socketio").dec()
 
     return sio

@@ -12,7 +12,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from crazy_gary.realtime.broker import PublishedEvent, broker
+from crazy_gary import runtime
+from crazy_gary.realtime.broker import PublishedEvent
 
 T = TypeVar("T")
 
@@ -30,6 +31,7 @@ async def wait_for(
     """`check()`'s first non-None result, read again on each `match`ing event of the
     user's (None: of the system's); None when `within` seconds pass first."""
     deadline = time.monotonic() + within
+    broker = runtime.current().fanout.broker
     sub = broker.subscribe(user_id)
     try:
         while True:

@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crazy_gary.db import Base, UTCDateTime, utcnow
-
-
-class TaskStatus(StrEnum):
-    """A task's status; the values are the API's and the `tasks.status` column's."""
-
-    CREATED = "created"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    STOPPED = "stopped"
-
-    @property
-    def is_final(self) -> bool:
-        return self in FINAL
-
-
-UNFINISHED = (TaskStatus.CREATED, TaskStatus.RUNNING)
-FINAL = (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.STOPPED)
-PHASES = ("queued", "planning", "acting", "waiting_for_model", "finishing")
-PRIORITIES = ("low", "medium", "high", "critical")
+from crazy_gary.tasks.status import TaskStatus
 
 
 class Task(Base):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from crazy_gary.kit.clock import iso
-from crazy_gary.tasks.models import Task, TaskStatus, TaskStep
+from crazy_gary.tasks.models import Task, TaskStep
 from crazy_gary.tasks.schemas import TaskDetail, TaskError, TaskRead
+from crazy_gary.tasks.status import TaskStatus
 
 
 def task_read(task: Task) -> TaskRead:

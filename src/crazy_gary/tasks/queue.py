@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from dbos import DBOS, Queue, SetEnqueueOptions, SetWorkflowID
+from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
-from crazy_gary import durable
-from crazy_gary.config import get_settings
+from crazy_gary import runtime
 
 log = logging.getLogger(__name__)
 
@@ -16,36 +15,34 @@ CHAT_QUEUE_NAME = "agent_chat"
 # DBOS dequeues lower numbers first.
 PRIORITY_RANK = {"critical": 1, "high": 2, "medium": 3, "low": 4}
 
-_queues: dict[str, Queue] = {}
 
-
-@durable.after_launch
 async def register_queues() -> None:
     """Partitioned by user so one user's running tasks are capped (TASK_PER_USER_CONCURRENCY)."""
-    settings = get_settings()
+    queues = runtime.current().durable.queues
+    settings = runtime.current().settings
     per_user = max(1, settings.task_per_user_concurrency)
-    _queues[QUEUE_NAME] = await DBOS.register_queue_async(
+    queues[QUEUE_NAME] = await DBOS.register_queue_async(
         QUEUE_NAME,
         worker_concurrency=max(per_user, settings.task_worker_concurrency),
         partition_concurrency=per_user,
         polling_interval_sec=settings.queue_polling_interval_seconds,
     )
     # Chat turns are interactive: no per-user cap behind long tasks, only a worker bound.
-    _queues[CHAT_QUEUE_NAME] = await DBOS.register_queue_async(
+    queues[CHAT_QUEUE_NAME] = await DBOS.register_queue_async(
         CHAT_QUEUE_NAME,
         worker_concurrency=max(1, settings.task_worker_concurrency),
         polling_interval_sec=settings.queue_polling_interval_seconds,
     )
 
 
-@durable.after_launch
 async def requeue_orphans() -> None:
     """Tasks marked queued whose workflow never got created (the process died between the
     commit and the enqueue) are enqueued now; the workflow id makes this idempotent."""
     from sqlalchemy import select
 
     from crazy_gary.db import session_scope
-    from crazy_gary.tasks.models import Task, TaskStatus
+    from crazy_gary.tasks.models import Task
+    from crazy_gary.tasks.status import TaskStatus
 
     async with session_scope() as session:
         rows = (await session.execute(
@@ -63,7 +60,7 @@ async def enqueue_task(task_id: str, *, user_id: int, priority: str, chat: bool 
     """Queue the task's workflow; the workflow id is the task id (so stop can cancel it)."""
     from crazy_gary.tasks.workflows import run_task
 
-    queue = _queues[CHAT_QUEUE_NAME if chat else QUEUE_NAME]
+    queue = runtime.current().durable.queue(CHAT_QUEUE_NAME if chat else QUEUE_NAME)
     options = {"priority": PRIORITY_RANK.get(priority, 3)}
     if not chat:
         options["queue_partition_key"] = str(user_id)

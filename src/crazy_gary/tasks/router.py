@@ -12,7 +12,6 @@ from crazy_gary.errors import InsufficientPermissions
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.kit.pagination import PageDep, set_page_headers
 from crazy_gary.tasks import service, workflows  # noqa: F401 (registers the workflow)
-from crazy_gary.tasks.models import TaskStatus
 from crazy_gary.tasks.presenters import task_detail, task_read
 from crazy_gary.tasks.schemas import (
     StatsRead,
@@ -23,6 +22,7 @@ from crazy_gary.tasks.schemas import (
     TaskDetail,
     TaskRead,
 )
+from crazy_gary.tasks.status import TaskStatus
 
 router = APIRouter(prefix="/api", tags=["tasks"])
 

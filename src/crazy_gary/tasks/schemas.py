@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from crazy_gary.kit.bodies import RequestBody, json_int
 from crazy_gary.llm.models import ModelSpelling
-from crazy_gary.tasks.models import TaskStatus
+from crazy_gary.tasks.status import TaskStatus
 
 Priority = Literal["low", "medium", "high", "critical"]
 Status = TaskStatus

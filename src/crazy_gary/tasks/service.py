@@ -24,9 +24,10 @@ from crazy_gary.llm.models import ModelName
 from crazy_gary.llm.models import normalise as normalise_name
 from crazy_gary.realtime import record
 from crazy_gary.tasks import queue
-from crazy_gary.tasks.models import FINAL, UNFINISHED, Task, TaskStatus, TaskStep
+from crazy_gary.tasks.models import Task, TaskStep
 from crazy_gary.tasks.presenters import event_payload, result_dict, usage_dict
 from crazy_gary.tasks.schemas import StatsRead, TaskCreate
+from crazy_gary.tasks.status import FINAL, UNFINISHED, TaskStatus
 
 log = logging.getLogger(__name__)
 

@@ -18,14 +18,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crazy_gary import runtime
 from crazy_gary.config import get_settings
 from crazy_gary.db import session_scope, utcnow
 from crazy_gary.kit.clock import iso
 from crazy_gary.observability.metrics import TASKS
 from crazy_gary.realtime import record
-from crazy_gary.tasks.models import UNFINISHED, Task, TaskStatus, TaskStep
+from crazy_gary.tasks.models import Task, TaskStep
 from crazy_gary.tasks.presenters import duration_seconds, event_payload, step_dict
 from crazy_gary.tasks.schemas import TaskOptions, TaskSpec
+from crazy_gary.tasks.status import UNFINISHED, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ async def begin(task_id: str) -> TaskSpec | None:
             conversation_id=task.conversation_id, origin=task.origin,
             history=await _history(session, task) if task.conversation_id else [])
         _record_task(session, task)
-    _phase_seen[task_id] = ("planning", None)
+    runtime.current().task_phases[task_id] = ("planning", None)
     return spec
 
 
@@ -74,14 +76,11 @@ async def _history(session, task: Task, turns: int = 20) -> list[dict[str, str]]
     return history
 
 
-_phase_seen: dict[str, tuple[str, str | None]] = {}
-
-
 async def set_phase(task_id: str, phase: str, reason: str | None = None) -> None:
     """Record the phase (skipped when this process already wrote the same one)."""
-    if _phase_seen.get(task_id) == (phase, reason):
+    if runtime.current().task_phases.get(task_id) == (phase, reason):
         return
-    _phase_seen[task_id] = (phase, reason)
+    runtime.current().task_phases[task_id] = (phase, reason)
     async with session_scope() as session:
         result = await session.execute(
             update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING,
@@ -194,7 +193,7 @@ async def finish(
 ) -> str:
     """End a running task as completed, failed (or stopped, a streamed turn whose client
     left); returns the task's final status."""
-    _phase_seen.pop(task_id, None)
+    runtime.current().task_phases.pop(task_id, None)
     async with session_scope() as session:
         now = utcnow()
         values: dict[str, Any] = dict(status=status, phase=None, phase_reason=None,

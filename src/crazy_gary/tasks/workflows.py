@@ -9,7 +9,7 @@ from dbos import DBOS
 from crazy_gary.agent import loop
 from crazy_gary.agent.ports import Failure
 from crazy_gary.agent.steps import begin_step, finish_step
-from crazy_gary.tasks.models import TaskStatus
+from crazy_gary.tasks.status import TaskStatus
 
 log = logging.getLogger(__name__)
 

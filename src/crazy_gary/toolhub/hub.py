@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from typing import Any
 
 from mcp.shared.exceptions import MCPError
 
-from crazy_gary.config import Settings, get_settings
+from crazy_gary import runtime
+from crazy_gary.config import Settings
 from crazy_gary.errors import NotFound, ServiceUnavailable, ValidationFailed
 from crazy_gary.kit.clock import iso, utcnow
 from crazy_gary.observability.metrics import TOOL_CALL_LATENCY
 from crazy_gary.observability.tracing import tracer
-from crazy_gary.toolhub import builtin, workspace
+from crazy_gary.toolhub import builtin
 from crazy_gary.toolhub.connection import CONNECTED, CONNECTING, ConnectionLost, McpConnection
 from crazy_gary.toolhub.results import result_value, text_of
 from crazy_gary.toolhub.search import ToolIndex
@@ -35,14 +35,13 @@ UNAVAILABLE = "MCP_CLIENT_UNAVAILABLE"
 class ToolHub:
     """MCP connections plus the built-in `workspace` client behind one catalogue."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or get_settings()
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.connections: dict[str, McpConnection] = {}
         self.config_error: str | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._index: ToolIndex | None = None
         self._started = False
-        self.users = 0  # apps sharing this hub (see start_hub)
 
     # lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -285,82 +284,6 @@ class ToolHub:
         }
 
 
-_hub: ToolHub | None = None
-_hub_lock = threading.Lock()
-
-
 def get_hub() -> ToolHub:
-    """The process-wide hub (created by the app lifespan; lazily elsewhere).
-
-    Called on an event loop, a hub that is not started yet starts there; a hub whose
-    loop has gone (the app that made it stopped) is replaced by a fresh one.
-    """
-    global _hub
-    with _hub_lock:
-        hub = _hub
-        if hub is not None and hub.loop is not None and not hub.loop.is_running():
-            replacement = ToolHub(hub.settings)
-            replacement.users = hub.users
-            hub = _hub = replacement
-        if hub is None:
-            hub = _hub = ToolHub()
-    if not hub._started:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return hub
-        hub.start_soon()
-    return hub
-
-
-def set_hub(hub: ToolHub | None) -> None:
-    global _hub
-    with _hub_lock:
-        _hub = hub
-
-
-async def start_hub(settings: Settings) -> ToolHub:
-    """Create and start the process-wide hub, or share the one already running.
-
-    Several apps can live in one process (tests build extra API-only apps): the first
-    running hub stays the process's hub, and it closes when the last app using it stops.
-    """
-    from crazy_gary.kit.health_checks import register_check
-
-    global _hub
-    with _hub_lock:
-        current = _hub
-        alive = current is not None and current.loop is not None and current.loop.is_running()
-        if alive and current.users > 0:
-            current.users += 1
-            return current
-        workspace.configure(settings)
-        hub = _hub = ToolHub(settings)
-        hub.users = 1
-    if alive and current.loop is asyncio.get_running_loop():
-        await current.close()  # started lazily (before the app) with default settings
-    await hub.start()
-
-    async def check() -> dict[str, Any]:
-        return get_hub().status()
-
-    register_check("mcp", check)
-    return hub
-
-
-async def stop_hub(hub: ToolHub | None = None) -> None:
-    """Release `hub` (what `start_hub` gave this app); the last user closes it."""
-    global _hub
-    with _hub_lock:
-        hub = hub or _hub
-        if hub is None:
-            return
-        hub.users = max(0, hub.users - 1)
-        if hub.users:
-            return
-        if hub is _hub:
-            _hub = None
-    if hub.loop is None or hub.loop is asyncio.get_running_loop():
-        await hub.close()
-    elif hub.loop.is_running():
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(hub.close(), hub.loop))
+    """The running runtime's hub (for code outside a request: durable steps)."""
+    return runtime.current().hub

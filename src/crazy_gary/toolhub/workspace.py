@@ -10,20 +10,15 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePosixPath
 
+from crazy_gary import runtime
 from crazy_gary.config import Settings, get_settings
 from crazy_gary.errors import NotFound, ValidationFailed
 
-_settings: Settings | None = None
-
-
-def configure(settings: Settings) -> None:
-    """Use these settings (the app's) rather than the environment's."""
-    global _settings
-    _settings = settings
-
 
 def current_settings() -> Settings:
-    return _settings or get_settings()
+    """The running runtime's settings; the environment's outside one (the CLI)."""
+    running = runtime.running()
+    return running.settings if running is not None else get_settings()
 
 
 def workspace_root(user_id: int | str) -> Path:

@@ -6,10 +6,11 @@ import asyncio
 
 from fastapi import APIRouter, Request, Response, status
 
+from crazy_gary import runtime
 from crazy_gary.auth.cache import commit_user_change
 from crazy_gary.auth.dependencies import AdminUser, CurrentUser, SettingsDep
 from crazy_gary.auth.models import User
-from crazy_gary.db import SessionDep, request_database
+from crazy_gary.db import SessionDep
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.kit.pagination import PageDep, set_page_headers
 from crazy_gary.users import service
@@ -37,8 +38,8 @@ async def list_users(request: Request, page: PageDep, _admin: AdminUser) -> Resp
     """Every user (admin only), paginated. `Cache-Control: no-cache` reads the page afresh
     (it is otherwise served from a cache that any change to users invalidates)."""
     fresh = "no-cache" in request.headers.get("cache-control", "")
-    body, total = await encoded_page(request_database(request), request.app.state.user_pages,
-                                     page, fresh=fresh)
+    services = runtime.of(request)
+    body, total = await encoded_page(services.database, services.user_pages, page, fresh=fresh)
     response = Response(body, media_type="application/json")
     set_page_headers(request, response, page, total)
     return response

@@ -15,10 +15,12 @@ async def stop_work(user_id: int) -> None:
     owner's stop does: marked stopped (committed), then its workflow cancelled. Work that
     ends meanwhile is skipped."""
     from crazy_gary.heavy import service as heavy
-    from crazy_gary.heavy.models import TERMINAL_ORCHESTRATION, Orchestration
+    from crazy_gary.heavy.models import Orchestration
+    from crazy_gary.heavy.status import TERMINAL_ORCHESTRATION
     from crazy_gary.tasks import queue
     from crazy_gary.tasks import service as tasks
-    from crazy_gary.tasks.models import UNFINISHED, Task
+    from crazy_gary.tasks.models import Task
+    from crazy_gary.tasks.status import UNFINISHED
 
     async with session_scope() as session:
         orchestrations = list(await session.scalars(
