@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from crazy_gary.kit.bodies import RequestBody
-from crazy_gary.llm.models import ModelSpelling
+from crazy_gary.llm.names import ModelSpelling
 
 
 class ChatRequest(RequestBody):

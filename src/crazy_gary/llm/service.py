@@ -22,7 +22,8 @@ from crazy_gary.config import MODEL_KEYS, Settings
 from crazy_gary.endpoints import service as endpoints
 from crazy_gary.errors import EndpointUnavailable
 from crazy_gary.llm.clients import ModelCallFailed, ModelClient
-from crazy_gary.llm.models import ModelName, normalise
+from crazy_gary.llm.models import normalise
+from crazy_gary.llm.names import ModelName
 from crazy_gary.llm.types import ChatChunk, ChatResult, ToolCall, Usage
 from crazy_gary.observability.metrics import MODEL_CALL_LATENCY, MODEL_TOKENS
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from crazy_gary.kit.bodies import RequestBody, json_int
-from crazy_gary.llm.models import ModelSpelling
+from crazy_gary.llm.names import ModelSpelling
 from crazy_gary.tasks.status import TaskStatus
 
 Priority = Literal["low", "medium", "high", "critical"]

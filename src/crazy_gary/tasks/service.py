@@ -20,8 +20,8 @@ from crazy_gary.errors import Conflict, TaskNotFound
 from crazy_gary.kit.ids import new_id
 from crazy_gary.kit.pagination import Page, fetch_page
 from crazy_gary.kit.unit_of_work import after_commit
-from crazy_gary.llm.models import ModelName
 from crazy_gary.llm.models import normalise as normalise_name
+from crazy_gary.llm.names import ModelName
 from crazy_gary.realtime import record
 from crazy_gary.tasks import queue
 from crazy_gary.tasks.models import Task, TaskStep

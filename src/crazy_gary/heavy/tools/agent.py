@@ -11,7 +11,7 @@ from typing import Any
 
 from crazy_gary.heavy.tools import register
 from crazy_gary.heavy.tools.base import Tool, ToolContext, ToolError
-from crazy_gary.llm.models import ModelName
+from crazy_gary.llm.names import ModelName
 
 FINAL = ("completed", "failed", "stopped")
 POLL_SECONDS = 0.2

@@ -8,7 +8,7 @@ from typing import Any
 from crazy_gary.errors import AppError
 from crazy_gary.heavy.tools import register
 from crazy_gary.heavy.tools.base import Tool, ToolContext, ToolError
-from crazy_gary.llm.models import ModelName
+from crazy_gary.llm.names import ModelName
 
 MAX_CONTEXT_CHARS = 20000
 
