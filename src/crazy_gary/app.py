@@ -63,8 +63,7 @@ async def process_services(
     # Everything allocated so far lives as long as the process: keep it out of the cyclic
     # collector's full passes, which otherwise walk it all and stall every request. A
     # larger young generation makes full passes (a pause proportional to every live
-    # object: hundreds of ms with thousands of open streams) rare; see
-    # bench/results/README.md.
+    # object, long with thousands of open streams) rare; see bench/results/README.md.
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 20, 10)
