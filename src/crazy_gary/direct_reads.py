@@ -2,12 +2,12 @@
 
 `db.fetch_all` sends hot reads here (the signed-in user on a cache miss, the users table's
 version, a page of users). A statement is still built with SQLAlchemy Core and compiled by
-the database's dialect, once per statement object; each call then binds, executes and
-converts the row values with the same type processors SQLAlchemy would use, skipping its
-connection, pool, event and result layers, which cost about as much as the query itself
-(a page of 50 users on SQLite: 261 us through a SQLAlchemy Engine, 140 us here; a
-primary-key read on PostgreSQL: ~200 us of CPU through the async engine plus ~110 us for
-its pre-ping).
+the database's dialect (a public `Compiled`: its SQL string, `positiontup` and `binds`),
+once per statement object; each call then binds, executes and converts the row values with
+the processors the column types give for that dialect (`TypeEngine.bind_processor` /
+`result_processor`), skipping SQLAlchemy's connection, pool, event and result layers. What
+that buys, measured, is in docs/foundation.md and bench/results/; what it relies on in
+SQLAlchemy and asyncpg is pinned by tests/kit/test_direct_reads_contract.py.
 
 - SQLite (`SQLiteReader`): inline on the event loop, on one read-only sqlite3 connection
   per thread that never waits on a lock. With WAL a reader does not wait for writers.
@@ -80,20 +80,29 @@ def _prepare(statement: Select, dialect: Dialect) -> _Prepared:
 
 
 def _row_maker(columns: list, dialect: Dialect) -> Callable[[Any], Row]:
-    """A function from a driver's row to a dict of converted values by column key, written
-    out per statement as one dict display (a generic loop over the processors, or building
-    named tuples first, costs as much as the query for a page of rows)."""
-    namespace: dict[str, Any] = {}
-    items = []
-    for index, column in enumerate(columns):
-        processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
-        value = f"raw[{index}]"
-        if processor is not None:
-            namespace[f"convert_{index}"] = processor
-            value = f"convert_{index}({value})"
-        items.append(f"{column.key!r}: {value}")
-    exec(f"def make_row(raw):\n    return {{{', '.join(items)}}}", namespace)  # noqa: S102
-    return namespace["make_row"]
+    """A function from a driver's row (a sequence of values) to a dict by column key, with
+    each value converted by its type's result processor for `dialect`. The dict is built
+    in one C-level step from the raw values; only the columns whose type has a processor
+    are then converted one by one."""
+    keys = tuple(column.key for column in columns)
+    converters = tuple(
+        (column.key, index, processor)
+        for index, column in enumerate(columns)
+        if (processor := column.type.dialect_impl(dialect).result_processor(dialect, None))
+        is not None)
+    if not converters:
+        def plain_row(raw: Any) -> Row:
+            return dict(zip(keys, raw, strict=False))
+
+        return plain_row
+
+    def converted_row(raw: Any) -> Row:
+        row = dict(zip(keys, raw, strict=False))
+        for key, index, convert in converters:
+            row[key] = convert(raw[index])
+        return row
+
+    return converted_row
 
 
 class _Statements:

@@ -1,5 +1,5 @@
 """The cheap delivery paths: subscription wake-ups and heartbeats, the SSE ASGI response,
-socket.io's direct-to-queue broadcast and its writer's poll deadline."""
+socket.io's one-pass broadcast."""
 
 from __future__ import annotations
 
@@ -7,17 +7,14 @@ import asyncio
 import itertools
 import uuid
 
-import engineio
-import pytest
 import socketio
-from engineio import exceptions as eio_exceptions
-from engineio import packet as eio_packet
 
+from crazy_gary import runtime
 from crazy_gary.realtime.broker import LocalBroker, PublishedEvent, Subscription
 from crazy_gary.realtime.fanout import user_room
 from crazy_gary.realtime.revocation import Credential, StreamGuard
 from crazy_gary.realtime.router import EventStreamResponse
-from crazy_gary.realtime.sio_delivery import FastPollSocket
+from crazy_gary.realtime.sio_delivery import FastEmitManager
 
 _ids = itertools.count(10**12)
 NOBODY = 10**9  # a user id no real test user has, so other tests' streams never see these
@@ -116,32 +113,7 @@ async def test_event_stream_response_frames_pings_and_disconnect():
     assert b": ping\n\n" in stream.split(system.sse_frame, 1)[1]
 
 
-async def test_poll_deadline_raises_queue_empty_only_when_idle():
-    eio = engineio.AsyncServer(async_mode="asgi", ping_interval=0.05, ping_timeout=0.05)
-    sock = FastPollSocket(eio, "probe")
-    pkt = eio_packet.Packet(eio_packet.MESSAGE, "x")
-
-    async def trickle():
-        for _ in range(6):  # 0.3 s of traffic, more than the 0.1 s deadline
-            await asyncio.sleep(0.05)
-            sock.queue.put_nowait(pkt)
-
-    feeder = asyncio.create_task(trickle())
-    for _ in range(6):
-        assert await sock.poll() == [pkt]
-    await feeder
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    with pytest.raises(eio_exceptions.QueueEmpty):
-        await sock.poll()
-    assert 0.09 <= loop.time() - started < 1
-    sock.queue.put_nowait(None)
-    assert await sock.poll() == []
-
-
-async def test_sockets_use_the_fast_writer_and_binary_emits_still_arrive(server, user):
-    from crazy_gary import runtime
-
+async def test_broadcasts_go_through_the_one_pass_manager_binary_included(server, user):
     sio = runtime.current().fanout.socket_servers[0]
     client = socketio.AsyncClient(reconnection=False)
     got: asyncio.Queue = asyncio.Queue()
@@ -149,9 +121,9 @@ async def test_sockets_use_the_fast_writer_and_binary_emits_still_arrive(server,
     client.on("note", lambda data: got.put_nowait(data))
     await client.connect(server.url, auth={"token": user.token}, transports=["websocket"])
     try:
-        assert {type(s) for s in sio.eio.sockets.values()} == {FastPollSocket}
+        assert isinstance(sio.manager, FastEmitManager)
         tag = uuid.uuid4().hex
-        # Binary attachments take the library's own path; plain events the direct one.
+        # Binary attachments are several engine.io packets, sent in order.
         await asyncio.to_thread(server.run_coro, sio.emit(
             "blob", {"tag": tag, "raw": b"\x00\x01"}, room=user_room(user.id)))
         await asyncio.to_thread(server.run_coro, sio.emit(

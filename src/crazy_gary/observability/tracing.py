@@ -62,7 +62,7 @@ class ReadBudget:
 
     The request middleware asks before it opens a request's span, and a read beyond the
     budget runs under `SAMPLED_OUT` instead, so it costs no span at all (an unsampled SDK
-    span still costs ~18 µs, a tenth of a cached `/api/auth/me`). Everything else is
+    span still costs a noticeable share of a cached `/api/auth/me`). Everything else is
     recorded: a request that starts work (a POST) with the workflow, agent steps, model and
     tool calls it leads to, a task's own trace (`task_context`), scheduled jobs.
     """

@@ -4,8 +4,8 @@ Each page is stored with the users table's version read before the page was
 (`data_versions`): it is served again only while the version still reads the same, so a
 change by any process (another server, `crazy-gary create-admin`, plain SQL) is seen by
 the very next request. A hit costs one primary-key read instead of the page query and
-its encoding (a 50-user page: ~10 us against ~175 us on SQLite). A client can ask for a
-fresh read with `Cache-Control: no-cache`.
+its encoding (measured in bench/results/). A client can ask for a fresh read with
+`Cache-Control: no-cache`.
 """
 
 from __future__ import annotations
