@@ -97,12 +97,12 @@ async def change_password(
     body: ChangePasswordRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ):
     """Change the password; every earlier token ends, and this client gets a fresh pair."""
-    user = await service.change_password(
+    account = await service.change_password(
         session, user_id=user.id, current_password=body.current_password,
         new_password=body.new_password,
     )
-    access, refresh = await service.issue_tokens(session, settings, user)
-    await commit_user_change(session, user.id)
+    access, refresh = await service.issue_tokens(session, settings, account)
+    await commit_user_change(session, account.id)
     return PasswordChanged(message="Password changed successfully", token=access,
                            refresh_token=refresh, expires_in=settings.access_token_ttl_seconds)
 

@@ -22,6 +22,7 @@ from crazy_gary.auth.validation import normalize_email
 from crazy_gary.config import Settings
 from crazy_gary.errors import AuthRequired, InvalidCredentials, UserExists, ValidationFailed
 from crazy_gary.kit.clock import utcnow
+from crazy_gary.kit.dml import rows_changed
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -133,7 +134,8 @@ async def rotate_refresh_token(
     if claims.version != user.token_version:
         raise AuthRequired("Refresh token is no longer valid")
     # Claim the token atomically: of two concurrent uses exactly one wins.
-    claimed = await session.execute(
+    claimed = await rows_changed(
+        session,
         update(RefreshToken)
         .where(
             RefreshToken.jti == record.jti,
@@ -142,7 +144,7 @@ async def rotate_refresh_token(
         )
         .values(used_at=utcnow())
     )
-    if claimed.rowcount != 1:
+    if claimed != 1:
         # Reuse means the token leaked: end every session descended from that sign-in.
         await _revoke(session, RefreshToken.family_id == record.family_id)
         await session.commit()  # the revocation must stand even though we refuse

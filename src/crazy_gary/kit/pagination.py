@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
@@ -21,7 +22,7 @@ class Page:
     offset: int
 
 
-def page_dependency(default_limit: int = DEFAULT_LIMIT):
+def page_params(default_limit: int = DEFAULT_LIMIT) -> Callable[[int, int], Awaitable[Page]]:
     """`limit` (1..100, default `default_limit`) and `offset` query parameters as a Page."""
 
     async def page_params(
@@ -31,10 +32,10 @@ def page_dependency(default_limit: int = DEFAULT_LIMIT):
     ) -> Page:
         return Page(limit=limit, offset=offset)
 
-    return Annotated[Page, Depends(page_params)]
+    return page_params
 
 
-PageDep = page_dependency()
+PageDep = Annotated[Page, Depends(page_params())]
 
 
 async def fetch_page(session: AsyncSession, query: Select, page: Page) -> tuple[list, int]:

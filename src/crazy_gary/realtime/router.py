@@ -67,7 +67,7 @@ class EventStreamResponse(Response):
                         "headers": self.raw_headers})
             await send({"type": "http.response.body", "body": b"retry: 3000\n: connected\n\n",
                         "more_body": True})
-            sent = await self._replay(send, sub) if self.after is not None else set()
+            sent = await self._replay(send, sub, self.after) if self.after is not None else set()
             while not sub.closed and not sub.overflowed:
                 batch = await sub.next_batch(self.heartbeat)
                 if sub.closed or sub.overflowed:
@@ -92,10 +92,9 @@ class EventStreamResponse(Response):
             broker.unsubscribe(sub)
             REALTIME_CLIENTS.labels(channel="sse").dec()
 
-    async def _replay(self, send: Send, sub: Subscription) -> set[int]:
+    async def _replay(self, send: Send, sub: Subscription, after: int) -> set[int]:
         """Send the logged events after `after`; their ids, to drop their live copies."""
         sent: set[int] = set()
-        after = self.after
         while not sub.closed:
             async with session_scope() as session:
                 missed = await events_after(session, user_id=self.user_id, after_id=after,
