@@ -31,7 +31,7 @@ def short_arguments(arguments: Any, width: int = 60) -> str:
         try:
             arguments = json.loads(arguments)
         except ValueError:
-            return arguments[:width]
+            return str(arguments[:width])
     if isinstance(arguments, dict):
         parts = []
         for key, value in arguments.items():

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request, Response
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -38,7 +40,8 @@ def page_params(default_limit: int = DEFAULT_LIMIT) -> Callable[[int, int], Awai
 PageDep = Annotated[Page, Depends(page_params())]
 
 
-async def fetch_page(session: AsyncSession, query: Select, page: Page) -> tuple[list, int]:
+async def fetch_page(session: AsyncSession, query: Select[T], page: Page
+                     ) -> tuple[list[T], int]:
     """One page of an ordered ORM query and the total it pages through."""
     total = await session.scalar(
         select(func.count()).select_from(query.order_by(None).subquery()))
