@@ -24,7 +24,8 @@ bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/l
 
 
 async def get_settings_dep(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
@@ -56,7 +57,8 @@ async def user_from_token(
 
 
 def user_cache_of(request: Request) -> UserCache:
-    return request.app.state.user_cache
+    cache: UserCache = request.app.state.user_cache
+    return cache
 
 
 class SignedIn(HTTPBearer):

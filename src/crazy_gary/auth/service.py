@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +29,8 @@ async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == email.lower()))
 
 
-async def username_taken(session: AsyncSession, username: str, *, except_id: int | None = None):
+async def username_taken(session: AsyncSession, username: str, *, except_id: int | None = None
+                         ) -> bool:
     query = select(User.id).where(func.lower(User.username) == username.lower())
     if except_id is not None:
         query = query.where(User.id != except_id)
@@ -164,7 +165,7 @@ async def end_sessions(session: AsyncSession, user_id: int) -> None:
     await revoke_all_refresh_tokens(session, user.id)
 
 
-async def _revoke(session: AsyncSession, condition) -> None:
+async def _revoke(session: AsyncSession, condition: ColumnElement[bool]) -> None:
     await session.execute(
         update(RefreshToken)
         .where(condition, RefreshToken.revoked_at.is_(None))
