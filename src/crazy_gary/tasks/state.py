@@ -61,7 +61,8 @@ async def begin(task_id: str) -> dict[str, Any] | None:
     return spec
 
 
-async def _history(session, task: Task, turns: int = 20) -> list[dict[str, str]]:
+async def _history(session: AsyncSession, task: Task, turns: int = 20
+                   ) -> list[dict[str, str]]:
     """Earlier answered turns of the same conversation, oldest first."""
     rows = await session.scalars(
         select(Task).where(Task.conversation_id == task.conversation_id,
