@@ -7,6 +7,7 @@ import secrets
 import socket
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -197,7 +198,7 @@ class Settings(BaseSettings):
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def model_setting(self, key: str, field: str):
+    def model_setting(self, key: str, field: str) -> Any:
         """Per-model setting, e.g. model_setting("120b", "base_url")."""
         return getattr(self, f"model_{key}_{field}")
 

@@ -147,7 +147,8 @@ def error_body(
 def request_id_of(request: Request | None) -> str | None:
     if request is None:
         return None
-    return request.scope.get("state", {}).get("request_id")
+    request_id: str | None = request.scope.get("state", {}).get("request_id")
+    return request_id
 
 
 def render(request: Request, exc: AppError) -> JSONResponse:

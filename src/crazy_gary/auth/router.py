@@ -45,7 +45,8 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
     response_model=AuthResponse,
     responses=error_responses(400, 409, 429),
 )
-async def register(body: RegisterRequest, session: SessionDep, settings: SettingsDep):
+async def register(body: RegisterRequest, session: SessionDep, settings: SettingsDep
+                   ) -> AuthResponse:
     """Create an account and sign it in."""
     user = await service.create_user(
         session, email=body.email, password=body.password, name=body.fullName
@@ -57,7 +58,7 @@ async def register(body: RegisterRequest, session: SessionDep, settings: Setting
 
 
 @router.post("/login", response_model=AuthResponse, responses=error_responses(400, 401, 429))
-async def login(body: LoginRequest, session: SessionDep, settings: SettingsDep):
+async def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> AuthResponse:
     """Exchange email and password for tokens."""
     user = await service.authenticate(session, email=body.email, password=body.password)
     access, refresh = await service.issue_tokens(session, settings, user)
@@ -66,7 +67,8 @@ async def login(body: LoginRequest, session: SessionDep, settings: SettingsDep):
 
 
 @router.post("/refresh", response_model=RefreshResponse, responses=error_responses(401, 429))
-async def refresh(credentials: Credentials, session: SessionDep, settings: SettingsDep):
+async def refresh(credentials: Credentials, session: SessionDep, settings: SettingsDep
+                  ) -> RefreshResponse:
     """Spend the refresh token in the Authorization header for a new pair (rotation)."""
     if credentials is None:
         raise AuthRequired("Refresh token required")
@@ -78,13 +80,14 @@ async def refresh(credentials: Credentials, session: SessionDep, settings: Setti
 
 
 @router.get("/me", response_model=UserEnvelope, responses=error_responses(401))
-async def me(user: CurrentUser):
+async def me(user: CurrentUser) -> UserEnvelope:
     """The signed-in user's profile."""
     return UserEnvelope(user=profile_of(user))
 
 
 @router.put("/me", response_model=UserEnvelope, responses=error_responses(400, 401))
-async def update_me(body: ProfileUpdate, user: CurrentUser, session: SessionDep):
+async def update_me(body: ProfileUpdate, user: CurrentUser, session: SessionDep
+                    ) -> UserEnvelope:
     """Change the signed-in user's display name."""
     updated = await service.update_profile(session, user_id=user.id, name=body.name)
     return UserEnvelope(user=profile_of(updated))
@@ -95,20 +98,20 @@ async def update_me(body: ProfileUpdate, user: CurrentUser, session: SessionDep)
 )
 async def change_password(
     body: ChangePasswordRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep
-):
+) -> PasswordChanged:
     """Change the password; every earlier token ends, and this client gets a fresh pair."""
-    user = await service.change_password(
+    account = await service.change_password(
         session, user_id=user.id, current_password=body.current_password,
         new_password=body.new_password,
     )
-    access, refresh = await service.issue_tokens(session, settings, user)
-    await commit_user_change(session, user.id)
+    access, refresh = await service.issue_tokens(session, settings, account)
+    await commit_user_change(session, account.id)
     return PasswordChanged(message="Password changed successfully", token=access,
                            refresh_token=refresh, expires_in=settings.access_token_ttl_seconds)
 
 
 @router.post("/logout", response_model=MessageResponse, responses=error_responses(401))
-async def logout(user: CurrentUser, session: SessionDep):
+async def logout(user: CurrentUser, session: SessionDep) -> MessageResponse:
     """End every session of the signed-in user: access and refresh tokens stop working."""
     await service.end_sessions(session, user.id)
     await commit_user_change(session, user.id)
@@ -120,7 +123,8 @@ async def logout(user: CurrentUser, session: SessionDep):
     response_model=ValidateResponse,
     responses={401: {"model": ValidateResponse, "description": "Token invalid or expired"}},
 )
-async def validate(request: Request, credentials: Credentials, settings: SettingsDep):
+async def validate(request: Request, credentials: Credentials, settings: SettingsDep
+                   ) -> ValidateResponse | JSONResponse:
     """Whether the access token is valid, with its user."""
     try:
         if credentials is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import JsonDict
 
 from crazy_gary.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from crazy_gary.kit.bodies import RequestBody
@@ -10,7 +11,7 @@ from crazy_gary.kit.text import SafeStr
 
 # The rules auth.passwords enforces on a new password, stated for clients (the server
 # checks them itself, so that one answer lists every problem).
-NEW_PASSWORD = {
+NEW_PASSWORD: JsonDict = {
     "minLength": MIN_LENGTH, "maxLength": MAX_LENGTH,
     "pattern": r"^(?=[\s\S]*[A-Za-z])(?=[\s\S]*[0-9])",
     "description": f"{MIN_LENGTH}-{MAX_LENGTH} characters with a letter and a digit",

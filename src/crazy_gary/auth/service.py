@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,13 +22,15 @@ from crazy_gary.auth.validation import normalize_email
 from crazy_gary.config import Settings
 from crazy_gary.errors import AuthRequired, InvalidCredentials, UserExists, ValidationFailed
 from crazy_gary.kit.clock import utcnow
+from crazy_gary.kit.dml import rows_changed
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == email.lower()))
 
 
-async def username_taken(session: AsyncSession, username: str, *, except_id: int | None = None):
+async def username_taken(session: AsyncSession, username: str, *, except_id: int | None = None
+                         ) -> bool:
     query = select(User.id).where(func.lower(User.username) == username.lower())
     if except_id is not None:
         query = query.where(User.id != except_id)
@@ -133,7 +135,8 @@ async def rotate_refresh_token(
     if claims.version != user.token_version:
         raise AuthRequired("Refresh token is no longer valid")
     # Claim the token atomically: of two concurrent uses exactly one wins.
-    claimed = await session.execute(
+    claimed = await rows_changed(
+        session,
         update(RefreshToken)
         .where(
             RefreshToken.jti == record.jti,
@@ -142,7 +145,7 @@ async def rotate_refresh_token(
         )
         .values(used_at=utcnow())
     )
-    if claimed.rowcount != 1:
+    if claimed != 1:
         # Reuse means the token leaked: end every session descended from that sign-in.
         await _revoke(session, RefreshToken.family_id == record.family_id)
         await session.commit()  # the revocation must stand even though we refuse
@@ -162,7 +165,7 @@ async def end_sessions(session: AsyncSession, user_id: int) -> None:
     await revoke_all_refresh_tokens(session, user.id)
 
 
-async def _revoke(session: AsyncSession, condition) -> None:
+async def _revoke(session: AsyncSession, condition: ColumnElement[bool]) -> None:
     await session.execute(
         update(RefreshToken)
         .where(condition, RefreshToken.revoked_at.is_(None))

@@ -52,6 +52,7 @@ def chat(
 def _turn(gary: Client, message: str, conversation: str | None, model: str | None,
           json_out: bool) -> str | None:
     stream = gary.chat.stream(message, conversation_id=conversation, model=model)
+    answered: str | None  # the sync client proxies its areas untyped (Any)
     try:
         if json_out:
             for _ in stream:
@@ -66,9 +67,11 @@ def _turn(gary: Client, message: str, conversation: str | None, model: str | Non
                 console.print(token, end="", soft_wrap=True, markup=False)
     except KeyboardInterrupt:
         err.print("\n[yellow]answer interrupted[/yellow]")
-        return stream.conversation_id
+        answered = stream.conversation_id
+        return answered
     if json_out:
         emit(stream.done)
     else:
         console.print()
-    return stream.conversation_id
+    answered = stream.conversation_id
+    return answered

@@ -31,7 +31,7 @@ def short_arguments(arguments: Any, width: int = 60) -> str:
         try:
             arguments = json.loads(arguments)
         except ValueError:
-            return arguments[:width]
+            return str(arguments[:width])
     if isinstance(arguments, dict):
         parts = []
         for key, value in arguments.items():
@@ -72,7 +72,7 @@ class TaskView:
             TextColumn("{task.percentage:>3.0f}%"), TextColumn("{task.fields[tokens]} tokens"),
             TextColumn("${task.fields[cost]:.4f}"), TimeElapsedColumn(), console=console)
         self.bar = self.progress.add_task("created", total=100, tokens=0, cost=0.0)
-        self.steps: set[int] = set()
+        self.steps: set[int | None] = set()
         self.tokens, self.cost = 0, 0.0
         self.plan_shown = False
         self.plan_step: dict[str, Any] | None = None

@@ -13,6 +13,7 @@ from rich.table import Table
 from crazy_gary.cli_client import config
 from crazy_gary.cli_client.output import JsonOption, connect, console, emit, handles_errors
 from crazy_gary.client import Client
+from crazy_gary.client.events import Subscription
 
 endpoints_app = typer.Typer(help="The model endpoints (120b, 20b).", no_args_is_help=True)
 heavy_app = typer.Typer(help="Heavy orchestration: tool workflows, multi-agent mode.",
@@ -113,14 +114,15 @@ def heavy_run(file: Path = typer.Argument(..., exists=True, dir_okay=False,
     raise typer.Exit(0 if final.status == "completed" else 1)
 
 
-def _follow_heavy(gary: Client, orchestration_id: str, sub, json_out: bool) -> None:
+def _follow_heavy(gary: Client, orchestration_id: str, sub: Subscription,
+                  json_out: bool) -> None:
     if json_out:
         for event in gary.heavy.follow(orchestration_id, subscription=sub):
             emit(event)
         return
     columns = (SpinnerColumn(), TextColumn("{task.description:<24}"), BarColumn(bar_width=30),
                TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn())
-    shown: set[tuple] = set()
+    shown: set[tuple[object, ...]] = set()
     with Progress(*columns, console=console) as progress:
         bar = progress.add_task("running", total=100)
         for event in gary.heavy.follow(orchestration_id, subscription=sub):

@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
 
 from crazy_gary.cli_client.output import JsonOption, connect, console, emit, handles_errors
+from crazy_gary.client.models import Tool
 
 tools_app = typer.Typer(help="The MCP tool catalogue.", no_args_is_help=True)
 files_app = typer.Typer(help="Files of your workspace.", no_args_is_help=True)
 
 
-def _tool_table(tools: list) -> Table:
+def _tool_table(tools: list[Tool]) -> Table:
     table = Table("tool", "description", box=None)
     for tool in tools:
         table.add_row(f"{tool.client}.{tool.name}", (tool.description or "").splitlines()[0]
@@ -49,7 +51,7 @@ def search(query: str, limit: int = typer.Option(10, help="How many"),
         console.print(_tool_table(tools))
 
 
-def parse_args(pairs: list[str]) -> dict:
+def parse_args(pairs: list[str]) -> dict[str, Any]:
     """`k=v` pairs; a value that is JSON (numbers, true, lists, objects) is decoded."""
     out = {}
     for pair in pairs:

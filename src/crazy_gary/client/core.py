@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -67,7 +66,7 @@ class Core:
         """Send a request; errors become `ApiError`s (after refresh and retries)."""
         return await self._send(method, path, auth=auth, accept=accept, stream=False, **kwargs)
 
-    async def call(self, method: str, path: str, model: Any, **kwargs: Any) -> Any:
+    async def call(self, method: str, path: str, model: type[T], **kwargs: Any) -> T:
         """Send a request and validate its JSON body as `model` (a type or a type hint)."""
         resp = await self.request(method, path, **kwargs)
         return adapter(model).validate_json(resp.content)
@@ -82,13 +81,13 @@ class Core:
         finally:
             await resp.aclose()
 
-    async def page(self, path: str, item: Any, *, limit: int = 50, offset: int = 0,
-                   params: dict[str, Any] | None = None) -> Page[Any]:
+    async def page(self, path: str, item: type[T], *, limit: int = 50, offset: int = 0,
+                   params: dict[str, Any] | None = None) -> Page[T]:
         """One page of a list route, read with its pagination headers."""
         query = {k: v for k, v in (params or {}).items() if v is not None}
         resp = await self.request("GET", path, params={**query, "limit": limit,
                                                       "offset": offset})
-        items = adapter(list[item]).validate_json(resp.content)
+        items = adapter(list[item]).validate_json(resp.content)  # type: ignore[valid-type]
         headers = resp.headers
         total = int(headers.get("x-total-count", len(items)))
         has_more = headers.get("x-has-more", "false").lower() == "true"
@@ -97,8 +96,8 @@ class Core:
                     offset=int(headers.get("x-offset", offset)), has_more=has_more,
                     next_url=nxt)
 
-    async def pages(self, path: str, item: Any, *, page_size: int = 50,
-                    params: dict[str, Any] | None = None) -> AsyncIterator[Any]:
+    async def pages(self, path: str, item: type[T], *, page_size: int = 50,
+                    params: dict[str, Any] | None = None) -> AsyncIterator[T]:
         """Every item of a list route, page after page while `X-Has-More` says so."""
         offset = 0
         while True:
@@ -180,10 +179,15 @@ class Core:
             raise TransportError(f"{method} {self.base_url}{path}: {exc}") from exc
 
 
-@functools.lru_cache(maxsize=256)
-def adapter(model: Any) -> TypeAdapter[Any]:
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}  # the client's response types: a fixed, small set
+
+
+def adapter(model: type[T]) -> TypeAdapter[T]:
     """A validator per response type, built once (JSON mode: timestamps parse from text)."""
-    return TypeAdapter(model)
+    found = _ADAPTERS.get(model)
+    if found is None:
+        found = _ADAPTERS[model] = TypeAdapter(model)
+    return found
 
 
 def retry_after(value: str | None) -> float | None:

@@ -19,7 +19,8 @@ class Frame:
 
 async def frames(lines: AsyncIterator[str]) -> AsyncIterator[Frame]:
     """Frames in order; an event is dispatched at the blank line that ends it."""
-    event, data, last_id, retry = "message", [], None, None
+    event, last_id, retry = "message", None, None
+    data: list[str] = []
     async for raw in lines:
         line = raw.rstrip("\r\n")
         if not line:

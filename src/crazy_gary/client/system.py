@@ -215,4 +215,4 @@ class HealthArea:
 
     async def live(self) -> bool:
         resp = await self._core.request("GET", "/health/live", auth=False)
-        return resp.json().get("status") == "alive"
+        return bool(resp.json().get("status") == "alive")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,9 @@ class ToolsArea:
              ) -> AsyncIterator[Tool]:
         return self._core.pages(self._path(client), Tool, page_size=page_size)
 
-    async def search(self, query: str, *, limit: int = 10) -> list[Tool]:
+    async def search(self, query: str, *, limit: int = 10) -> builtins.list[Tool]:
         """Tools ranked by relevance to `query`."""
-        return await self._core.call("GET", "/api/mcp/tools/search", list[Tool],
+        return await self._core.call("GET", "/api/mcp/tools/search", builtins.list[Tool],
                                      params={"query": query, "limit": limit})
 
     async def execute(self, client: str, tool: str, parameters: dict[str, Any] | None = None,

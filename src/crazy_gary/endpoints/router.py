@@ -16,7 +16,9 @@ router = APIRouter(prefix="/api/endpoints", tags=["endpoints"])
 @router.get("/status", response_model=AllEndpointsStatus, responses=error_responses(401))
 async def all_status(_user: CurrentUser):
     """Status of both model endpoints."""
-    return AllEndpointsStatus(endpoints=await get_manager().status_all())
+    statuses = await get_manager().status_all()
+    return AllEndpointsStatus(endpoints={key: EndpointStatus.model_validate(view)
+                                         for key, view in statuses.items()})
 
 
 @router.get("/status/{model_type}", response_model=EndpointStatus,

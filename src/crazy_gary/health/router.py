@@ -37,7 +37,7 @@ class Liveness(BaseModel):
 
 
 @router.get("/health", response_model=Health)
-async def health(settings: SettingsDep):
+async def health(settings: SettingsDep) -> Health:
     """Basic health check."""
     return Health(
         status="healthy",
@@ -69,7 +69,7 @@ async def database_answers(database: Database | None = None, limit_s: float = 5.
     response_model_exclude_none=True,
     responses={503: {"model": Readiness, "description": "Not ready"}},
 )
-async def ready(request: Request, settings: SettingsDep):
+async def ready(request: Request, settings: SettingsDep) -> Readiness | JSONResponse:
     """Ready when the database answers and model credentials are configured."""
     missing = settings.missing_env_vars()
     db_ok = await database_answers(request_database(request))
@@ -81,6 +81,6 @@ async def ready(request: Request, settings: SettingsDep):
 
 
 @router.get("/health/live", response_model=Liveness)
-async def live():
+async def live() -> Liveness:
     """The process is alive."""
     return Liveness(status="alive")

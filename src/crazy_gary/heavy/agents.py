@@ -17,7 +17,7 @@ from crazy_gary.heavy.plans import AGENT_SHARE_OF_TIMEOUT
 from crazy_gary.heavy.references import ReferenceError_
 from crazy_gary.heavy.status import StepStatus
 from crazy_gary.heavy.tools import ToolContext, ToolError, get_tool
-from crazy_gary.heavy.tools.agent import outcome
+from crazy_gary.heavy.tools.agent import AgentTool, outcome
 from crazy_gary.realtime.broker import PublishedEvent
 from crazy_gary.realtime.waits import wait_for
 
@@ -38,6 +38,8 @@ async def prepare(orch_id: str, step: int) -> dict[str, Any]:
         return {"status": "skipped"}
     started = utcnow()
     tool = get_tool("agent")
+    if not isinstance(tool, AgentTool):
+        raise RuntimeError("the agent tool is not registered")
     try:
         params = resolved_params(tool, me, deps)
         if orch.started_at is not None:  # never past the run's deadline (minus the

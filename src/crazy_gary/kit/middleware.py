@@ -7,6 +7,8 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,7 +21,8 @@ log = logging.getLogger("crazy_gary.errors")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
-async def send_error(send: Send, status: int, body: dict, extra_headers=()) -> None:
+async def send_error(send: Send, status: int, body: dict[str, Any],
+                     extra_headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
     """Send a whole JSON error response from middleware."""
     payload = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status,
@@ -118,7 +121,8 @@ class BodySizeLimitMiddleware:
     @staticmethod
     def _exempt(scope: Scope) -> bool:
         # Workspace uploads carry their own, larger limit.
-        return scope.get("path", "").startswith("/api/workspace")
+        path: str = scope.get("path", "")
+        return path.startswith("/api/workspace")
 
     async def _reject(self, scope: Scope, send: Send) -> None:
         body = error_body(

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 DESCRIPTIONS = {
@@ -46,7 +49,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorResponse, "description": DESCRIPTIONS[code]} for code in codes}
 
 
-def _dependants(dependant) -> list:
+def _dependants(dependant: Dependant) -> list[Dependant]:
     """The route's dependant and every dependency under it."""
     found = [dependant]
     for dep in dependant.dependencies:
@@ -54,7 +57,7 @@ def _dependants(dependant) -> list:
     return found
 
 
-def derived_statuses(route) -> set[int]:
+def derived_statuses(route: APIRoute) -> set[int]:
     """The error statuses a route can answer with by what it is made of."""
     from crazy_gary.auth.dependencies import SignedIn
     from crazy_gary.ratelimit.groups import group_of
@@ -77,9 +80,9 @@ def derived_statuses(route) -> set[int]:
     return codes
 
 
-def api_routes(app) -> list:
+def api_routes(app: FastAPI) -> list[Any]:
     """The app's FastAPI routes as the schema sees them (included routers resolved: newer
-    FastAPI keeps them lazily as route contexts)."""
+    FastAPI keeps them lazily as route contexts, which read like an APIRoute)."""
     from fastapi import routing
 
     iterate = getattr(routing, "iter_route_contexts", None)
@@ -88,7 +91,7 @@ def api_routes(app) -> list:
             if isinstance(getattr(r, "original_route", r), routing.APIRoute)]
 
 
-def install_openapi(app) -> None:
+def install_openapi(app: FastAPI) -> None:
     """Describe errors as they really are: 400 VALIDATION_ERROR (never 422), and every
     derived status in the contract's format on every operation."""
     from fastapi.openapi.utils import get_openapi
@@ -104,7 +107,7 @@ def install_openapi(app) -> None:
         for route in api_routes(app):
             if not route.include_in_schema:
                 continue
-            for method in route.methods:
+            for method in route.methods or ():
                 operation = paths.get(route.path_format, {}).get(method.lower())
                 if operation is None:
                     continue
@@ -122,4 +125,4 @@ def install_openapi(app) -> None:
         app.openapi_schema = schema
         return schema
 
-    app.openapi = build
+    app.openapi = build  # type: ignore[method-assign]  # FastAPI's documented override hook

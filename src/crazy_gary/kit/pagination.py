@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request, Response
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -21,7 +24,7 @@ class Page:
     offset: int
 
 
-def page_dependency(default_limit: int = DEFAULT_LIMIT):
+def page_params(default_limit: int = DEFAULT_LIMIT) -> Callable[[int, int], Awaitable[Page]]:
     """`limit` (1..100, default `default_limit`) and `offset` query parameters as a Page."""
 
     async def page_params(
@@ -31,13 +34,14 @@ def page_dependency(default_limit: int = DEFAULT_LIMIT):
     ) -> Page:
         return Page(limit=limit, offset=offset)
 
-    return Annotated[Page, Depends(page_params)]
+    return page_params
 
 
-PageDep = page_dependency()
+PageDep = Annotated[Page, Depends(page_params())]
 
 
-async def fetch_page(session: AsyncSession, query: Select, page: Page) -> tuple[list, int]:
+async def fetch_page(session: AsyncSession, query: Select[T], page: Page
+                     ) -> tuple[list[T], int]:
     """One page of an ordered ORM query and the total it pages through."""
     total = await session.scalar(
         select(func.count()).select_from(query.order_by(None).subquery()))

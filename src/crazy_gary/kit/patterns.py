@@ -47,14 +47,16 @@ def untrusted_regex(pattern: str, *, case_sensitive: bool = True,
     if len(pattern) > MAX_PATTERN_CHARS:
         raise PatternTooLong(f"pattern longer than {MAX_PATTERN_CHARS} characters")
     try:
-        return re2.compile(pattern, options=_options(case_sensitive, literal=False))
+        matcher: Matcher = re2.compile(pattern, options=_options(case_sensitive, literal=False))
+        return matcher
     except re2.error as exc:
         if not literal_fallback:
             reason = exc.args[0] if exc.args else exc
             if isinstance(reason, bytes):
                 reason = reason.decode(errors="replace")
             raise ValueError(f"invalid regular expression: {reason}") from None
-    return re2.compile(pattern, options=_options(case_sensitive, literal=True))
+    literal: Matcher = re2.compile(pattern, options=_options(case_sensitive, literal=True))
+    return literal
 
 
 def glob_match(name: str, pattern: str) -> bool:

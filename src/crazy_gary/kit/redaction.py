@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 # `token=` or `access_token=` (any case) at the start of a query parameter, up to the next
 # separator.
@@ -25,7 +26,7 @@ def redact(text: str) -> str:
     return _TOKEN_PARAM.sub(rf"\g<1>{REDACTED}", text)
 
 
-def _redact_value(value):
+def _redact_value(value: object) -> object:
     return redact(value) if isinstance(value, str) else value
 
 
@@ -46,7 +47,7 @@ def install_log_redaction() -> None:
     if getattr(current, "redacts_tokens", False):
         return
 
-    def factory(*args, **kwargs) -> logging.LogRecord:
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = current(*args, **kwargs)
         redact_record(record)
         return record

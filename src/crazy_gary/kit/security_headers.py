@@ -19,7 +19,7 @@ DEFAULTS: tuple[tuple[bytes, bytes], ...] = (
 HSTS = (b"strict-transport-security", b"max-age=31536000")
 
 
-def secured(headers, https: bool) -> list:
+def secured(headers: list[tuple[bytes, bytes]], https: bool) -> list[tuple[bytes, bytes]]:
     """`headers` plus every default it lacks."""
     present = {name.lower() for name, _ in headers}
     extra = [pair for pair in DEFAULTS if pair[0] not in present]

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def _committed(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _rolled_back(session: Session, previous_transaction) -> None:
+def _rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
     if not previous_transaction.nested:  # a savepoint's rollback keeps the outer transaction
         session.info.pop(_COLLECTED, None)
 

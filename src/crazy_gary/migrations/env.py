@@ -14,7 +14,10 @@ MIGRATION_LOCK = 7_411_204
 
 
 def run_migrations_online() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic config has no sqlalchemy.url")
+    engine = create_engine(url)
     with engine.connect() as connection:
         is_pg = connection.dialect.name == "postgresql"
         if is_pg:  # several processes may start at once: one migrates, the others wait

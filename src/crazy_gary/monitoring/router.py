@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -12,7 +12,7 @@ from crazy_gary.auth.dependencies import AdminUser, CurrentUser, SettingsDep
 from crazy_gary.db import SessionDep
 from crazy_gary.kit.clock import IsoDateTime, iso_now
 from crazy_gary.kit.openapi import error_responses
-from crazy_gary.kit.pagination import Page, PageDep, page_dependency, set_page_headers
+from crazy_gary.kit.pagination import Page, PageDep, page_params, set_page_headers
 from crazy_gary.monitoring import alerts, incidents, presenters, service
 from crazy_gary.monitoring.health import overall_status, run_checks
 from crazy_gary.monitoring.schemas import (
@@ -35,7 +35,7 @@ router = APIRouter(prefix="/api/monitoring", tags=["monitoring"],
                    responses=error_responses(401, 429))
 prometheus_router = APIRouter(tags=["monitoring"])
 
-LogPage = page_dependency(100)  # the contract's default for logs
+LogPage = Annotated[Page, Depends(page_params(100))]  # the contract's default for logs
 
 
 @router.get("/health", response_model=BasicHealth)

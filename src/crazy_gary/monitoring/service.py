@@ -8,8 +8,10 @@ from sqlalchemy import case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.kit.clock import utcnow
+from crazy_gary.kit.dml import rows_changed
 from crazy_gary.kit.pagination import Page, fetch_page
 from crazy_gary.monitoring.models import ErrorLog, ProcessHeartbeat, RequestLog
+from crazy_gary.monitoring.schemas import RequestMetrics
 
 STREAM_PATHS = ("/api/observability/events/stream",)  # long-lived: not a latency sample
 
@@ -33,7 +35,7 @@ async def error_logs(
     return await fetch_page(session, query, page)
 
 
-async def request_totals(session: AsyncSession) -> dict[str, float | int]:
+async def request_totals(session: AsyncSession) -> RequestMetrics:
     """Requests served by every process within the log retention."""
     failed = func.sum(case((RequestLog.status_code >= 400, 1), else_=0))
     avg = func.avg(case((RequestLog.path.in_(STREAM_PATHS), None),
@@ -41,8 +43,9 @@ async def request_totals(session: AsyncSession) -> dict[str, float | int]:
     total, failed_count, average = (await session.execute(
         select(func.count(RequestLog.id), failed, avg))).one()
     failed_count = int(failed_count or 0)
-    return {"total": int(total), "successful": int(total) - failed_count,
-            "failed": failed_count, "average_response_time": round(float(average or 0.0), 2)}
+    return RequestMetrics(total=int(total), successful=int(total) - failed_count,
+                          failed=failed_count,
+                          average_response_time=round(float(average or 0.0), 2))
 
 
 async def window_stats(session: AsyncSession, *, minutes: int = 5) -> tuple[int, int, float | None]:
@@ -72,13 +75,11 @@ async def prune_logs(session: AsyncSession, *, older_than: datetime, max_rows: i
     """Drop logs past the retention horizon, and the oldest beyond `max_rows` per table."""
     removed = 0
     for model in (RequestLog, ErrorLog):
-        result = await session.execute(delete(model).where(model.timestamp < older_than))
-        removed += result.rowcount or 0
+        removed += await rows_changed(session, delete(model).where(model.timestamp < older_than))
         cutoff = await session.scalar(
             select(model.id).order_by(model.id.desc()).offset(max_rows).limit(1))
         if cutoff is not None:
-            result = await session.execute(delete(model).where(model.id <= cutoff))
-            removed += result.rowcount or 0
+            removed += await rows_changed(session, delete(model).where(model.id <= cutoff))
     stale = utcnow() - timedelta(days=1)
     await session.execute(delete(ProcessHeartbeat).where(ProcessHeartbeat.last_seen < stale))
     return removed

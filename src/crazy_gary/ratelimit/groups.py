@@ -32,4 +32,5 @@ def group_of(path: str) -> str | None:
 
 
 def limit_of(settings: Settings, group: str) -> str:
-    return getattr(settings, f"rate_limit_{group}")
+    limit: str = getattr(settings, f"rate_limit_{group}")
+    return limit

@@ -7,9 +7,9 @@ import logging
 import math
 import time
 
-from limits import parse
+from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
+from limits.storage import StorageTypes, storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crazy_gary.auth.tokens import bearer_token, peek_user_id
@@ -27,7 +27,7 @@ from crazy_gary.ratelimit.groups import (
 log = logging.getLogger(__name__)
 
 
-def make_storage(settings: Settings):
+def make_storage(settings: Settings) -> StorageTypes:
     """Memory when embedded; Redis when REDIS_URL is set, so processes share one limit."""
     if settings.redis_url:
         url = settings.redis_url.replace("redis://", "async+redis://", 1).replace(
@@ -92,7 +92,8 @@ class RateLimitMiddleware:
 
         await self.app(scope, receive, send_with_headers)
 
-    async def _count(self, item, group: str, keys: list[str]) -> tuple[bool, float, int]:
+    async def _count(self, item: RateLimitItem, group: str, keys: list[str]
+                     ) -> tuple[bool, float, int]:
         """Count the request against each key's budget in turn, stopping at one that refuses
         it: whether it is allowed, with the reset time and remaining requests of the
         budget that refused it, else of the tightest one."""
@@ -120,7 +121,8 @@ class RateLimitMiddleware:
         client = scope.get("client")
         return f"ip:{client[0] if client else 'unknown'}"
 
-    async def _reject(self, scope: Scope, send: Send, headers, retry_after: int) -> None:
+    async def _reject(self, scope: Scope, send: Send, headers: list[tuple[bytes, bytes]],
+                      retry_after: int) -> None:
         body = error_body(None, message="Rate limit exceeded", code="RATE_LIMIT_EXCEEDED",
                           details={"retry_after": retry_after},
                           extra={"retry_after": retry_after})

@@ -69,7 +69,7 @@ class EventStreamResponse(SSEResponse):
 
     async def stream(self, send: Send) -> None:
         sub = self.sub
-        sent = await self._replay(send, sub) if self.after is not None else set()
+        sent = await self._replay(send, sub, self.after) if self.after is not None else set()
         while not sub.closed and not sub.overflowed:
             batch = await sub.next_batch(self.heartbeat)
             if sub.closed or sub.overflowed:
@@ -86,10 +86,9 @@ class EventStreamResponse(SSEResponse):
         # Overflowed (too slow to keep up): the stream ends; the client reconnects with
         # Last-Event-ID and replays. Disconnected: the server drops the closing message.
 
-    async def _replay(self, send: Send, sub: Subscription) -> set[int]:
+    async def _replay(self, send: Send, sub: Subscription, after: int) -> set[int]:
         """Send the logged events after `after`; their ids, to drop their live copies."""
         sent: set[int] = set()
-        after = self.after
         while not sub.closed:
             async with session_scope() as session:
                 missed = await events_after(session, user_id=self.user_id, after_id=after,

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.db import session_scope
+from crazy_gary.kit.dml import rows_changed
 from crazy_gary.realtime.broker import PublishedEvent
 from crazy_gary.realtime.models import Event
 from crazy_gary.realtime.outbox import record, to_published
@@ -49,5 +50,4 @@ async def counts_by_kind(session: AsyncSession) -> dict[str, int]:
 
 async def prune(session: AsyncSession, *, older_than: datetime) -> int:
     """Drop events older than the retention horizon (replay reaches back this far)."""
-    result = await session.execute(delete(Event).where(Event.created_at < older_than))
-    return result.rowcount or 0
+    return await rows_changed(session, delete(Event).where(Event.created_at < older_than))

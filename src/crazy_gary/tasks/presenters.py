@@ -11,13 +11,14 @@ from crazy_gary.tasks.status import TaskStatus
 
 
 def task_read(task: Task) -> TaskRead:
-    return TaskRead(
+    # validated: the status and priority columns are plain strings, the API's are enums
+    return TaskRead.model_validate(dict(
         id=task.id, title=task.title, description=task.description, status=task.status,
         model=task.model, priority=task.priority, progress=task.progress,
         phase=task.phase if task.status == TaskStatus.RUNNING else None,
         cost_usd=round(task.cost_usd or 0.0, 8),
         created_at=iso(task.created_at), updated_at=iso(task.updated_at),
-    )
+    ))
 
 
 def step_dict(step: TaskStep) -> dict[str, Any]:
@@ -79,7 +80,7 @@ def task_detail(task: Task, steps: list[TaskStep]) -> TaskDetail:
 def event_payload(task: Task, **extra: Any) -> dict[str, Any]:
     """The body of a task's events (`task_created`, `task_update`, `task_completed`); the
     user id is a string, as the contract's events show it."""
-    data = {
+    data: dict[str, Any] = {
         "task_id": task.id, "user_id": str(task.user_id), "title": task.title,
         "status": task.status,
         "phase": task.phase if task.status == TaskStatus.RUNNING else None,

@@ -30,7 +30,7 @@ router = APIRouter(prefix="/api", tags=["tasks"])
 @router.post("/tasks", status_code=status.HTTP_201_CREATED, response_model=TaskCreated,
              responses=error_responses(400, 401, 429))
 async def create_task(body: TaskCreate, user: CurrentUser, session: SessionDep,
-                      settings: SettingsDep):
+                      settings: SettingsDep) -> TaskCreated:
     """Create a task (`auto_start` queues it at once)."""
     task = await service.submit_task(session, user_id=user.id, data=body,
                                      default_model=settings.task_default_model)
@@ -39,7 +39,8 @@ async def create_task(body: TaskCreate, user: CurrentUser, session: SessionDep,
 
 @router.get("/tasks", response_model=list[TaskRead], responses=error_responses(400, 401))
 async def list_tasks(request: Request, response: Response, page: PageDep, user: CurrentUser,
-                     session: SessionDep, status: Annotated[Status | None, Query()] = None):
+                     session: SessionDep, status: Annotated[Status | None, Query()] = None
+                     ) -> list[TaskRead]:
     """The caller's tasks, newest first, optionally filtered by status."""
     tasks, total = await service.list_tasks(session, user_id=user.id, status=status, page=page)
     set_page_headers(request, response, page, total)
@@ -47,7 +48,7 @@ async def list_tasks(request: Request, response: Response, page: PageDep, user: 
 
 
 @router.get("/tasks/{task_id}", response_model=TaskDetail, responses=error_responses(401, 404))
-async def get_task(task_id: str, user: CurrentUser, session: SessionDep):
+async def get_task(task_id: str, user: CurrentUser, session: SessionDep) -> TaskDetail:
     """One task with its result (answer, steps, artifacts, usage) and error."""
     task = await service.get_task(session, user_id=user.id, task_id=task_id)
     steps = await service.list_steps(session, task_id=task_id)
@@ -56,7 +57,7 @@ async def get_task(task_id: str, user: CurrentUser, session: SessionDep):
 
 @router.post("/tasks/{task_id}/start", response_model=StatusOnly,
              responses=error_responses(401, 404, 409))
-async def start_task(task_id: str, user: CurrentUser, session: SessionDep):
+async def start_task(task_id: str, user: CurrentUser, session: SessionDep) -> StatusOnly:
     """Queue a created task (critical first; a per-user cap on running tasks)."""
     await service.start_task(session, user_id=user.id, task_id=task_id)
     return StatusOnly(status="started")
@@ -64,7 +65,7 @@ async def start_task(task_id: str, user: CurrentUser, session: SessionDep):
 
 @router.post("/tasks/{task_id}/stop", response_model=StatusOnly,
              responses=error_responses(401, 404, 409))
-async def stop_task(task_id: str, user: CurrentUser, session: SessionDep):
+async def stop_task(task_id: str, user: CurrentUser, session: SessionDep) -> StatusOnly:
     """Stop a task: the in-flight call is cancelled and what was done so far is kept."""
     await service.stop_task(session, user_id=user.id, task_id=task_id)
     return StatusOnly(status=TaskStatus.STOPPED)
@@ -73,7 +74,8 @@ async def stop_task(task_id: str, user: CurrentUser, session: SessionDep):
 @router.get("/stats", response_model=StatsRead, responses=error_responses(401, 403))
 async def get_stats(user: CurrentUser, session: SessionDep,
                     scope: Annotated[str, Query(pattern="^(me|all)$",
-                                                description="`all` (admins only)")] = "me"):
+                                                description="`all` (admins only)")] = "me"
+                    ) -> StatsRead:
     """Task statistics for the caller (an admin may ask for everyone with scope=all)."""
     if scope == "all" and not user.is_admin:
         raise InsufficientPermissions("Administrator role required for scope=all")

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.db import session_scope, utcnow
 from crazy_gary.errors import Conflict, TaskNotFound
+from crazy_gary.kit.dml import rows_changed
 from crazy_gary.kit.ids import new_id
 from crazy_gary.kit.pagination import Page, fetch_page
 from crazy_gary.kit.unit_of_work import after_commit
@@ -119,9 +120,10 @@ async def create_task_for_user(
     tools: list[str] | None = None,
 ) -> str:
     """Programmatic creation (committed at once) for other domains; returns the task id."""
-    data = TaskCreate(title=title[:200], description=description[:20_000], model=model,
-                      priority=priority, max_steps=max_steps, token_budget=token_budget,
-                      timeout_seconds=timeout_seconds, tools=tools)
+    data = TaskCreate.model_validate(dict(
+        title=title[:200], description=description[:20_000], model=model, priority=priority,
+        max_steps=max_steps, token_budget=token_budget, timeout_seconds=timeout_seconds,
+        tools=tools))
     async with session_scope() as session:
         task = await create_task(session, user_id=user_id, data=data, origin=origin,
                                  parent_id=parent_id)
@@ -156,11 +158,11 @@ async def list_tasks(
 async def mark_queued(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
     """`created` -> `running`/queued with its `task_update`; anything else is a 409."""
     task = await get_task(session, user_id=user_id, task_id=task_id)
-    result = await session.execute(
-        update(Task).where(Task.id == task_id, Task.status == TaskStatus.CREATED)
+    changed = await rows_changed(
+        session, update(Task).where(Task.id == task_id, Task.status == TaskStatus.CREATED)
         .values(status=TaskStatus.RUNNING, phase="queued", phase_reason=None, updated_at=utcnow())
         .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if changed != 1:
         await session.refresh(task)
         raise Conflict(f"Task is {task.status}; only a task in 'created' can be started",
                        details={"status": task.status})
@@ -171,13 +173,14 @@ async def mark_queued(session: AsyncSession, *, user_id: int, task_id: str) -> T
 
 async def unqueue(session: AsyncSession, *, task_id: str) -> None:
     """Undo `mark_queued` when the task could not be enqueued."""
-    result = await session.execute(
+    changed = await rows_changed(
+        session,
         update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING,
                            Task.phase == "queued", Task.started_at.is_(None))
         .values(status=TaskStatus.CREATED, phase=None, updated_at=utcnow())
         .execution_options(synchronize_session=False))
-    if result.rowcount == 1:
-        task = await session.get(Task, task_id)
+    if changed == 1:
+        task = await session.get_one(Task, task_id)
         record(session, "task_update", event_payload(task), user_id=task.user_id)
 
 
@@ -185,12 +188,12 @@ async def mark_stopped(session: AsyncSession, *, user_id: int, task_id: str) -> 
     """`created`/`running` -> `stopped` with its `task_update`, keeping what was done."""
     task = await get_task(session, user_id=user_id, task_id=task_id)
     now = utcnow()
-    result = await session.execute(
-        update(Task).where(Task.id == task_id, Task.status.in_(UNFINISHED))
+    changed = await rows_changed(
+        session, update(Task).where(Task.id == task_id, Task.status.in_(UNFINISHED))
         .values(status=TaskStatus.STOPPED, phase=None, phase_reason=None, updated_at=now,
                 completed_at=now)
         .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if changed != 1:
         await session.refresh(task)
         raise Conflict(f"Task is already {task.status}; only a created or running task can be "
                        "stopped", details={"status": task.status})
@@ -232,7 +235,8 @@ async def stats(session: AsyncSession, *, user_id: int | None) -> StatsRead:
         Task.completed_at.is_not(None))
     if user_id is not None:
         durations = durations.where(Task.user_id == user_id)
-    spans: list[timedelta] = [end - start for start, end in (await session.execute(durations))]
+    spans: list[timedelta] = [end - start for start, end in (await session.execute(durations))
+                              if start is not None and end is not None]
     average = sum(s.total_seconds() for s in spans) / len(spans) if spans else 0.0
     finished = completed + failed
     return StatsRead(

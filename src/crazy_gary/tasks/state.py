@@ -22,6 +22,7 @@ from crazy_gary import runtime
 from crazy_gary.config import get_settings
 from crazy_gary.db import session_scope, utcnow
 from crazy_gary.kit.clock import iso
+from crazy_gary.kit.dml import rows_changed
 from crazy_gary.observability.metrics import TASKS
 from crazy_gary.realtime import record
 from crazy_gary.tasks.models import Task, TaskStep
@@ -62,7 +63,8 @@ async def begin(task_id: str) -> TaskSpec | None:
     return spec
 
 
-async def _history(session, task: Task, turns: int = 20) -> list[dict[str, str]]:
+async def _history(session: AsyncSession, task: Task, turns: int = 20
+                   ) -> list[dict[str, str]]:
     """Earlier answered turns of the same conversation, oldest first."""
     rows = await session.scalars(
         select(Task).where(Task.conversation_id == task.conversation_id,
@@ -82,28 +84,28 @@ async def set_phase(task_id: str, phase: str, reason: str | None = None) -> None
         return
     runtime.current().task_phases[task_id] = (phase, reason)
     async with session_scope() as session:
-        result = await session.execute(
-            update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING,
+        changed = await rows_changed(
+            session, update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING,
                                (Task.phase != phase) | (Task.phase.is_(None))
                                | (func.coalesce(Task.phase_reason, "") != (reason or "")))
             .values(phase=phase, phase_reason=reason, updated_at=utcnow())
             .execution_options(synchronize_session=False))
-        if result.rowcount != 1:
+        if changed != 1:
             return
-        _record_task(session, await session.get(Task, task_id))
+        _record_task(session, await session.get_one(Task, task_id))
 
 
 async def save_plan(task_id: str, plan: list[str], progress: int) -> None:
     async with session_scope() as session:
-        result = await session.execute(
-            update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING)
+        changed = await rows_changed(
+            session, update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING)
             .values(plan=plan, phase="acting", phase_reason=None,
                     progress=case((Task.progress < progress, progress), else_=Task.progress),
                     updated_at=utcnow())
             .execution_options(synchronize_session=False))
-        if result.rowcount != 1:
+        if changed != 1:
             return
-        _record_task(session, await session.get(Task, task_id), plan=plan)
+        _record_task(session, await session.get_one(Task, task_id), plan=plan)
 
 
 async def record_step(task_id: str, seq: int, **step: Any) -> None:
@@ -141,7 +143,7 @@ async def _record_step(
                     cost_usd=cost_usd, latency_ms=latency_ms, created_at=now)
     async with session_scope() as session:
         # one statement both inserts and tells whether this seq was already recorded
-        insert = (pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)
+        insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)
         inserted = await session.scalar(
             insert(TaskStep).values(
                 task_id=task_id, seq=seq, kind=kind, outcome=outcome, name=name,
@@ -204,12 +206,12 @@ async def finish(
             values["answered_by"] = answered_by
         if status == TaskStatus.COMPLETED:
             values["progress"] = 100
-        result = await session.execute(
+        changed = await rows_changed(
+            session,
             update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING)
             .values(**values)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)) == 1
         task = await session.get(Task, task_id)
-        changed = result.rowcount == 1
         if task is not None and changed:
             _record_task(session, task)
             record(session, "task_completed",

@@ -27,7 +27,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 from crazy_gary.kit.clock import iso, utcnow
-from crazy_gary.toolhub.servers import ServerConfig
+from crazy_gary.toolhub.servers import McpConfigError, ServerConfig
 from crazy_gary.toolhub.types import Tool
 
 log = logging.getLogger(__name__)
@@ -222,6 +222,8 @@ class McpConnection:
             params = StdioServerParameters(command=cfg.command, args=list(cfg.args),
                                            env=cfg.env or None, cwd=cfg.cwd)
             return stdio_client(params, errlog=self._errlog(stack))
+        if cfg.url is None:  # servers.py accepts a config only with a command or a url
+            raise McpConfigError(f"server {cfg.name!r} has neither a command nor a url")
         client = httpx2.AsyncClient(headers=cfg.headers,
                                     timeout=httpx2.Timeout(self.connect_timeout, read=None))
         stack.push_async_callback(client.aclose)

@@ -104,7 +104,7 @@ def save_upload(user_id: int | str, source: IO[bytes], path: str, *,
     return describe(user_id, target)
 
 
-def write_produced(user_id: int | str, target: Path, produce: Callable[[Path], None]) -> int:
+def write_produced(user_id: int | str, target: Path, produce: Callable[[Path], object]) -> int:
     """Write a file the service makes (a tool's output) at `target`, a path from
     `resolve_in_workspace`: `produce` writes it to a staging file, which replaces the
     target only if it fits the quota. The bytes written."""

@@ -65,7 +65,7 @@ def resolve_in_workspace(user_id: int | str, relative_path: str | os.PathLike[st
     rel = clean_relative(relative_path)
     candidate = (root / rel).resolve(strict=False)
     if candidate != root and not candidate.is_relative_to(root):
-        raise ValidationFailed(f"path leaves the workspace: {os.fspath(relative_path)!r}")
+        raise ValidationFailed(f"path leaves the workspace: {rel.as_posix()!r}")
     if must_exist and not candidate.exists():
         raise NotFound(f"No such file in the workspace: {rel.as_posix()}")
     return candidate

@@ -18,7 +18,7 @@ async def ensure_admin(settings: Settings, *, email: str, password: str, name: s
     await asyncio.to_thread(upgrade, settings.sqlalchemy_url)
     normalized, problems = normalize_email(email)
     problems += password_problems(password)
-    if problems:
+    if problems or normalized is None:
         raise ValidationFailed(problems)
     database = Database(settings.sqlalchemy_url)
     try:

@@ -51,13 +51,13 @@ async def list_users(request: Request, page: PageDep, _admin: AdminUser) -> Resp
     response_model=UserRead,
     responses=error_responses(400, 401, 403, 409),
 )
-async def create_user(body: UserCreate, _admin: AdminUser, session: SessionDep):
+async def create_user(body: UserCreate, _admin: AdminUser, session: SessionDep) -> UserRead:
     """Create a user (admin only); without a password it cannot sign in until one is set."""
     return user_read(await service.create_user(session, data=body))
 
 
 @router.get("/{user_id}", response_model=UserRead, responses=error_responses(401, 404))
-async def get_user(user_id: int, actor: CurrentUser, session: SessionDep):
+async def get_user(user_id: int, actor: CurrentUser, session: SessionDep) -> UserRead:
     """One user: yourself, or anyone for an admin."""
     return user_read(await service.get_visible_user(session, actor=actor, user_id=user_id))
 
@@ -65,7 +65,8 @@ async def get_user(user_id: int, actor: CurrentUser, session: SessionDep):
 @router.put(
     "/{user_id}", response_model=UserRead, responses=error_responses(400, 401, 403, 404, 409)
 )
-async def update_user(user_id: int, body: UserUpdate, actor: CurrentUser, session: SessionDep):
+async def update_user(user_id: int, body: UserUpdate, actor: CurrentUser, session: SessionDep
+                      ) -> UserRead:
     """Update yourself, or anyone for an admin; only an admin changes roles and passwords."""
     user = await service.update_user(session, actor=actor, user_id=user_id, data=body)
     return user_read(user)
@@ -77,7 +78,7 @@ async def update_user(user_id: int, body: UserUpdate, actor: CurrentUser, sessio
     responses=error_responses(401, 403, 404, 409),
 )
 async def delete_user(user_id: int, _admin: AdminUser, session: SessionDep,
-                      settings: SettingsDep):
+                      settings: SettingsDep) -> Response:
     """Delete a user (admin only) with its data and workspace, after stopping its running
     work; its tokens stop working at once. The last admin stays."""
     await service.delete_user(session, user_id=user_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from typing import cast
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +24,7 @@ from crazy_gary.errors import (
     ValidationFailed,
 )
 from crazy_gary.kit.pagination import Page
-from crazy_gary.users.schemas import UserCreate, UserUpdate
+from crazy_gary.users.schemas import UserCreate, UserRead, UserUpdate
 from crazy_gary.users.work import stop_work
 
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
@@ -40,12 +41,13 @@ _PAGE = (select(*LISTED, _COUNT.scalar_subquery().label("total")).order_by(_t.id
          .limit(bindparam("limit")).offset(bindparam("offset")))
 
 
-async def list_users(database: Database, *, page: Page) -> tuple[list[dict], int]:
+async def list_users(database: Database, *, page: Page) -> tuple[list[UserRead], int]:
     """One page of users by id (plain rows: a list needs no ORM objects or session) and
     the total, in one query unless the page is empty."""
     rows = await fetch_all(database, _PAGE, {"limit": page.limit, "offset": page.offset})
     if rows:
-        return rows, rows[0]["total"]
+        # The rows' columns are UserRead's keys (LISTED) plus the total, which encoding drops.
+        return cast(list[UserRead], rows), rows[0]["total"]
     return [], (await fetch_all(database, _COUNT))[0]["total"]
 
 
