@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, Response, Uploa
 from fastapi.responses import FileResponse
 from fastapi.routing import APIRoute
 
+from crazy_gary import runtime
 from crazy_gary.auth.dependencies import CurrentUser, SettingsDep, SignedIn
 from crazy_gary.errors import AppError, PayloadTooLarge, ValidationFailed
 from crazy_gary.kit.openapi import error_responses
@@ -49,7 +50,7 @@ class WorkspaceRoute(APIRoute):
             # Strangers get nothing spooled (the endpoint's own CurrentUser then comes from
             # the user cache).
             await _signed_in(request)
-            limit = getattr(request.app.state.settings, setting)
+            limit = getattr(runtime.of(request).settings, setting)
             declared = request.headers.get("content-length")
             if declared is None or not declared.isdigit():
                 # The declared length bounds what the server reads (and spools) for the form.
