@@ -37,9 +37,9 @@ class UserCache:
         is no such user."""
         entry = self._entries.get(user_id)
         if entry is not None:
-            user, expires = entry
+            cached, expires = entry
             if time.monotonic() < expires:
-                return user
+                return cached
             self._entries.pop(user_id, None)
         user = await read_user(database, user_id)
         if user is not None:

@@ -15,9 +15,10 @@ import logging
 import time
 from collections import deque
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary import runtime
@@ -34,6 +35,7 @@ from crazy_gary.endpoints.providers import (
     UrlProvider,
 )
 from crazy_gary.errors import Conflict, EndpointUnavailable, NotFound
+from crazy_gary.kit.dml import rows_changed
 from crazy_gary.observability.metrics import ENDPOINT_STATE
 from crazy_gary.realtime import record
 from crazy_gary.realtime.broker import PublishedEvent
@@ -104,7 +106,7 @@ class EndpointManager:
             return ProcessProvider(command, base_url=base_url, api_key=s.model_api_key,
                                    log_dir=s.resolved_data_dir / "logs", name=key,
                                    grace_seconds=s.endpoint_stop_grace_seconds,
-                                   on_exit=lambda code, key=key: self._on_exit(key, code))
+                                   on_exit=partial(self._on_exit, key))
         if hf_ref:
             return HfProvider(hf_ref, token=s.huggingface_api_key, api_url=s.hf_endpoints_api_url,
                               base_url=base_url, api_key=s.model_api_key,
@@ -133,7 +135,8 @@ class EndpointManager:
                     await session.flush()
                 except Exception:  # another process created it first
                     await session.rollback()
-                    rec = await session.get(EndpointRecord, self.prefix + key)
+                    rec = (await session.execute(select(EndpointRecord).where(
+                        EndpointRecord.key == self.prefix + key))).scalar_one()
             return rec
 
     async def _set(self, key: str, *, only_if: tuple[str, ...] | None = None,
@@ -149,14 +152,13 @@ class EndpointManager:
             if only_if is not None:
                 stmt = stmt.where(EndpointRecord.status.in_(only_if))
             if not_if is not None:
-                cond = EndpointRecord.status.not_in(not_if)
+                cond: ColumnElement[bool] = EndpointRecord.status.not_in(not_if)
                 if stale_before is not None:  # an operation whose owner vanished
                     cond = or_(cond, and_(EndpointRecord.status.in_(OPERATING),
                                           EndpointRecord.operation_started < stale_before))
                 stmt = stmt.where(cond)
             values["updated_at"] = utcnow()
-            result = await session.execute(stmt.values(**values))
-            changed = result.rowcount == 1
+            changed = await rows_changed(session, stmt.values(**values)) == 1
             new = values.get("status")
             if changed and new and new != old:
                 self._announce(session, key, old, new, values.get("last_error"))
@@ -319,9 +321,8 @@ class EndpointManager:
                         EndpointRecord.wake_time < idle_before))
             else:
                 stmt = stmt.where(EndpointRecord.status.not_in(("sleeping", "stopping")))
-            result = await session.execute(stmt.values(
-                status="stopping", operation_started=utcnow(), updated_at=utcnow()))
-            claimed = result.rowcount == 1
+            claimed = await rows_changed(session, stmt.values(
+                status="stopping", operation_started=utcnow(), updated_at=utcnow())) == 1
             if claimed and old != "stopping":
                 self._announce(session, key, old, "stopping", None)
         return claimed

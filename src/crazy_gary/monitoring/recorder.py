@@ -116,9 +116,9 @@ class Telemetry:
 def _write(engine: Engine, requests: list[dict[str, Any]], errors: list[dict[str, Any]]) -> None:
     with engine.begin() as connection:
         if requests:
-            connection.execute(insert(RequestLog.__table__), requests)
+            connection.execute(insert(RequestLog), requests)
         if errors:
-            connection.execute(insert(ErrorLog.__table__), errors)
+            connection.execute(insert(ErrorLog), errors)
 
 
 def _drain(buffer: deque) -> list[dict[str, Any]]:
