@@ -17,7 +17,8 @@ router = APIRouter(prefix="/api", tags=["chat"])
 
 
 @router.post("/chat", response_model=ChatResponse, responses=error_responses(400, 401, 429, 503))
-async def chat(body: ChatRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep):
+async def chat(body: ChatRequest, user: CurrentUser, session: SessionDep,
+               settings: SettingsDep) -> ChatResponse:
     """Run one agent turn (tools allowed, bounded time); the turn is recorded as a task."""
     turn = await service.open_turn(session, user_id=user.id, body=body, settings=settings,
                                    enqueue=True)

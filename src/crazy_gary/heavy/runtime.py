@@ -148,7 +148,8 @@ async def update_orchestration(orch_id: str, *, allowed_from: tuple[str, ...] | 
     return changed
 
 
-async def tool_estimates(session, tools: set[str], defaults: dict[str, float]) -> dict[str, float]:
+async def tool_estimates(session: AsyncSession, tools: set[str],
+                         defaults: dict[str, float]) -> dict[str, float]:
     """Mean recorded duration of completed runs per tool, else the tool's typical time."""
     estimates = dict(defaults)
     if tools:

@@ -19,7 +19,8 @@ MODEL_PATHS = ("/chat/completions", "/completions")
 def _model_of(request: httpx.Request) -> str | None:
     try:
         if len(request.content) < 5_000_000:
-            return json.loads(request.content).get("model")
+            model = json.loads(request.content).get("model")
+            return model if isinstance(model, str) else None
     except Exception:  # streamed or not JSON: the span simply carries no model
         return None
     return None
