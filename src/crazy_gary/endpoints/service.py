@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -89,7 +90,7 @@ class EndpointManager:
         self.providers: dict[str, Provider | None] = {
             key: self._build_provider(key) for key in MODEL_KEYS}
         self.stats = CallStats()
-        self._tasks: dict[str, asyncio.Task] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
         self._refreshed: dict[str, float] = {}
         self._activity_written: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -327,7 +328,7 @@ class EndpointManager:
                 self._announce(session, key, old, "stopping", None)
         return claimed
 
-    def _spawn(self, key: str, coro) -> asyncio.Task:
+    def _spawn(self, key: str, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks[key] = task
         task.add_done_callback(lambda t: self._tasks.pop(key, None) if self._tasks.get(key) is t
@@ -375,7 +376,9 @@ class EndpointManager:
                                "model_type": key, "message": message})
 
     # -- used by model calls -------------------------------------------------------------
-    async def ensure_ready(self, key: str, *, on_wait=None, timeout: float | None = None) -> str:
+    async def ensure_ready(self, key: str, *,
+                           on_wait: Callable[[str], Awaitable[None]] | None = None,
+                           timeout: float | None = None) -> str:
         """The base URL to call, waking the endpoint and waiting when it is asleep."""
         provider = self.provider(key)
         if provider is None:

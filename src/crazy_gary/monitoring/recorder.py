@@ -39,7 +39,7 @@ class Telemetry:
         self.kind = "serve"
         self.executor_id = ""
         self.started_at = utcnow()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self.dropped = 0
 
     def record_request(self, row: dict[str, Any]) -> None:
@@ -121,7 +121,7 @@ def _write(engine: Engine, requests: list[dict[str, Any]], errors: list[dict[str
             connection.execute(insert(ErrorLog), errors)
 
 
-def _drain(buffer: deque) -> list[dict[str, Any]]:
+def _drain(buffer: deque[dict[str, Any]]) -> list[dict[str, Any]]:
     items = []
     while buffer:
         try:
