@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import fields
+from typing import Any
 
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import Connection, bindparam, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapper
 
 from crazy_gary import runtime
 from crazy_gary.auth.models import User
@@ -79,5 +81,5 @@ async def commit_user_change(session: AsyncSession, user_id: int) -> None:
 
 @event.listens_for(User, "after_update")
 @event.listens_for(User, "after_delete")
-def _changed(_mapper, _connection, target: User) -> None:
+def _changed(_mapper: Mapper[Any], _connection: Connection, target: User) -> None:
     invalidate(target.id)
