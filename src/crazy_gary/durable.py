@@ -25,7 +25,6 @@ def engine_config(settings: Settings) -> DBOSConfig:
         "system_database_url": settings.dbos_system_database_url,
         "application_version": settings.app_version,
         "executor_id": settings.executor_id,
-        "run_admin_server": False,
         "log_level": "WARNING",
         # Workflow and step spans go to the process's tracer provider (observability), which
         # exports over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set; the trace context

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import fields
+from typing import Any
 
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import Connection, bindparam, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapper
 
 from crazy_gary import runtime
 from crazy_gary.auth.models import User
@@ -37,9 +39,9 @@ class UserCache:
         is no such user."""
         entry = self._entries.get(user_id)
         if entry is not None:
-            user, expires = entry
+            cached, expires = entry
             if time.monotonic() < expires:
-                return user
+                return cached
             self._entries.pop(user_id, None)
         user = await read_user(database, user_id)
         if user is not None:
@@ -79,5 +81,5 @@ async def commit_user_change(session: AsyncSession, user_id: int) -> None:
 
 @event.listens_for(User, "after_update")
 @event.listens_for(User, "after_delete")
-def _changed(_mapper, _connection, target: User) -> None:
+def _changed(_mapper: Mapper[Any], _connection: Connection, target: User) -> None:
     invalidate(target.id)

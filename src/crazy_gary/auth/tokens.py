@@ -6,6 +6,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 
@@ -81,10 +82,10 @@ class VerifiedTokens:
     checked on every use. One per runtime."""
 
     def __init__(self) -> None:
-        self.claims: dict[tuple[str, str], dict] = {}
+        self.claims: dict[tuple[str, str], dict[str, Any]] = {}
 
 
-def _verify(key: str, token: str) -> dict:
+def _verify(key: str, token: str) -> dict[str, Any]:
     running = runtime.running()
     verified = running.verified_tokens.claims if running is not None else {}
     cached = verified.get((key, token))

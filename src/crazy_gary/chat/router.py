@@ -17,13 +17,14 @@ router = APIRouter(prefix="/api", tags=["chat"])
 
 
 @router.post("/chat", response_model=ChatResponse, responses=error_responses(400, 401, 429, 503))
-async def chat(body: ChatRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep):
+async def chat(body: ChatRequest, user: CurrentUser, session: SessionDep,
+               settings: SettingsDep) -> ChatResponse:
     """Run one agent turn (tools allowed, bounded time); the turn is recorded as a task."""
-    task = await service.open_turn(session, user_id=user.id, body=body, settings=settings,
+    turn = await service.open_turn(session, user_id=user.id, body=body, settings=settings,
                                    enqueue=True)
-    done = await service.wait_for_answer(task.id, within=settings.chat_timeout_seconds + 15)
-    return ChatResponse(response=done.answer or "", task_id=task.id,
-                        conversation_id=task.conversation_id)
+    done = await service.wait_for_answer(turn.task_id, within=settings.chat_timeout_seconds + 15)
+    return ChatResponse(response=done.answer or "", task_id=turn.task_id,
+                        conversation_id=turn.conversation_id)
 
 
 @router.post("/chat/stream", response_model=None,
@@ -38,6 +39,6 @@ async def chat_stream(body: ChatRequest, user: CurrentUser, session: SessionDep,
 
     No tools in a streamed turn; it is recorded as a chat task all the same.
     """
-    task = await service.open_turn(session, user_id=user.id, body=body, settings=settings,
+    turn = await service.open_turn(session, user_id=user.id, body=body, settings=settings,
                                    enqueue=False)
-    return SSEResponse(stream_turn(task.id, task.conversation_id, settings))
+    return SSEResponse(stream_turn(turn.task_id, turn.conversation_id, settings))

@@ -7,6 +7,7 @@ writes wherever it runs.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,26 +32,36 @@ def turn_description(body: ChatRequest) -> str:
     return body.message
 
 
+@dataclass(frozen=True)
+class Turn:
+    """A recorded chat turn: its task, and the conversation it belongs to."""
+
+    task_id: str
+    conversation_id: str
+
+
 async def create_turn(session: AsyncSession, *, user_id: int, body: ChatRequest,
-                      settings: Settings) -> Task:
+                      settings: Settings, conversation_id: str) -> Task:
     """Record the turn as a queued task of origin `chat` (the caller commits)."""
     data = TaskCreate(title=body.message.strip()[:200] or "chat", model=body.model,
                       description=turn_description(body)[:20_000], priority="high")
     task = await service.create_task(
         session, user_id=user_id, data=data, default_model=settings.task_default_model,
-        origin="chat", conversation_id=body.conversation_id or new_id("conv"), queued=True)
+        origin="chat", conversation_id=conversation_id, queued=True)
     return task
 
 
 async def open_turn(session: AsyncSession, *, user_id: int, body: ChatRequest,
-                    settings: Settings, enqueue: bool) -> Task:
+                    settings: Settings, enqueue: bool) -> Turn:
     """Record the turn and commit it (the caller then waits on or streams it); `enqueue`:
     hand it to the chat queue once committed (the worker must find the row)."""
-    task = await create_turn(session, user_id=user_id, body=body, settings=settings)
+    conversation_id = body.conversation_id or new_id("conv")
+    task = await create_turn(session, user_id=user_id, body=body, settings=settings,
+                             conversation_id=conversation_id)
     if enqueue:
         after_commit(session, partial(start_turn, task))
     await session.commit()
-    return task
+    return Turn(task_id=task.id, conversation_id=conversation_id)
 
 
 async def start_turn(task: Task) -> None:

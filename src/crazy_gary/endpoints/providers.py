@@ -13,8 +13,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from huggingface_hub import InferenceEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +122,7 @@ class HfProvider(Provider):
             return self.base_url
         return observed_url.rstrip("/") + "/v1" if observed_url else None
 
-    async def _endpoint(self):
+    async def _endpoint(self) -> InferenceEndpoint:
         return await asyncio.to_thread(self.api.get_inference_endpoint, self.name,
                                        namespace=self.namespace)
 
@@ -186,7 +190,7 @@ class ProcessProvider(Provider):
         self.on_exit = on_exit
         self.proc: asyncio.subprocess.Process | None = None
         self._stopping = False
-        self._monitor: asyncio.Task | None = None
+        self._monitor: asyncio.Task[None] | None = None
 
     @property
     def pid(self) -> int | None:

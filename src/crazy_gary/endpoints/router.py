@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from crazy_gary.auth.dependencies import AdminUser, CurrentUser
@@ -14,7 +16,7 @@ router = APIRouter(prefix="/api/endpoints", tags=["endpoints"])
 
 
 @router.get("/status", response_model=AllEndpointsStatus, responses=error_responses(401))
-async def all_status(_user: CurrentUser):
+async def all_status(_user: CurrentUser) -> AllEndpointsStatus:
     """Status of both model endpoints."""
     statuses = await get_manager().status_all()
     return AllEndpointsStatus(endpoints={key: EndpointStatus.model_validate(view)
@@ -23,13 +25,13 @@ async def all_status(_user: CurrentUser):
 
 @router.get("/status/{model_type}", response_model=EndpointStatus,
             responses=error_responses(401, 404))
-async def one_status(model_type: str, _user: CurrentUser):
+async def one_status(model_type: str, _user: CurrentUser) -> dict[str, Any]:
     """Status of one endpoint ("120b" or "20b")."""
     return await get_manager().status_one(endpoint_key(model_type))
 
 
 @router.post("/wake", response_model=OperationStarted, responses=error_responses(401))
-async def wake_all(_user: CurrentUser):
+async def wake_all(_user: CurrentUser) -> OperationStarted:
     """Start waking every sleeping endpoint that can be woken; returns at once."""
     manager = get_manager()
     for key in MODEL_KEYS:
@@ -41,7 +43,7 @@ async def wake_all(_user: CurrentUser):
 
 @router.post("/wake/{model_type}", response_model=OperationStarted,
              responses=error_responses(401, 404, 409))
-async def wake_one(model_type: str, _user: CurrentUser):
+async def wake_one(model_type: str, _user: CurrentUser) -> OperationStarted:
     """Start waking one endpoint; returns at once (409 when it cannot be managed)."""
     key = endpoint_key(model_type)
     await get_manager().wake(key)
@@ -49,7 +51,7 @@ async def wake_one(model_type: str, _user: CurrentUser):
 
 
 @router.post("/sleep", response_model=OperationStarted, responses=error_responses(401, 403))
-async def sleep_all(_admin: AdminUser):
+async def sleep_all(_admin: AdminUser) -> OperationStarted:
     """Start putting every awake endpoint to sleep (admin only: it interrupts others' work)."""
     manager = get_manager()
     for key in MODEL_KEYS:
@@ -61,7 +63,7 @@ async def sleep_all(_admin: AdminUser):
 
 @router.post("/sleep/{model_type}", response_model=OperationStarted,
              responses=error_responses(401, 403, 404, 409))
-async def sleep_one(model_type: str, _admin: AdminUser):
+async def sleep_one(model_type: str, _admin: AdminUser) -> OperationStarted:
     """Start putting one endpoint to sleep (admin only)."""
     key = endpoint_key(model_type)
     await get_manager().sleep(key)

@@ -14,10 +14,12 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary import runtime
@@ -34,6 +36,7 @@ from crazy_gary.endpoints.providers import (
     UrlProvider,
 )
 from crazy_gary.errors import Conflict, EndpointUnavailable, NotFound
+from crazy_gary.kit.dml import rows_changed
 from crazy_gary.observability.metrics import ENDPOINT_STATE
 from crazy_gary.realtime import record
 from crazy_gary.realtime.broker import PublishedEvent
@@ -87,7 +90,7 @@ class EndpointManager:
         self.providers: dict[str, Provider | None] = {
             key: self._build_provider(key) for key in MODEL_KEYS}
         self.stats = CallStats()
-        self._tasks: dict[str, asyncio.Task] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
         self._refreshed: dict[str, float] = {}
         self._activity_written: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -104,7 +107,7 @@ class EndpointManager:
             return ProcessProvider(command, base_url=base_url, api_key=s.model_api_key,
                                    log_dir=s.resolved_data_dir / "logs", name=key,
                                    grace_seconds=s.endpoint_stop_grace_seconds,
-                                   on_exit=lambda code, key=key: self._on_exit(key, code))
+                                   on_exit=partial(self._on_exit, key))
         if hf_ref:
             return HfProvider(hf_ref, token=s.huggingface_api_key, api_url=s.hf_endpoints_api_url,
                               base_url=base_url, api_key=s.model_api_key,
@@ -133,7 +136,8 @@ class EndpointManager:
                     await session.flush()
                 except Exception:  # another process created it first
                     await session.rollback()
-                    rec = await session.get(EndpointRecord, self.prefix + key)
+                    rec = (await session.execute(select(EndpointRecord).where(
+                        EndpointRecord.key == self.prefix + key))).scalar_one()
             return rec
 
     async def _set(self, key: str, *, only_if: tuple[str, ...] | None = None,
@@ -149,14 +153,13 @@ class EndpointManager:
             if only_if is not None:
                 stmt = stmt.where(EndpointRecord.status.in_(only_if))
             if not_if is not None:
-                cond = EndpointRecord.status.not_in(not_if)
+                cond: ColumnElement[bool] = EndpointRecord.status.not_in(not_if)
                 if stale_before is not None:  # an operation whose owner vanished
                     cond = or_(cond, and_(EndpointRecord.status.in_(OPERATING),
                                           EndpointRecord.operation_started < stale_before))
                 stmt = stmt.where(cond)
             values["updated_at"] = utcnow()
-            result = await session.execute(stmt.values(**values))
-            changed = result.rowcount == 1
+            changed = await rows_changed(session, stmt.values(**values)) == 1
             new = values.get("status")
             if changed and new and new != old:
                 self._announce(session, key, old, new, values.get("last_error"))
@@ -319,14 +322,13 @@ class EndpointManager:
                         EndpointRecord.wake_time < idle_before))
             else:
                 stmt = stmt.where(EndpointRecord.status.not_in(("sleeping", "stopping")))
-            result = await session.execute(stmt.values(
-                status="stopping", operation_started=utcnow(), updated_at=utcnow()))
-            claimed = result.rowcount == 1
+            claimed = await rows_changed(session, stmt.values(
+                status="stopping", operation_started=utcnow(), updated_at=utcnow())) == 1
             if claimed and old != "stopping":
                 self._announce(session, key, old, "stopping", None)
         return claimed
 
-    def _spawn(self, key: str, coro) -> asyncio.Task:
+    def _spawn(self, key: str, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks[key] = task
         task.add_done_callback(lambda t: self._tasks.pop(key, None) if self._tasks.get(key) is t
@@ -374,7 +376,9 @@ class EndpointManager:
                                "model_type": key, "message": message})
 
     # -- used by model calls -------------------------------------------------------------
-    async def ensure_ready(self, key: str, *, on_wait=None, timeout: float | None = None) -> str:
+    async def ensure_ready(self, key: str, *,
+                           on_wait: Callable[[str], Awaitable[None]] | None = None,
+                           timeout: float | None = None) -> str:
         """The base URL to call, waking the endpoint and waiting when it is asleep."""
         provider = self.provider(key)
         if provider is None:

@@ -6,12 +6,13 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from crazy_gary.config import get_settings
 from crazy_gary.db import utcnow
 from crazy_gary.heavy import runtime
-from crazy_gary.heavy.models import OrchestrationStep
+from crazy_gary.heavy.models import Orchestration, OrchestrationStep
 from crazy_gary.heavy.references import ReferenceError_, resolve
 from crazy_gary.heavy.status import TERMINAL_ORCHESTRATION, TERMINAL_STEP, StepStatus
 from crazy_gary.heavy.tools import Tool, ToolContext, ToolError, get_tool
@@ -30,7 +31,9 @@ def stored_result(value: Any) -> Any:
     return json.loads(text)
 
 
-async def wait_for_dependencies(orch_id: str, step: int):
+async def wait_for_dependencies(
+        orch_id: str, step: int,
+) -> tuple[Orchestration, OrchestrationStep, list[OrchestrationStep]] | None:
     """(orchestration, this step, its dependencies) once they have all ended, or None
     when the step or the run already ended."""
     while True:
@@ -45,7 +48,7 @@ async def wait_for_dependencies(orch_id: str, step: int):
         await runtime.wait_change(orch_id, 0.5)
 
 
-def progress_reporter(orch_id: str, step: int):
+def progress_reporter(orch_id: str, step: int) -> Callable[[float], Awaitable[None]]:
     last = {"at": 0.0}
 
     async def report(value: float) -> None:

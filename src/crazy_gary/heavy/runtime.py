@@ -19,6 +19,7 @@ from crazy_gary.db import session_scope, utcnow
 from crazy_gary.heavy.models import Orchestration, OrchestrationStep
 from crazy_gary.heavy.presenters import event_body
 from crazy_gary.heavy.status import TERMINAL_STEP, StepStatus
+from crazy_gary.kit.dml import rows_changed
 from crazy_gary.realtime import record
 
 ACTIVE_STEP = (StepStatus.PENDING, StepStatus.RUNNING)
@@ -95,17 +96,17 @@ async def update_step(orch_id: str, step: int, *, allowed_from: tuple[str, ...] 
     if values.get("status") in TERMINAL_STEP:
         values.setdefault("completed_at", utcnow())
     async with session_scope() as session:
-        result = await session.execute(
+        changed = await rows_changed(
+            session,
             update(OrchestrationStep)
             .where(OrchestrationStep.orchestration_id == orch_id,
                    OrchestrationStep.step == step,
                    OrchestrationStep.status.in_(allowed_from))
-            .values(**values))
-        changed = result.rowcount > 0
+            .values(**values)) > 0
         if changed and "completed_at" in values:
             row = await session.scalar(select(OrchestrationStep).where(
                 OrchestrationStep.orchestration_id == orch_id, OrchestrationStep.step == step))
-            if row is not None and row.started_at is not None:
+            if row is not None and row.started_at is not None and row.completed_at is not None:
                 row.duration = (row.completed_at - row.started_at).total_seconds()
         if changed and announce_change:
             await record_update(session, orch_id, step)
@@ -139,7 +140,7 @@ async def update_orchestration(orch_id: str, *, allowed_from: tuple[str, ...] | 
         stmt = update(Orchestration).where(Orchestration.id == orch_id)
         if allowed_from is not None:
             stmt = stmt.where(Orchestration.status.in_(allowed_from))
-        changed = (await session.execute(stmt.values(**values))).rowcount > 0
+        changed = await rows_changed(session, stmt.values(**values)) > 0
         if changed:
             await record_update(session, orch_id)
     if changed:
@@ -147,7 +148,8 @@ async def update_orchestration(orch_id: str, *, allowed_from: tuple[str, ...] | 
     return changed
 
 
-async def tool_estimates(session, tools: set[str], defaults: dict[str, float]) -> dict[str, float]:
+async def tool_estimates(session: AsyncSession, tools: set[str],
+                         defaults: dict[str, float]) -> dict[str, float]:
     """Mean recorded duration of completed runs per tool, else the tool's typical time."""
     estimates = dict(defaults)
     if tools:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from crazy_gary.heavy.status import OrchestrationStatus, StepStatus
-from crazy_gary.kit.bodies import RequestBody, json_int
+from crazy_gary.kit.bodies import WHOLE_NUMBER, RequestBody
 
 MAX_STEPS = 50
 MAX_STEP_NUMBER = 10_000
@@ -20,7 +20,8 @@ def _no_nul(value: str | None) -> str | None:
 
 
 Text = Annotated[str, AfterValidator(_no_nul)]
-StepNumber = json_int(ge=1, le=MAX_STEP_NUMBER)
+StepNumber = Annotated[int, Field(ge=1, le=MAX_STEP_NUMBER), WHOLE_NUMBER]
+AgentCount = Annotated[int, Field(ge=1, le=8), WHOLE_NUMBER]
 
 
 class WorkflowStep(RequestBody):
@@ -50,7 +51,7 @@ class OrchestrateRequest(RequestBody):
     workflow: list[WorkflowStep] | None = Field(default=None, min_length=1, max_length=MAX_STEPS)
     config: OrchestrationConfig = Field(default_factory=OrchestrationConfig)
     query: Text | None = Field(default=None, min_length=1, max_length=20000)
-    num_agents: json_int(ge=1, le=8) = 4
+    num_agents: AgentCount = 4
 
     @model_validator(mode="after")
     def _one_mode(self) -> OrchestrateRequest:

@@ -111,7 +111,8 @@ async def finish(orch_id: str, outcome: str) -> str:
         else:
             values["status"] = OrchestrationStatus.COMPLETED
     await runtime.update_orchestration(orch_id, allowed_from=ORCHESTRATION_ACTIVE, **values)
-    return values["status"]
+    status: str = values["status"]
+    return status
 
 
 @DBOS.workflow(name="heavy.orchestration")

@@ -14,16 +14,18 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import openai
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from crazy_gary.errors import EndpointUnavailable
 from crazy_gary.llm.types import ChatChunk, ChatResult, ToolCall, Usage
 
+Result = TypeVar("Result")
 log = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER_SECONDS = 60.0
@@ -88,7 +90,8 @@ class ModelClient:
             self._clients[loop_id] = client
         return client
 
-    def _request(self, messages, tools, stream: bool) -> dict[str, Any]:
+    def _request(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None,
+                 stream: bool) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"model": self.model_id, "messages": messages}
         if tools:
             kwargs["tools"] = tools
@@ -97,7 +100,8 @@ class ModelClient:
             kwargs["stream_options"] = {"include_usage": True}
         return kwargs
 
-    async def _with_retries(self, attempt_fn, timeout: float | None):
+    async def _with_retries(self, attempt_fn: Callable[[float], Awaitable[Result]],
+                            timeout: float | None) -> Result:
         last: Exception | None = None
         for attempt in range(self.max_retries + 1):
             try:
@@ -125,14 +129,17 @@ class ModelClient:
             f"{self.name} endpoint unavailable after {self.max_retries + 1} attempts: {last}",
             model=self.name, status=status) from last
 
-    async def complete(self, messages: list[dict[str, Any]], *, tools=None,
+    async def complete(self, messages: list[dict[str, Any]], *,
+                       tools: list[dict[str, Any]] | None = None,
                        timeout: float | None = None) -> ChatResult:
         """One non-streaming chat completion (retried); `model` is set by the caller."""
         started = time.monotonic()
 
-        async def attempt(t: float):
-            return await self._sdk().chat.completions.create(
+        async def attempt(t: float) -> ChatCompletion:
+            # Keyword arguments from a dict leave the SDK's overloads undecided (Any).
+            response: ChatCompletion = await self._sdk().chat.completions.create(
                 **self._request(messages, tools, False), timeout=t)
+            return response
 
         response = await self._with_retries(attempt, timeout)
         choice = response.choices[0]
@@ -148,7 +155,8 @@ class ModelClient:
             model=self.name, finish_reason=choice.finish_reason,
             latency_ms=(time.monotonic() - started) * 1000)
 
-    async def stream(self, messages: list[dict[str, Any]], *, tools=None,
+    async def stream(self, messages: list[dict[str, Any]], *,
+                     tools: list[dict[str, Any]] | None = None,
                      timeout: float | None = None) -> AsyncIterator[ChatChunk | ChatResult]:
         """Yield ChatChunk deltas, then the assembled ChatResult last.
 
@@ -157,9 +165,11 @@ class ModelClient:
         """
         started = time.monotonic()
 
-        async def attempt(t: float):
-            return await self._sdk().chat.completions.create(
-                **self._request(messages, tools, True), timeout=t)
+        async def attempt(t: float) -> openai.AsyncStream[ChatCompletionChunk]:
+            chunks: openai.AsyncStream[ChatCompletionChunk] = (
+                await self._sdk().chat.completions.create(
+                    **self._request(messages, tools, True), timeout=t))
+            return chunks
 
         stream = await self._with_retries(attempt, timeout)
         content: list[str] = []

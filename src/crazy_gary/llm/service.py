@@ -72,7 +72,7 @@ class ModelService:
         return self.client(key, base_url)
 
     async def chat(self, model: str, messages: list[dict[str, Any]], *,
-                   tools: list[dict] | None = None, allow_fallback: bool = True,
+                   tools: list[dict[str, Any]] | None = None, allow_fallback: bool = True,
                    on_wait: OnWait | None = None, timeout: float | None = None) -> ChatResult:
         """Ask a model; wakes its endpoint on demand and may fall back to the other model."""
         requested = resolve_model(model)
@@ -99,7 +99,7 @@ class ModelService:
                                   details={"model": model, "failures": failures})
 
     async def stream_chat(self, model: str, messages: list[dict[str, Any]], *,
-                          tools: list[dict] | None = None, allow_fallback: bool = True,
+                          tools: list[dict[str, Any]] | None = None, allow_fallback: bool = True,
                           on_wait: OnWait | None = None, timeout: float | None = None,
                           ) -> AsyncIterator[ChatChunk | ChatResult]:
         """Yield `ChatChunk`s as text arrives, then exactly one final `ChatResult`.
@@ -148,7 +148,8 @@ def _record(result: ChatResult, key: str) -> None:
     MODEL_TOKENS.labels(model=key, kind="completion").inc(result.usage.completion_tokens)
 
 
-async def chat(model: str, messages: list[dict[str, Any]], *, tools: list[dict] | None = None,
+async def chat(model: str, messages: list[dict[str, Any]], *,
+               tools: list[dict[str, Any]] | None = None,
                allow_fallback: bool = True, on_wait: OnWait | None = None,
                timeout: float | None = None) -> ChatResult:
     """Ask a model; wakes its endpoint on demand and may fall back to the other model."""
@@ -157,7 +158,7 @@ async def chat(model: str, messages: list[dict[str, Any]], *, tools: list[dict] 
 
 
 async def stream_chat(model: str, messages: list[dict[str, Any]], *,
-                      tools: list[dict] | None = None, allow_fallback: bool = True,
+                      tools: list[dict[str, Any]] | None = None, allow_fallback: bool = True,
                       on_wait: OnWait | None = None, timeout: float | None = None,
                       ) -> AsyncIterator[ChatChunk | ChatResult]:
     """Yield `ChatChunk`s as text arrives, then exactly one final `ChatResult`."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -30,7 +31,7 @@ async def check_database() -> dict[str, Any]:
     return {"status": "healthy"}
 
 
-def redis_check(settings: Settings):
+def redis_check(settings: Settings) -> Callable[[], Awaitable[dict[str, Any]]]:
     async def check() -> dict[str, Any]:
         if not settings.redis_url:
             return {"status": "not_configured"}
@@ -67,7 +68,7 @@ async def check_workers() -> dict[str, Any]:
     }
 
 
-async def _timed(name: str, check) -> dict[str, Any]:
+async def _timed(name: str, check: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         result = await asyncio.wait_for(check(), CHECK_TIMEOUT)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +18,7 @@ from crazy_gary.realtime import record
 STATUSES = ("open", "investigating", "resolved")
 
 
-def _entry(status: str, by: str, note: str | None, **extra) -> dict:
+def _entry(status: str, by: str, note: str | None, **extra: Any) -> dict[str, Any]:
     return {"timestamp": iso(utcnow()), "status": status, "by": by, "note": note, **extra}
 
 
@@ -60,7 +62,7 @@ async def update(session: AsyncSession, *, incident_id: str, by: str, status: st
                  assignee: str | None, severity: str | None, note: str | None) -> Incident:
     """Move an incident forward; every change is written to its timeline."""
     incident = await get(session, incident_id=incident_id)
-    changes: dict = {}
+    changes: dict[str, Any] = {}
     if assignee is not None and assignee != incident.assignee:
         changes["assignee"] = assignee
         incident.assignee = assignee

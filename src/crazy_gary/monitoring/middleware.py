@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import contextvars
 import time
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crazy_gary.auth.tokens import bearer_token, peek_user_id
@@ -37,9 +39,10 @@ class RequestTelemetryMiddleware:
         self.settings = settings
         # The labelled children of the request metrics, looked up once per label set (the
         # metric's own lookup takes a lock and rebuilds the key on every call).
-        self._children: dict[tuple[str, str, str], tuple] = {}
+        self._children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
 
-    def _request_metrics(self, method: str, route: str, status: str) -> tuple:
+    def _request_metrics(self, method: str, route: str,
+                         status: str) -> tuple[Counter, Histogram]:
         key = (method, route, status)
         children = self._children.get(key)
         if children is None:
@@ -80,7 +83,7 @@ class RequestTelemetryMiddleware:
             span = None  # sampled out: no span, and nothing under it is traced either
             token = otel_context.attach(SAMPLED_OUT)
         else:
-            attributes: dict = {"http.request.method": method, "url.path": path}
+            attributes: dict[str, Any] = {"http.request.method": method, "url.path": path}
             if user_id is not None:
                 attributes["user_id"] = user_id
             if request_id:

@@ -39,7 +39,7 @@ class Telemetry:
         self.kind = "serve"
         self.executor_id = ""
         self.started_at = utcnow()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self.dropped = 0
 
     def record_request(self, row: dict[str, Any]) -> None:
@@ -116,12 +116,12 @@ class Telemetry:
 def _write(engine: Engine, requests: list[dict[str, Any]], errors: list[dict[str, Any]]) -> None:
     with engine.begin() as connection:
         if requests:
-            connection.execute(insert(RequestLog.__table__), requests)
+            connection.execute(insert(RequestLog), requests)
         if errors:
-            connection.execute(insert(ErrorLog.__table__), errors)
+            connection.execute(insert(ErrorLog), errors)
 
 
-def _drain(buffer: deque) -> list[dict[str, Any]]:
+def _drain(buffer: deque[dict[str, Any]]) -> list[dict[str, Any]]:
     items = []
     while buffer:
         try:

@@ -7,8 +7,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.auth.dependencies import AdminUser, CurrentUser, SettingsDep
+from crazy_gary.config import Settings
 from crazy_gary.db import SessionDep
 from crazy_gary.kit.clock import IsoDateTime, iso_now
 from crazy_gary.kit.openapi import error_responses
@@ -39,14 +41,14 @@ LogPage = Annotated[Page, Depends(page_params(100))]  # the contract's default f
 
 
 @router.get("/health", response_model=BasicHealth)
-async def health(user: CurrentUser, settings: SettingsDep):
+async def health(user: CurrentUser, settings: SettingsDep) -> BasicHealth:
     """Overall status from the component checks."""
     components = await run_checks(settings)
     return BasicHealth(status=overall_status(components), timestamp=iso_now())
 
 
 @router.get("/health/detailed", response_model=DetailedHealth)
-async def health_detailed(user: CurrentUser, settings: SettingsDep):
+async def health_detailed(user: CurrentUser, settings: SettingsDep) -> DetailedHealth:
     """Every component with its status, last check and response time (ms)."""
     components = await run_checks(settings)
     return DetailedHealth(
@@ -54,19 +56,21 @@ async def health_detailed(user: CurrentUser, settings: SettingsDep):
         components=components)
 
 
-async def _metrics(session, settings) -> SystemMetrics:
+async def _metrics(session: AsyncSession, settings: Settings) -> SystemMetrics:
     return SystemMetrics(**host_metrics(settings.resolved_data_dir),
                          requests=await service.request_totals(session))
 
 
 @router.get("/metrics", response_model=SystemMetrics)
-async def metrics(user: CurrentUser, session: SessionDep, settings: SettingsDep):
+async def metrics(user: CurrentUser, session: SessionDep,
+                  settings: SettingsDep) -> SystemMetrics:
     """Host CPU, memory, disk, network; requests served by all processes (log retention)."""
     return await _metrics(session, settings)
 
 
 @router.get("/health/dashboard", response_model=Dashboard)
-async def dashboard(user: CurrentUser, session: SessionDep, settings: SettingsDep):
+async def dashboard(user: CurrentUser, session: SessionDep,
+                    settings: SettingsDep) -> Dashboard:
     """Health, key metrics, open alerts and open incidents in one call."""
     components = await run_checks(settings)
     m = await _metrics(session, settings)
@@ -89,7 +93,7 @@ async def dashboard(user: CurrentUser, session: SessionDep, settings: SettingsDe
             responses=error_responses(403))
 async def request_logs(request: Request, response: Response, admin: AdminUser,
                        session: SessionDep, page: LogPage,
-                       start_time: IsoDateTime | None = None):
+                       start_time: IsoDateTime | None = None) -> list[RequestLogRead]:
     """Recent HTTP requests of every process, newest first (admin only); with `start_time`,
     only those from then on."""
     rows, total = await service.request_logs(session, page=page, start_time=start_time)
@@ -100,7 +104,8 @@ async def request_logs(request: Request, response: Response, admin: AdminUser,
 @router.get("/logs/errors", response_model=list[ErrorLogRead], responses=error_responses(403))
 async def error_logs(request: Request, response: Response, admin: AdminUser,
                      session: SessionDep, page: LogPage,
-                     level: Literal["critical", "error", "warning", "info"] | None = None):
+                     level: Literal["critical", "error", "warning", "info"] | None = None,
+                     ) -> list[ErrorLogRead]:
     """Recent errors and warnings with stack traces, newest first (admin only)."""
     rows, total = await service.error_logs(session, page=page, level=level)
     set_page_headers(request, response, page, total)
@@ -110,7 +115,8 @@ async def error_logs(request: Request, response: Response, admin: AdminUser,
 @router.get("/alerts", response_model=list[AlertRead])
 async def list_alerts(request: Request, response: Response, user: CurrentUser,
                       session: SessionDep, page: PageDep,
-                      status: Literal["active", "resolved", "all"] = "active"):
+                      status: Literal["active", "resolved", "all"] = "active",
+                      ) -> list[AlertRead]:
     """Active alerts by default; `status=resolved|all` for history. Newest first."""
     rows, total = await alerts.list_alerts(session, status=status, page=page)
     set_page_headers(request, response, page, total)
@@ -119,7 +125,8 @@ async def list_alerts(request: Request, response: Response, user: CurrentUser,
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead,
              responses=error_responses(403, 404))
-async def acknowledge_alert(alert_id: str, admin: AdminUser, session: SessionDep):
+async def acknowledge_alert(alert_id: str, admin: AdminUser,
+                            session: SessionDep) -> AlertRead:
     """Mark an alert as seen by an operator (admin only)."""
     row = await alerts.acknowledge(session, alert_id=alert_id, by=admin.email)
     return presenters.alert(row)
@@ -131,7 +138,7 @@ async def list_incidents(
     page: PageDep,
     status: Literal["open", "investigating", "resolved"] | None = None,
     severity: Severity | None = None,
-):
+) -> list[IncidentRead]:
     rows, total = await incidents.list_incidents(session, status=status, severity=severity,
                                                  page=page)
     set_page_headers(request, response, page, total)
@@ -140,7 +147,8 @@ async def list_incidents(
 
 @router.post("/incidents", status_code=201, response_model=IncidentCreated,
              responses=error_responses(400, 403))
-async def create_incident(body: IncidentCreate, admin: AdminUser, session: SessionDep):
+async def create_incident(body: IncidentCreate, admin: AdminUser,
+                          session: SessionDep) -> IncidentCreated:
     """Open an incident (admin only: it is announced to every signed-in user)."""
     row = await incidents.create(session, title=body.title, description=body.description,
                                  severity=body.severity, created_by=admin.id, by=admin.email)
@@ -149,7 +157,8 @@ async def create_incident(body: IncidentCreate, admin: AdminUser, session: Sessi
 
 @router.get("/incidents/{incident_id}", response_model=IncidentRead,
             responses=error_responses(404))
-async def get_incident(incident_id: str, user: CurrentUser, session: SessionDep):
+async def get_incident(incident_id: str, user: CurrentUser,
+                       session: SessionDep) -> IncidentRead:
     """One incident; only admins see who reported, handled and is assigned to it."""
     return presenters.incident(await incidents.get(session, incident_id=incident_id),
                                full=user.is_admin)
@@ -158,7 +167,7 @@ async def get_incident(incident_id: str, user: CurrentUser, session: SessionDep)
 @router.patch("/incidents/{incident_id}", response_model=IncidentRead,
               responses=error_responses(400, 403, 404))
 async def update_incident(incident_id: str, body: IncidentUpdate, admin: AdminUser,
-                          session: SessionDep):
+                          session: SessionDep) -> IncidentRead:
     """Assign, investigate, resolve (admin only); each change lands in the timeline."""
     row = await incidents.update(session, incident_id=incident_id, by=admin.email,
                                  status=body.status, assignee=body.assignee,
@@ -167,6 +176,6 @@ async def update_incident(incident_id: str, body: IncidentUpdate, admin: AdminUs
 
 
 @prometheus_router.get("/metrics", response_class=PlainTextResponse, include_in_schema=True)
-async def prometheus_metrics():
+async def prometheus_metrics() -> PlainTextResponse:
     """Prometheus text exposition of this process (unauthenticated, like most exporters)."""
     return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.engine import ExceptionContext
 
 from crazy_gary.observability.tracing import tracer
 
@@ -49,19 +51,21 @@ def instrument_engine(sync: Engine) -> None:
     system = sync.dialect.name
 
     @event.listens_for(sync, "before_cursor_execute")
-    def _before(conn, cursor, statement, parameters, context, executemany):
+    def _before(conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any,
+                executemany: bool) -> None:
         span = start_query_span(system, statement)
         if span is not None:
             conn.info.setdefault(_KEY, []).append(span)
 
     @event.listens_for(sync, "after_cursor_execute")
-    def _after(conn, cursor, statement, parameters, context, executemany):
+    def _after(conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any,
+               executemany: bool) -> None:
         spans = conn.info.get(_KEY)
         if spans:
             spans.pop().end()
 
     @event.listens_for(sync, "handle_error")
-    def _error(exception_context):
+    def _error(exception_context: ExceptionContext) -> None:
         conn = exception_context.connection
         spans = conn.info.get(_KEY) if conn is not None else None
         if spans:

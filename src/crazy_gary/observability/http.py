@@ -4,6 +4,7 @@ through httpx, so one hook on `httpx.AsyncClient.send` traces them inside any tr
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 from opentelemetry import trace
@@ -18,13 +19,15 @@ MODEL_PATHS = ("/chat/completions", "/completions")
 def _model_of(request: httpx.Request) -> str | None:
     try:
         if len(request.content) < 5_000_000:
-            return json.loads(request.content).get("model")
+            model = json.loads(request.content).get("model")
+            return model if isinstance(model, str) else None
     except Exception:  # streamed or not JSON: the span simply carries no model
         return None
     return None
 
 
-async def _traced_send(self: httpx.AsyncClient, request: httpx.Request, *args, **kwargs):
+async def _traced_send(self: httpx.AsyncClient, request: httpx.Request, *args: Any,
+                       **kwargs: Any) -> httpx.Response:
     if not trace.get_current_span().is_recording():
         return await _original_send(self, request, *args, **kwargs)
     is_model = request.url.path.endswith(MODEL_PATHS)
@@ -51,4 +54,6 @@ async def _traced_send(self: httpx.AsyncClient, request: httpx.Request, *args, *
 def instrument_httpx() -> None:
     """Idempotent."""
     if httpx.AsyncClient.send is not _traced_send:
-        httpx.AsyncClient.send = _traced_send
+        # Patching the class is the point: the SDKs build their own clients, so no per-client
+        # hook reaches them; mypy forbids assigning to a method.
+        httpx.AsyncClient.send = _traced_send  # type: ignore[method-assign]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
 from crazy_gary.auth.dependencies import CurrentUser
@@ -16,13 +18,14 @@ router = APIRouter(prefix="/api/observability", tags=["observability"],
 
 
 @router.get("/metrics", response_model=ObservabilityMetrics)
-async def observability_metrics(user: CurrentUser, session: SessionDep):
+async def observability_metrics(user: CurrentUser, session: SessionDep) -> dict[str, Any]:
     """Trace totals, error rate and latency; span counts by kind; event counts by kind."""
     return await service.metrics(session)
 
 
 @router.get("/traces/active", response_model=list[TraceRead])
-async def traces_active(request: Request, response: Response, user: CurrentUser, page: PageDep):
+async def traces_active(request: Request, response: Response, user: CurrentUser,
+                        page: PageDep) -> list[dict[str, Any]]:
     """Running traces first, then the most recent finished ones (this process's trace
     store); admins see all, others the traces of their own requests."""
     traces, total = service.active_traces(user_id=None if user.is_admin else user.id, page=page)

@@ -60,7 +60,7 @@ class Fanout:
         self.socket_servers: list[Any] = []  # socketio.AsyncServer(s) built in this process
         self.emitter: Any = None  # write-only manager when no socket server runs here
         self.redis: Any = None
-        self._listener: asyncio.Task | None = None
+        self._listener: asyncio.Task[None] | None = None
         self.started = False
         self.recent = RecentIds()
         self.delivered: list[int] = []  # fanned out, not yet marked in the log (outbox.Relay)

@@ -66,7 +66,7 @@ class Relay:
         self.fanout = fanout
         self.interval = interval
         self.tick = min(MARK_SECONDS, interval)
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="events-outbox-relay")

@@ -60,7 +60,7 @@ class StreamGuard:
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self.streams: dict[object, tuple[Credential, Close]] = {}
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def watch(self, key: object, credential: Credential, close: Close) -> None:
         """Check `credential` on every sweep; call `close` (once) when it fails."""

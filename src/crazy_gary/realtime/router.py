@@ -115,7 +115,7 @@ async def stream_events(
     settings: SettingsDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     last_event_id_query: Annotated[int | None, Query(alias="last_event_id", ge=0)] = None,
-):
+) -> EventStreamResponse:
     """Your events and system events, live; `Last-Event-ID` replays what you missed.
 
     The access token goes in the Authorization header (a token in the URL would end up in

@@ -17,6 +17,8 @@ library; what the pass buys, measured, is in docs/realtime.md.
 
 from __future__ import annotations
 
+from typing import Any
+
 import socketio
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
@@ -26,8 +28,9 @@ FastSocketServer = socketio.AsyncServer
 
 
 class FastEmitManager(socketio.AsyncManager):
-    async def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None,
-                   to=None, **kwargs):
+    async def emit(self, event: str, data: Any, namespace: str, room: str | None = None,
+                   skip_sid: str | list[str] | None = None, callback: Any = None,
+                   to: str | None = None, **kwargs: Any) -> Any:
         if callback is not None:
             return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
                                       callback=callback, to=to, **kwargs)

@@ -31,7 +31,7 @@ def token_from(environ: dict[str, Any], auth: Any) -> str | None:
     """The access token from the `auth` payload, the query string, or an Authorization header."""
     if isinstance(auth, dict) and auth.get("token"):
         return str(auth["token"])
-    query = parse_qs(environ.get("QUERY_STRING", ""))
+    query = parse_qs(str(environ.get("QUERY_STRING", "")))
     if query.get("token"):
         return query["token"][0]
     return bearer_token(environ.get("HTTP_AUTHORIZATION"))
@@ -76,7 +76,7 @@ def build_socket_server(settings: Settings) -> socketio.AsyncServer:
         await sio.disconnect(sid, ignore_queue=True)  # this process holds the socket
 
     @sio.event
-    async def connect(sid: str, environ: dict[str, Any], auth: Any = None):
+    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = token_from(environ, auth)
         if not token:
             raise socketio.exceptions.ConnectionRefusedError(
@@ -96,7 +96,7 @@ def build_socket_server(settings: Settings) -> socketio.AsyncServer:
         log.debug("socket %s connected for user %s", sid, user.id)
 
     @sio.event
-    async def disconnect(sid: str, *args: Any):
+    async def disconnect(sid: str, *args: Any) -> None:
         services = runtime.running()  # None once the process stopped its runtime
         if services is not None:
             services.stream_guard.forget(sid)

@@ -61,10 +61,9 @@ async def enqueue_task(task_id: str, *, user_id: int, priority: str, chat: bool 
     from crazy_gary.tasks.workflows import run_task
 
     queue = runtime.current().durable.queue(CHAT_QUEUE_NAME if chat else QUEUE_NAME)
-    options = {"priority": PRIORITY_RANK.get(priority, 3)}
-    if not chat:
-        options["queue_partition_key"] = str(user_id)
-    with SetWorkflowID(task_id), SetEnqueueOptions(**options):
+    options = SetEnqueueOptions(priority=PRIORITY_RANK.get(priority, 3),
+                                queue_partition_key=None if chat else str(user_id))
+    with SetWorkflowID(task_id), options:
         await queue.enqueue_async(run_task, task_id)
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from crazy_gary.kit.bodies import RequestBody, json_int
+from crazy_gary.kit.bodies import WHOLE_NUMBER, RequestBody
 from crazy_gary.llm.names import ModelSpelling
 from crazy_gary.tasks.status import TaskStatus
 
 Priority = Literal["low", "medium", "high", "critical"]
 Status = TaskStatus
+MaxSteps = Annotated[int, Field(ge=1, le=200), WHOLE_NUMBER]
+TokenBudget = Annotated[int, Field(ge=100, le=10_000_000), WHOLE_NUMBER]
 
 
 class TaskCreate(RequestBody):
@@ -22,9 +24,9 @@ class TaskCreate(RequestBody):
                                     description="gpt-oss-120b (default) or gpt-oss-20b")
     priority: Priority = "medium"
     auto_start: bool = Field(default=False, description="Queue the task at once")
-    max_steps: json_int(ge=1, le=200) | None = Field(
+    max_steps: MaxSteps | None = Field(
         default=None, description="Model turns allowed (default 20)")
-    token_budget: json_int(ge=100, le=10_000_000) | None = Field(
+    token_budget: TokenBudget | None = Field(
         default=None, description="Total tokens allowed across model calls")
     timeout_seconds: float | None = Field(default=None, gt=0, le=86_400,
                                           description="Wall-clock limit once running")

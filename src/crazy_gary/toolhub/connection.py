@@ -14,10 +14,10 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from contextlib import AsyncExitStack
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx2
 from mcp import ClientSession
@@ -29,6 +29,9 @@ from mcp.shared.exceptions import MCPError
 from crazy_gary.kit.clock import iso, utcnow
 from crazy_gary.toolhub.servers import McpConfigError, ServerConfig
 from crazy_gary.toolhub.types import Tool
+
+if TYPE_CHECKING:  # the streams both transports yield; the SDK names them only here
+    from mcp.client._transport import TransportStreams
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +77,8 @@ class _WatchedReadStream:
         return self
 
     async def __aexit__(self, *exc: Any) -> bool | None:
-        return await self._inner.__aexit__(*exc)
+        suppressed: bool | None = await self._inner.__aexit__(*exc)
+        return suppressed
 
 
 def describe_error(exc: BaseException) -> str:
@@ -216,7 +220,7 @@ class McpConnection:
                     self.last_checked_at = utcnow()
                     self.on_change()
 
-    def _transport(self, stack: AsyncExitStack):
+    def _transport(self, stack: AsyncExitStack) -> AbstractAsyncContextManager[TransportStreams]:
         cfg = self.config
         if cfg.command:
             params = StdioServerParameters(command=cfg.command, args=list(cfg.args),
@@ -229,7 +233,7 @@ class McpConnection:
         stack.push_async_callback(client.aclose)
         return streamable_http_client(cfg.url, http_client=client)
 
-    def _errlog(self, stack: AsyncExitStack):
+    def _errlog(self, stack: AsyncExitStack) -> TextIO:
         """The server's stderr goes to a log file under the data dir (not our console)."""
         if self.log_dir is None:
             return sys.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
@@ -22,13 +22,16 @@ from crazy_gary.toolhub.workspace import MAX_PATH_CHARS
 MULTIPART_OVERHEAD = 64 * 1024
 _signed_in = SignedIn()
 PathField = Annotated[str, Path(max_length=MAX_PATH_CHARS, description="Path in the workspace")]
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+# Upload endpoints and the settings attribute that caps each one's body.
+_UPLOAD_LIMITS: dict[Callable[..., Any], str] = {}
 
 
-def upload_limit(setting: str):
+def upload_limit(setting: str) -> Callable[[Endpoint], Endpoint]:
     """Mark an upload route with the settings attribute that caps its body."""
 
-    def mark(endpoint):
-        endpoint.upload_limit_setting = setting
+    def mark(endpoint: Endpoint) -> Endpoint:
+        _UPLOAD_LIMITS[endpoint] = setting
         return endpoint
 
     return mark
@@ -42,7 +45,7 @@ class WorkspaceRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        setting = getattr(self.endpoint, "upload_limit_setting", None)
+        setting = _UPLOAD_LIMITS.get(self.endpoint)
         if setting is None:
             return handler
 
@@ -82,7 +85,7 @@ async def upload_file(
         max_length=MAX_PATH_CHARS,
         description="Where to store it (default: the file's own name); a path ending in `/` "
                     "is a directory to store it in under its own name")] = None,
-):
+) -> dict[str, Any]:
     """Upload one file (multipart `file`; optional `path`, default the file's own name)."""
     path = path if path and path.strip() else None
     target = path or file.filename
@@ -102,7 +105,7 @@ async def import_archive(
     file: Annotated[UploadFile, File(description="A zip or tar (.tar, .tar.gz, .tgz) archive")],
     path: Annotated[str | None, Form(max_length=MAX_PATH_CHARS,
                                      description="Directory to unpack into")] = None,
-):
+) -> dict[str, Any]:
     """Unpack a zip or tar archive (multipart `file`; optional target directory `path`)."""
     path = path if path and path.strip() else None
     return await asyncio.to_thread(files.import_archive, user.id, file.file, path,
@@ -114,7 +117,7 @@ async def list_files(
     request: Request, response: Response, user: CurrentUser, page: PageDep,
     prefix: Annotated[str | None, Query(max_length=MAX_PATH_CHARS,
                                         description="Directory to list")] = None,
-):
+) -> list[dict[str, Any]]:
     """Every file of the workspace with size and modification time."""
     found = await asyncio.to_thread(files.list_files, user.id, prefix)
     set_page_headers(request, response, page, len(found))
@@ -125,7 +128,7 @@ async def list_files(
             responses={200: {"description": "The file's bytes (Content-Type from its name)",
                              "content": {"*/*": {
                                  "schema": {"type": "string", "format": "binary"}}}}})
-async def download_file(path: PathField, user: CurrentUser):
+async def download_file(path: PathField, user: CurrentUser) -> FileResponse:
     """The file's content."""
     target = await asyncio.to_thread(files.file_for_download, user.id, path)
     return FileResponse(target, filename=target.name)

@@ -7,6 +7,7 @@ workflow (see heavy.workflows); `run` here serves one-off calls (tools/execute).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from crazy_gary.heavy.tools import register
@@ -72,7 +73,8 @@ class AgentTool(Tool):
         return outcome(snap)
 
 
-async def follow(task_id: str, report, on_usage=None) -> dict[str, Any]:
+async def follow(task_id: str, report: Callable[[float], Awaitable[None]],
+                 on_usage: Callable[[Any], Awaitable[None]] | None = None) -> dict[str, Any]:
     """Poll the task until it ends, passing on its progress; its last snapshot."""
     from crazy_gary.tasks.service import snapshot
 

@@ -42,11 +42,12 @@ class Tool(ABC):
     """A heavy tool. Subclasses set the class attributes and implement run(); it is
     described, like every tool, by the hub's `Tool` (`as_tool()`: one schema field)."""
 
-    name: ClassVar[str]
-    title: ClassVar[str]  # the step name shown in progress, e.g. "Code Analysis"
-    description: ClassVar[str]
+    # Set in the class body, or per instance by a class that describes several tools.
+    name: str
+    title: str  # the step name shown in progress, e.g. "Code Analysis"
+    description: str
     category: ClassVar[str]
-    parameters: ClassVar[dict[str, dict[str, Any]]]  # the contract's parameter description
+    parameters: dict[str, dict[str, Any]]  # the contract's parameter description
     typical_seconds: ClassVar[float] = 10.0  # estimate before any run was recorded
     public: ClassVar[bool] = True  # listed by GET /api/heavy/tools
     standalone: ClassVar[bool] = True  # may run alone through POST /api/heavy/tools/execute

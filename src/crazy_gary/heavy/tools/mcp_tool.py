@@ -6,7 +6,8 @@ from typing import Any
 
 from crazy_gary.errors import AppError, NotFound
 from crazy_gary.heavy.tools import register
-from crazy_gary.heavy.tools.base import Tool, ToolContext, ToolError, schema_errors
+from crazy_gary.heavy.tools.base import Tool, ToolContext, ToolError
+from crazy_gary.toolhub.validation import schema_errors
 
 
 class McpTool(Tool):

@@ -11,6 +11,7 @@ from typing import Any
 from crazy_gary.errors import AppError
 from crazy_gary.heavy.tools import register
 from crazy_gary.heavy.tools.base import Tool, ToolContext, ToolError
+from crazy_gary.llm.types import ChatResult
 
 ANGLES = ("research", "analysis", "alternatives", "verification", "risks",
           "practical application", "counterarguments", "evidence quality")
@@ -28,7 +29,7 @@ SYNTHESIS_SYSTEM = (
     "and do not mention the agents unless it matters.")
 
 
-def usage_of(result) -> dict[str, int]:
+def usage_of(result: ChatResult) -> dict[str, int]:
     return {"prompt_tokens": result.usage.prompt_tokens,
             "completion_tokens": result.usage.completion_tokens,
             "total_tokens": result.usage.total_tokens}
