@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from crazy_gary.agent.tools import allowed
+from crazy_gary.toolhub import Tool
 from tests.security.tool_helpers import upload
 
 
@@ -63,13 +65,11 @@ async def test_search_code_regex_behaviour_on_re2(client, register_user, query, 
 
 def test_tool_allow_list_globs_run_on_the_same_linear_engine():
     """Task and agent allow-lists are user globs: matched by kit.patterns, not fnmatch/re."""
-    from crazy_gary.agent.tools import allowed
-
-    git_status = {"client": "git", "name": "git_status"}
+    git_status = Tool(name="git_status", description="", schema={}, client="git")
     assert allowed(git_status, ["git.*"]) and allowed(git_status, ["git_status"])
     assert allowed(git_status, ["g?t.git_*"]) and not allowed(git_status, ["time.*"])
     assert not allowed(git_status, ["git.[g]it_status"])  # brackets are literal
-    long_name = {"client": "c", "name": "a" * 50_000}
+    long_name = Tool(name="a" * 50_000, description="", schema={}, client="c")
     started = time.monotonic()
     assert not allowed(long_name, ["c." + "*a" * 30 + "b"])
     assert time.monotonic() - started < 0.5
