@@ -3,6 +3,7 @@ workflow runs as a child of the step's workflow (see heavy.workflows)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import math
@@ -76,9 +77,11 @@ async def follow(orch_id: str, step: int, task_id: str) -> None:
         snap = await snapshot(task_id)
         if snap is not None and (snap["progress"], snap["usage"]) != seen:
             seen = (snap["progress"], snap["usage"])
-            await runtime.update_step(orch_id, step, allowed_from=(StepStatus.RUNNING,),
-                                      progress=min(99.0, float(snap["progress"] or 0)),
-                                      usage=snap["usage"])
+            # Shielded: the follower is cancelled when the task ends, and a write cut off
+            # between its statement and its commit would keep SQLite's write lock.
+            await asyncio.shield(runtime.update_step(
+                orch_id, step, allowed_from=(StepStatus.RUNNING,),
+                progress=min(99.0, float(snap["progress"] or 0)), usage=snap["usage"]))
 
     def about_it(event: PublishedEvent) -> bool:
         return event.data.get("task_id") == task_id
