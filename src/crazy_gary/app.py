@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from crazy_gary import __version__
+from crazy_gary.api_schema import install_openapi
 from crazy_gary.auth.router import router as auth_router
 from crazy_gary.chat.router import router as chat_router
 from crazy_gary.config import Settings, get_settings
@@ -21,13 +22,12 @@ from crazy_gary.health.router import router as health_router
 from crazy_gary.heavy.router import router as heavy_router
 from crazy_gary.kit.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from crazy_gary.kit.nul_guard import NulGuardMiddleware
-from crazy_gary.kit.openapi import install_openapi
 from crazy_gary.kit.redaction import install_log_redaction
 from crazy_gary.kit.security_headers import SecurityHeadersMiddleware
 from crazy_gary.monitoring.middleware import RequestTelemetryMiddleware
+from crazy_gary.monitoring.observability_router import router as observability_router
 from crazy_gary.monitoring.router import prometheus_router
 from crazy_gary.monitoring.router import router as monitoring_router
-from crazy_gary.observability.router import router as observability_router
 from crazy_gary.ratelimit.middleware import RateLimitMiddleware
 from crazy_gary.realtime.router import router as realtime_router
 from crazy_gary.startup import start_runtime

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
+import signal
 
 import typer
 from rich.console import Console
@@ -23,6 +24,8 @@ def serve(
     log_level: str = typer.Option("info", help="uvicorn log level"),
 ) -> None:
     """Run the API (with durable workers and schedulers) in one process."""
+    # deferred: the server stack loads only for the commands that run it (the client
+    # commands of this CLI start quickly).
     import uvicorn
 
     from crazy_gary.asgi import build_asgi
@@ -37,8 +40,7 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run only the durable engine (agent tasks and other queued work), no HTTP."""
-    import signal
-
+    # deferred: the server stack loads only for the commands that run it.
     from crazy_gary.kit.redaction import install_log_redaction
     from crazy_gary.startup import start_runtime
 
@@ -60,7 +62,7 @@ def worker() -> None:
 @app.command()
 def migrate() -> None:
     """Apply database migrations."""
-    from crazy_gary.migrations import upgrade
+    from crazy_gary.migrations import upgrade  # deferred: Alembic loads only to migrate
 
     settings = get_settings()
     upgrade(settings.sqlalchemy_url)
@@ -76,6 +78,7 @@ def create_admin(
     ),
 ) -> None:
     """Create an administrator (or promote an existing user and set the password)."""
+    # deferred: the server stack loads only for the commands that run it.
     from crazy_gary.errors import AppError
     from crazy_gary.users.bootstrap import ensure_admin
 

@@ -180,7 +180,7 @@ class PostgresReader:
 
     async def fetch_all(self, statement: Select, params: Mapping[str, Any] | None = None
                         ) -> list[Row]:
-        import asyncpg
+        import asyncpg  # deferred: loaded only where direct reads run (PostgreSQL)
 
         prepared = self._statements.get(statement)
         pool = await self._pool_of_this_loop()
@@ -201,7 +201,7 @@ class PostgresReader:
             return self._pool
         async with self._opening:
             if self._pool is None:
-                import asyncpg
+                import asyncpg  # deferred: loaded only with PostgreSQL
 
                 try:
                     self._pool = await asyncpg.create_pool(self.dsn, min_size=1,

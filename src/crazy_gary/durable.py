@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from dbos import DBOS, DBOSConfig, Queue
 
@@ -36,8 +37,13 @@ def engine_config(settings: Settings) -> DBOSConfig:
 class DurableEngine:
     """The process's DBOS instance and the queues registered on it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *,
+                 task_workflow: Callable[[str], Coroutine[Any, Any, Any]] | None = None) -> None:
         self.settings = settings
+        # The workflow that runs one agent task (`crazy_gary.agent.workflows.run_task`),
+        # handed in by the process: the task queue enqueues it without importing the agent,
+        # which sits above the tasks package.
+        self.task_workflow = task_workflow
         self.queues: dict[str, Queue] = {}
         self.launched = False
 

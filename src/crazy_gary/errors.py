@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from crazy_gary.kit.clock import iso_now
+from crazy_gary.kit.error_format import error_body
 
 log = logging.getLogger(__name__)
 
@@ -122,33 +122,6 @@ class ServiceUnavailable(AppError):
 class EndpointUnavailable(ServiceUnavailable):
     code = "ENDPOINT_UNAVAILABLE"
     message = "Model endpoint not available"
-
-
-def error_body(
-    request: Request | None,
-    *,
-    message: str,
-    code: str,
-    details: dict[str, Any] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "error": message,
-        "code": code,
-        "details": details or {},
-        "timestamp": iso_now(),
-        "request_id": request_id_of(request),
-    }
-    if extra:
-        body.update(extra)
-    return body
-
-
-def request_id_of(request: Request | None) -> str | None:
-    if request is None:
-        return None
-    request_id: str | None = request.scope.get("state", {}).get("request_id")
-    return request_id
 
 
 def render(request: Request, exc: AppError) -> JSONResponse:

@@ -16,6 +16,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from crazy_gary import runtime
+from crazy_gary.agent.workflows import run_task
 from crazy_gary.auth.cache import UserCache
 from crazy_gary.auth.tokens import VerifiedTokens
 from crazy_gary.config import Settings
@@ -69,7 +70,7 @@ def build_runtime(settings: Settings, *, socket_servers: Sequence[Any] = ()) -> 
         endpoints=endpoints,
         models=ModelService(settings, endpoints),
         hub=hub,
-        durable=DurableEngine(settings),
+        durable=DurableEngine(settings, task_workflow=run_task),
         user_cache=UserCache(settings.auth_user_cache_seconds),
         user_pages=PageCache(),
         verified_tokens=VerifiedTokens(),

@@ -25,6 +25,7 @@ from crazy_gary.heavy.schemas import (
     ToolExecuteResponse,
 )
 from crazy_gary.heavy.schemas import ToolInfo as HeavyTool
+from crazy_gary.monitoring.observability_schemas import ObservabilityMetrics, TraceRead
 from crazy_gary.monitoring.schemas import (
     AlertRead,
     BasicHealth,
@@ -36,7 +37,6 @@ from crazy_gary.monitoring.schemas import (
     RequestLogRead,
     SystemMetrics,
 )
-from crazy_gary.observability.schemas import ObservabilityMetrics, TraceRead
 from crazy_gary.tasks.schemas import StatsRead, StatusOnly, TaskCreated, TaskDetail, TaskRead
 from crazy_gary.users.schemas import UserRead
 

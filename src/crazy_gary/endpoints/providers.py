@@ -105,6 +105,7 @@ class HfProvider(Provider):
     def __init__(self, ref: str, *, token: str | None, api_url: str, base_url: str | None,
                  api_key: str | None, poll_seconds: float = 2.0) -> None:
         super().__init__(base_url, api_key)
+        # deferred: huggingface_hub is slow to import and only Hugging Face endpoints need it
         from huggingface_hub import HfApi, constants
 
         self.namespace, _, self.name = ref.partition("/")

@@ -8,21 +8,28 @@ import contextlib
 import logging
 import math
 import time
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from crazy_gary.db import session_scope, utcnow
-from crazy_gary.errors import AppError
+from crazy_gary.errors import AppError, Conflict
 from crazy_gary.heavy import runtime
 from crazy_gary.heavy.execution import blocked_by, resolved_params, wait_for_dependencies
 from crazy_gary.heavy.plans import AGENT_SHARE_OF_TIMEOUT
 from crazy_gary.heavy.references import ReferenceError_
 from crazy_gary.heavy.status import StepStatus
 from crazy_gary.heavy.tools import ToolContext, ToolError, get_tool
-from crazy_gary.heavy.tools.agent import AgentTool, outcome
 from crazy_gary.realtime.broker import PublishedEvent
 from crazy_gary.realtime.waits import wait_for
+from crazy_gary.tasks.service import mark_stopped, snapshot
 
 log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class SubAgentTool(Protocol):
+    """What a step needs of the `agent` tool (heavy/tools/agent.py, which imports this module)."""
+
+    async def create(self, ctx: ToolContext, params: dict[str, Any], *, title: str) -> str: ...
 
 FOLLOW_SECONDS = 5.0
 
@@ -39,7 +46,7 @@ async def prepare(orch_id: str, step: int) -> dict[str, Any]:
         return {"status": "skipped"}
     started = utcnow()
     tool = get_tool("agent")
-    if not isinstance(tool, AgentTool):
+    if not isinstance(tool, SubAgentTool):
         raise RuntimeError("the agent tool is not registered")
     try:
         params = resolved_params(tool, me, deps)
@@ -67,8 +74,6 @@ async def prepare(orch_id: str, step: int) -> dict[str, Any]:
 async def follow(orch_id: str, step: int, task_id: str) -> None:
     """Mirror the task's progress and usage onto the step until cancelled: re-read on each
     of the task's events (and every FOLLOW_SECONDS, for a task run by another process)."""
-    from crazy_gary.tasks.service import snapshot
-
     seen = None
     first = await snapshot(task_id)
 
@@ -92,8 +97,6 @@ async def follow(orch_id: str, step: int, task_id: str) -> None:
 
 async def finish(orch_id: str, step: int, task_id: str) -> dict[str, Any]:
     """Record the finished task's answer (or failure) on the step."""
-    from crazy_gary.tasks.service import snapshot
-
     snap = await snapshot(task_id)
     if snap is None:
         await runtime.update_step(orch_id, step, status=StepStatus.FAILED,
@@ -113,10 +116,17 @@ async def finish(orch_id: str, step: int, task_id: str) -> dict[str, Any]:
 async def stop_tasks(user_id: int, task_ids: list[str]) -> None:
     """Mark sub-agent tasks stopped, each with its `task_update` in the same transaction
     (their workflows are cancelled by the caller)."""
-    from crazy_gary.errors import Conflict
-    from crazy_gary.tasks.service import mark_stopped
-
     for task_id in task_ids:
         with contextlib.suppress(Conflict, AppError):
             async with session_scope() as session:
                 await mark_stopped(session, user_id=user_id, task_id=task_id)
+
+
+def outcome(snap: dict[str, Any]) -> dict[str, Any]:
+    """The step result of a finished sub-agent, or ToolError when it did not complete."""
+    if snap["status"] != "completed":
+        error = snap.get("error") or {}
+        message = error.get("message") if isinstance(error, dict) else str(error)
+        raise ToolError(f"sub-agent {snap['status']}: {message or 'no answer'}")
+    return {"task_id": snap["task_id"], "status": snap["status"], "answer": snap["answer"],
+            "model": snap.get("answered_by") or snap.get("model"), "usage": snap["usage"]}

@@ -14,6 +14,7 @@ from crazy_gary.errors import ValidationFailed
 from crazy_gary.heavy.references import referenced_steps
 from crazy_gary.heavy.schemas import WorkflowStep
 from crazy_gary.heavy.tools import get_tool
+from crazy_gary.heavy.tools.multi_agent import ANGLES
 
 AGENT_SHARE_OF_TIMEOUT = 0.75
 
@@ -85,8 +86,6 @@ def plan_multi_agent(query: str, num_agents: int, *, timeout: float) -> list[Pla
     Agents get most of the run's time; the rest is kept for the synthesis, so an agent
     that runs out of time fails alone instead of taking the whole run with it.
     """
-    from crazy_gary.heavy.tools.multi_agent import ANGLES
-
     agents = list(range(2, num_agents + 2))
     agent_timeout = max(1.0, round(timeout * AGENT_SHARE_OF_TIMEOUT, 1))
     plans = [PlannedStep(step=1, position=0, name="Question Planning", tool="heavy_questions",

@@ -16,6 +16,7 @@ from typing import Any
 from dbos import DBOS, SetWorkflowID
 
 from crazy_gary import runtime as process
+from crazy_gary.agent.workflows import run_task
 from crazy_gary.db import utcnow
 from crazy_gary.heavy import agents, runtime
 from crazy_gary.heavy.execution import execute_step
@@ -153,8 +154,6 @@ async def step_workflow(orch_id: str, step: int, tool: str) -> dict[str, Any]:
     """One step; a sub-agent's task workflow runs as this workflow's child."""
     if tool != "agent":
         return await _execute(orch_id, step)
-    from crazy_gary.tasks.workflows import run_task
-
     prepared = await _prepare_agent(orch_id, step)
     task_id = prepared.get("task_id")
     if not task_id:

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from crazy_gary.errors import error_body
+from crazy_gary.kit.error_format import error_body
 
 # Unhandled errors are reported under the errors module's logger, like every other error.
 log = logging.getLogger("crazy_gary.errors")

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from crazy_gary.errors import error_body
+from crazy_gary.kit.error_format import error_body
 from crazy_gary.kit.middleware import send_error
 from crazy_gary.kit.text import storable
 

@@ -35,7 +35,7 @@ def redis_check(settings: Settings) -> Callable[[], Awaitable[dict[str, Any]]]:
     async def check() -> dict[str, Any]:
         if not settings.redis_url:
             return {"status": "not_configured"}
-        import redis.asyncio as aioredis
+        import redis.asyncio as aioredis  # deferred: loaded only when Redis is configured
 
         client = aioredis.Redis.from_url(settings.redis_url, socket_connect_timeout=2,
                                          socket_timeout=2)

@@ -42,6 +42,7 @@ def setup_tracing(settings: Settings, store: SpanProcessor) -> None:
         sampler=ParentBased(root=ALWAYS_ON))
     provider.add_span_processor(store)
     if settings.otel_exporter_otlp_endpoint:
+        # deferred: the exporter stack loads only when an OTLP endpoint is configured
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
 

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from crazy_gary.auth.tokens import bearer_token, peek_user_id
 from crazy_gary.auth.validation import normalize_email
 from crazy_gary.config import Settings
-from crazy_gary.errors import error_body
+from crazy_gary.kit.error_format import error_body
 from crazy_gary.ratelimit.groups import (
     BY_ADDRESS_PATHS,
     LOGIN_PATH,

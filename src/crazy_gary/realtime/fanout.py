@@ -74,14 +74,14 @@ class Fanout:
         self.started = True
         if not self.settings.redis_url:
             return
-        import redis.asyncio as aioredis
+        import redis.asyncio as aioredis  # deferred: loaded only when Redis is configured
 
         self.redis = aioredis.Redis.from_url(
             self.settings.redis_url, socket_connect_timeout=REDIS_TIMEOUT,
             socket_timeout=None, health_check_interval=15)
         self._listener = asyncio.create_task(self._listen(), name="realtime-redis-listener")
         if not self.socket_servers:
-            import socketio
+            import socketio  # deferred: a Redis emitter only in a process without sockets
 
             self.emitter = socketio.AsyncRedisManager(
                 self.settings.redis_url, channel=f"{self.settings.redis_namespace}:socketio",

@@ -5,8 +5,12 @@ from __future__ import annotations
 import logging
 
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
+from sqlalchemy import select
 
 from crazy_gary import runtime
+from crazy_gary.db import session_scope
+from crazy_gary.tasks.models import Task
+from crazy_gary.tasks.status import TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +42,6 @@ async def register_queues() -> None:
 async def requeue_orphans() -> None:
     """Tasks marked queued whose workflow never got created (the process died between the
     commit and the enqueue) are enqueued now; the workflow id makes this idempotent."""
-    from sqlalchemy import select
-
-    from crazy_gary.db import session_scope
-    from crazy_gary.tasks.models import Task
-    from crazy_gary.tasks.status import TaskStatus
-
     async with session_scope() as session:
         rows = (await session.execute(
             select(Task.id, Task.user_id, Task.priority, Task.origin)
@@ -58,13 +56,14 @@ async def requeue_orphans() -> None:
 
 async def enqueue_task(task_id: str, *, user_id: int, priority: str, chat: bool = False) -> None:
     """Queue the task's workflow; the workflow id is the task id (so stop can cancel it)."""
-    from crazy_gary.tasks.workflows import run_task
-
-    queue = runtime.current().durable.queue(CHAT_QUEUE_NAME if chat else QUEUE_NAME)
+    durable = runtime.current().durable
+    queue = durable.queue(CHAT_QUEUE_NAME if chat else QUEUE_NAME)
+    if durable.task_workflow is None:
+        raise RuntimeError("durable engine built without the task workflow")
     options = SetEnqueueOptions(priority=PRIORITY_RANK.get(priority, 3),
                                 queue_partition_key=None if chat else str(user_id))
     with SetWorkflowID(task_id), options:
-        await queue.enqueue_async(run_task, task_id)
+        await queue.enqueue_async(durable.task_workflow, task_id)
 
 
 async def cancel_task(task_id: str) -> None:

@@ -11,7 +11,7 @@ from crazy_gary.db import SessionDep
 from crazy_gary.errors import InsufficientPermissions
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.kit.pagination import PageDep, set_page_headers
-from crazy_gary.tasks import service, workflows  # noqa: F401 (registers the workflow)
+from crazy_gary.tasks import service
 from crazy_gary.tasks.presenters import task_detail, task_read
 from crazy_gary.tasks.schemas import (
     StatsRead,

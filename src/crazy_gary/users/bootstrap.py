@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from crazy_gary.auth import service as accounts
 from crazy_gary.auth.passwords import password_problems
 from crazy_gary.auth.validation import normalize_email
@@ -13,8 +15,6 @@ from crazy_gary.migrations import upgrade
 
 async def ensure_admin(settings: Settings, *, email: str, password: str, name: str = "") -> int:
     """Create the admin, or promote the existing account and set its password."""
-    import asyncio
-
     await asyncio.to_thread(upgrade, settings.sqlalchemy_url)
     normalized, problems = normalize_email(email)
     problems += password_problems(password)

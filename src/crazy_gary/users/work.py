@@ -8,20 +8,19 @@ from sqlalchemy import select
 
 from crazy_gary.db import session_scope
 from crazy_gary.errors import Conflict, NotFound
+from crazy_gary.heavy import service as heavy
+from crazy_gary.heavy.models import Orchestration
+from crazy_gary.heavy.status import TERMINAL_ORCHESTRATION
+from crazy_gary.tasks import queue
+from crazy_gary.tasks import service as tasks
+from crazy_gary.tasks.models import Task
+from crazy_gary.tasks.status import UNFINISHED
 
 
 async def stop_work(user_id: int) -> None:
     """Stop the user's orchestrations, then its tasks and chat turns, each the way its
     owner's stop does: marked stopped (committed), then its workflow cancelled. Work that
     ends meanwhile is skipped."""
-    from crazy_gary.heavy import service as heavy
-    from crazy_gary.heavy.models import Orchestration
-    from crazy_gary.heavy.status import TERMINAL_ORCHESTRATION
-    from crazy_gary.tasks import queue
-    from crazy_gary.tasks import service as tasks
-    from crazy_gary.tasks.models import Task
-    from crazy_gary.tasks.status import UNFINISHED
-
     async with session_scope() as session:
         orchestrations = list(await session.scalars(
             select(Orchestration.id).where(Orchestration.user_id == user_id,

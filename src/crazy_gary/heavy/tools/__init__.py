@@ -31,6 +31,8 @@ def _load() -> None:
     if _loaded:
         return
     _loaded = True
+    # deferred: the tool modules import the heavy services, which import this registry;
+    # they register themselves on first use, once everything is loaded.
     from crazy_gary.heavy.tools import (  # noqa: F401
         agent,
         code_analyzer,

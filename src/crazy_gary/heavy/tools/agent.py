@@ -10,9 +10,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from dbos import DBOS, SetWorkflowID
+
+from crazy_gary.agent.workflows import run_task
+from crazy_gary.heavy.agents import outcome, stop_tasks
 from crazy_gary.heavy.tools import register
 from crazy_gary.heavy.tools.base import Tool, ToolContext, ToolError
 from crazy_gary.llm.names import ModelName
+from crazy_gary.tasks.service import create_task_for_user, snapshot
 
 FINAL = ("completed", "failed", "stopped")
 POLL_SECONDS = 0.2
@@ -43,8 +48,6 @@ class AgentTool(Tool):
 
     async def create(self, ctx: ToolContext, params: dict[str, Any], *, title: str) -> str:
         """The sub-agent's task (created, not started), marked with this orchestration."""
-        from crazy_gary.tasks.service import create_task_for_user
-
         description = params["task"]
         if params.get("context"):
             description += f"\n\nContext: {params['context']}"
@@ -55,17 +58,12 @@ class AgentTool(Tool):
             timeout_seconds=params.get("timeout"), tools=params.get("tools"))
 
     async def run(self, ctx: ToolContext, params: dict[str, Any]) -> Any:
-        from dbos import DBOS, SetWorkflowID
-
-        from crazy_gary.tasks.workflows import run_task
-
         task_id = await self.create(ctx, params, title=params["task"][:80])
         with SetWorkflowID(task_id):
             await DBOS.start_workflow_async(run_task, task_id)
         try:
             snap = await follow(task_id, ctx.report_progress)
         except asyncio.CancelledError:  # the caller went away: the sub-agent stops too
-            from crazy_gary.heavy.agents import stop_tasks
 
             await stop_tasks(ctx.user_id, [task_id])
             await DBOS.cancel_workflow_async(task_id)
@@ -76,8 +74,6 @@ class AgentTool(Tool):
 async def follow(task_id: str, report: Callable[[float], Awaitable[None]],
                  on_usage: Callable[[Any], Awaitable[None]] | None = None) -> dict[str, Any]:
     """Poll the task until it ends, passing on its progress; its last snapshot."""
-    from crazy_gary.tasks.service import snapshot
-
     last_progress = None
     while True:
         snap = await snapshot(task_id)
@@ -91,16 +87,6 @@ async def follow(task_id: str, report: Callable[[float], Awaitable[None]],
             if on_usage is not None:
                 await on_usage(snap["usage"])
         await asyncio.sleep(POLL_SECONDS)
-
-
-def outcome(snap: dict[str, Any]) -> dict[str, Any]:
-    """The step result of a finished sub-agent, or ToolError when it did not complete."""
-    if snap["status"] != "completed":
-        error = snap.get("error") or {}
-        message = error.get("message") if isinstance(error, dict) else str(error)
-        raise ToolError(f"sub-agent {snap['status']}: {message or 'no answer'}")
-    return {"task_id": snap["task_id"], "status": snap["status"], "answer": snap["answer"],
-            "model": snap.get("answered_by") or snap.get("model"), "usage": snap["usage"]}
 
 
 register(AgentTool())

@@ -8,6 +8,7 @@ from typing import Any
 from crazy_gary.errors import AppError
 from crazy_gary.heavy.tools import register
 from crazy_gary.heavy.tools.base import Tool, ToolContext, ToolError
+from crazy_gary.llm import service as llm
 from crazy_gary.llm.names import ModelName
 
 MAX_CONTEXT_CHARS = 20000
@@ -35,8 +36,6 @@ class LlmGenerate(Tool):
     typical_seconds = 20.0
 
     async def run(self, ctx: ToolContext, params: dict[str, Any]) -> Any:
-        from crazy_gary.llm import service as llm
-
         prompt = params["prompt"]
         earlier = ctx.previous_results() if params.get("include_previous", True) else []
         if earlier:

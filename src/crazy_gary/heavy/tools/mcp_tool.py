@@ -7,6 +7,7 @@ from typing import Any
 from crazy_gary.errors import AppError, NotFound
 from crazy_gary.heavy.tools import register
 from crazy_gary.heavy.tools.base import Tool, ToolContext, ToolError
+from crazy_gary.toolhub import get_hub
 from crazy_gary.toolhub.validation import schema_errors
 
 
@@ -28,8 +29,6 @@ class McpTool(Tool):
     typical_seconds = 5.0
 
     def validate(self, params: dict[str, Any]) -> list[str]:
-        from crazy_gary.toolhub import get_hub
-
         try:
             info = get_hub().get_tool(params["client"], params["tool"])
         except NotFound:
@@ -39,8 +38,6 @@ class McpTool(Tool):
         return [f"arguments.{m}" for m in schema_errors(info.schema, params.get("arguments", {}))]
 
     async def run(self, ctx: ToolContext, params: dict[str, Any]) -> Any:
-        from crazy_gary.toolhub import get_hub
-
         try:
             result = await get_hub().execute(params["client"], params["tool"],
                                              params.get("arguments") or {}, user_id=ctx.user_id,

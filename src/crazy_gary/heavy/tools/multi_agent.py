@@ -11,6 +11,7 @@ from typing import Any
 from crazy_gary.errors import AppError
 from crazy_gary.heavy.tools import register
 from crazy_gary.heavy.tools.base import Tool, ToolContext, ToolError
+from crazy_gary.llm import service as llm
 from crazy_gary.llm.types import ChatResult
 
 ANGLES = ("research", "analysis", "alternatives", "verification", "risks",
@@ -49,8 +50,6 @@ class HeavyQuestions(Tool):
     typical_seconds = 10.0
 
     async def run(self, ctx: ToolContext, params: dict[str, Any]) -> Any:
-        from crazy_gary.llm import service as llm
-
         query, n = params["query"], params["num_agents"]
         angles = [ANGLES[i % len(ANGLES)] for i in range(n)]
         prompt = (f"Question: {query}\n\nWrite {n} sub-question(s), one for each of these "
@@ -111,8 +110,6 @@ class HeavySynthesis(Tool):
     typical_seconds = 20.0
 
     async def run(self, ctx: ToolContext, params: dict[str, Any]) -> Any:
-        from crazy_gary.llm import service as llm
-
         used, missing = [], []
         for step in params["agents"]:
             prev = ctx.previous.get(step) or {"status": "missing"}

@@ -32,6 +32,7 @@ from typing import Any
 
 from crazy_gary.errors import AppError
 from crazy_gary.heavy.tools.base import ToolError
+from crazy_gary.toolhub.workspace import resolve_in_workspace, workspace_root
 
 BIN = Path(sys.executable).parent
 # Environment variables the programs need; everything else (RADONCFG, RUFF_*, ...) stays out.
@@ -59,8 +60,6 @@ class WorkspaceTargets:
 
 def workspace_targets(user_id: int | str, *relative: str) -> WorkspaceTargets:
     """Check workspace paths a user named; the only way to build program targets."""
-    from crazy_gary.toolhub.workspace import resolve_in_workspace, workspace_root
-
     try:
         root = workspace_root(user_id)
         paths = tuple(resolve_in_workspace(user_id, rel, must_exist=True) for rel in relative)

@@ -8,12 +8,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from crazy_gary.config import get_settings
 from crazy_gary.errors import AppError
 from crazy_gary.heavy.tools import register
 from crazy_gary.heavy.tools.base import Tool, ToolContext, ToolError
 from crazy_gary.heavy.tools.code_analyzer import SEVERITIES, summarize
 from crazy_gary.heavy.tools.report_render import render_html, render_pdf
 from crazy_gary.kit.clock import iso_now
+from crazy_gary.toolhub import files
+from crazy_gary.toolhub.workspace import resolve_in_workspace, workspace_root
 
 MEDIA_TYPES = {"pdf": "application/pdf", "html": "text/html", "json": "application/json"}
 
@@ -67,9 +70,6 @@ class ReportGenerator(Tool):
     typical_seconds = 2.0
 
     async def run(self, ctx: ToolContext, params: dict[str, Any]) -> Any:
-        from crazy_gary.toolhub import files
-        from crazy_gary.toolhub.workspace import resolve_in_workspace, workspace_root
-
         findings, sources = collect_findings(params.get("findings"), ctx)
         if findings is None:
             raise ToolError("nothing to report: pass `findings`, or run after an analysis step")
@@ -143,8 +143,6 @@ def _normal(f: dict[str, Any]) -> dict[str, Any]:
 
 def _check_size(findings: list[dict[str, Any]]) -> None:
     """Findings gathered from many earlier steps are bounded like a step's parameters."""
-    from crazy_gary.config import get_settings
-
     limit = get_settings().heavy_max_parameters_bytes
     size = len(json.dumps(findings, default=str).encode())
     if size > limit:

@@ -7,6 +7,7 @@ from typing import Any
 from crazy_gary.errors import AppError
 from crazy_gary.heavy.tools import register
 from crazy_gary.heavy.tools.base import Tool, ToolContext, ToolError, contract_parameters
+from crazy_gary.toolhub import get_hub
 
 WORKSPACE_CLIENT = "workspace"
 TITLES = {"list_files": "List Files", "read_file": "Read File", "write_file": "Write File",
@@ -24,8 +25,6 @@ class WorkspaceTool(Tool):
         self.parameters = contract_parameters(schema)
 
     async def run(self, ctx: ToolContext, params: dict[str, Any]) -> Any:
-        from crazy_gary.toolhub import get_hub
-
         try:
             result = await get_hub().execute(WORKSPACE_CLIENT, self.name, params,
                                              user_id=ctx.user_id)
@@ -37,7 +36,6 @@ class WorkspaceTool(Tool):
 
 
 def _register_all() -> None:
-    from crazy_gary.toolhub import get_hub
 
     for info in get_hub().list_tools(WORKSPACE_CLIENT):
         register(WorkspaceTool(info.name, info.description, info.schema))

@@ -10,8 +10,8 @@ from crazy_gary.auth.dependencies import CurrentUser
 from crazy_gary.db import SessionDep
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.kit.pagination import PageDep, set_page_headers
-from crazy_gary.observability import service
-from crazy_gary.observability.schemas import ObservabilityMetrics, TraceRead
+from crazy_gary.monitoring import observability_service as service
+from crazy_gary.monitoring.observability_schemas import ObservabilityMetrics, TraceRead
 
 router = APIRouter(prefix="/api/observability", tags=["observability"],
                    responses=error_responses(401, 429))
