@@ -89,18 +89,8 @@ def save_upload(user_id: int | str, source: IO[bytes], path: str, *,
         raise ValidationFailed(f"path is a directory: {path}")
     limits = limits or Limits.from_settings()
     _check_parents(user_id, [target])
-    staging = _staging(user_id)
-    try:
-        tmp = staging / "upload"
-        size = _copy_limited(source, tmp, limits.max_file_bytes, "The file")
-
-        def commit() -> None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, target)
-
-        quota.admit(user_id, size, [target], commit)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    _stage_and_admit(user_id, target,
+                     lambda tmp: _copy_limited(source, tmp, limits.max_file_bytes, "The file"))
     return describe(user_id, target)
 
 
@@ -111,11 +101,21 @@ def write_produced(user_id: int | str, target: Path, produce: Callable[[Path], o
     if target == workspace_root(user_id) or target.is_dir():
         raise ValidationFailed(f"is a directory: {relative_name(user_id, target)}")
     _check_parents(user_id, [target])
+
+    def fill(tmp: Path) -> int:
+        produce(tmp)
+        return tmp.stat().st_size
+
+    return _stage_and_admit(user_id, target, fill)
+
+
+def _stage_and_admit(user_id: int | str, target: Path, fill: Callable[[Path], int]) -> int:
+    """`fill` writes a staging file (returning its size), which replaces `target` only if it
+    fits the user's quota; the staging directory is removed either way. The size."""
     staging = _staging(user_id)
     try:
-        tmp = staging / "produced"
-        produce(tmp)
-        size = tmp.stat().st_size
+        tmp = staging / "file"
+        size = fill(tmp)
 
         def commit() -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
