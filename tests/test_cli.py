@@ -94,4 +94,4 @@ def test_a_graceful_stop_writes_the_last_requests_to_the_log():
     with sqlite3.connect(data_dir / "crazy_gary.db") as db:
         logged = db.execute("SELECT count(*) FROM request_logs WHERE user_agent = ?",
                             (agent,)).fetchone()[0]
-    assert logged == 3
+    assert logged == 3, f"exit {srv.proc.returncode}: " + srv.log()[-3000:]

@@ -40,6 +40,7 @@ class Telemetry:
         self.executor_id = ""
         self.started_at = utcnow()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.dropped = 0
 
     def record_request(self, row: dict[str, Any]) -> None:
@@ -56,20 +57,27 @@ class Telemetry:
             return
         self.kind, self.executor_id = kind, executor_id
         psutil.cpu_percent(interval=None)  # prime: the next call measures since now
+        self._stopping = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name="monitoring-telemetry")
 
     async def stop(self) -> None:
+        """Let a flush in progress finish (cancelling it would orphan rows already taken from
+        the buffer), then write what is left."""
         if self._task is None:
             return
-        self._task.cancel()
+        self._stopping.set()
         await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
         await self.flush()
 
     async def _run(self) -> None:
         last_beat = 0.0
-        while True:
-            await asyncio.sleep(FLUSH_SECONDS)
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), FLUSH_SECONDS)
+                return
+            except TimeoutError:
+                pass
             try:
                 await self.flush()
                 if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
