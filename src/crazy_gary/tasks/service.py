@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crazy_gary.approvals import service as approvals
 from crazy_gary.db import session_scope, utcnow
 from crazy_gary.errors import Conflict, TaskNotFound
 from crazy_gary.kit.dml import rows_changed
@@ -54,6 +55,8 @@ async def create_task(
         key: value for key, value in {
             "max_steps": data.max_steps, "token_budget": data.token_budget,
             "timeout_seconds": data.timeout_seconds, "tools": data.tools,
+            "tool_policy": data.tool_policy.model_dump() if data.tool_policy else None,
+            "approval_timeout_seconds": data.approval_timeout_seconds,
         }.items() if value is not None
     }
     task = Task(
@@ -101,6 +104,8 @@ async def stop_task(session: AsyncSession, *, user_id: int, task_id: str) -> Tas
     """Stop a task; its workflow is cancelled once the stop is committed (a step still in
     flight then finds the task stopped and writes nothing)."""
     task = await mark_stopped(session, user_id=user_id, task_id=task_id)
+    # a task waiting for a person: its approvals are cancelled and its workflow woken
+    await approvals.cancel_pending(session, task_id=task.id)
     after_commit(session, partial(queue.cancel_task, task.id))
     return task
 
