@@ -292,3 +292,18 @@ async def test_admin_lists_everyones_approvals(client, user, admin, model_standi
     assert (await client.get("/api/approvals?status=bogus",
                              headers=user.headers)).status_code in (400, 422)
     await client.post(f"/api/tasks/{task_id}/stop", headers=user.headers)
+
+
+async def test_waiting_for_a_person_does_not_count_against_the_wall_clock(
+        client, user, model_standin, effects):
+    script = tag("clock")
+    model_standin.script(script, [PLAN, turn(call("wipe", script)), {"content": "in time"}])
+    task_id = await run_task(client, user, script, timeout_seconds=2)
+    [pending] = await wait_pending(client, user, task_id)
+    await asyncio.sleep(2.5)  # past the task's own limit while it waits for the decision
+    resp = await client.post(f"/api/approvals/{pending['id']}", headers=user.headers,
+                             json={"decision": "approve"})
+    assert resp.status_code == 200
+    task = await wait_for(client, user, task_id)
+    assert task["status"] == "completed", task
+    assert effect_lines(effects).count(f"wipe {script}") == 1

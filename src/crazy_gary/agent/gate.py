@@ -41,6 +41,14 @@ class Planned:
     content: str | None = None
 
 
+@dataclass
+class Waited:
+    """Seconds the task spent waiting for people: its wall-clock limit is moved by as much
+    (from checkpointed poll times, so a replay computes the same)."""
+
+    seconds: float = 0.0
+
+
 class LoopWatch:
     """Counts identical calls (same tool, same arguments) in a row across turns."""
 
@@ -106,11 +114,14 @@ async def poll_approvals_step(task_id: str, ids: list[str]) -> approvals.Poll:
     return poll
 
 
-async def wait_for(task_id: str, ids: list[str]) -> approvals.Poll:
+async def wait_for(task_id: str, ids: list[str], waited: Waited) -> approvals.Poll:
     """Every approval decided (or expired), or one cancelled by a stop."""
+    first: approvals.Poll | None = None
     while True:
         poll = await poll_approvals_step(task_id, ids)
+        first = first or poll
         if poll.wait_seconds is None or poll.stopped:
+            waited.seconds += max(0.0, poll.polled_at - first.polled_at)
             return poll
         await DBOS.recv_async(approvals.TOPIC, timeout_seconds=poll.wait_seconds)
 
@@ -144,7 +155,7 @@ def _not_run(call: ToolCallRequest, name: str, verdict: approvals.Verdict,
 
 
 async def gate_turn(spec: TaskSpec, seq: int, out: ModelTurn, offered: Toolset,
-                    watch: LoopWatch) -> list[Planned] | None:
+                    watch: LoopWatch, waited: Waited) -> list[Planned] | None:
     """What to do with each call of the turn, after asking whoever must be asked; None
     when the task was stopped while waiting."""
     planned: list[Planned] = []
@@ -175,7 +186,7 @@ async def gate_turn(spec: TaskSpec, seq: int, out: ModelTurn, offered: Toolset,
         return planned
     ids = await request_approvals_step(spec.task_id, spec.user_id, [a[1] for a in asked],
                                        _timeout(spec))
-    poll = await wait_for(spec.task_id, ids)
+    poll = await wait_for(spec.task_id, ids, waited)
     if poll.stopped:
         return None
     for (index, item, looping), verdict in zip(asked, poll.verdicts, strict=True):
@@ -188,13 +199,13 @@ async def gate_turn(spec: TaskSpec, seq: int, out: ModelTurn, offered: Toolset,
 
 
 async def ask_interrupted(spec: TaskSpec, seq: int, call: ToolCallRequest, offered: Toolset,
-                          attempt: int) -> approvals.Verdict | None:
+                          attempt: int, waited: Waited) -> approvals.Verdict | None:
     """A write call was cut off by a crash: may it run again? None when stopped."""
     tool = agent_tools.read_call(call.name, call.arguments, offered).tool
     key = f"{seq}:{call.id}:interrupted:{attempt}"
     ids = await request_approvals_step(spec.task_id, spec.user_id,
                                        [_request(call, tool, key, INTERRUPTED)], _timeout(spec))
-    poll = await wait_for(spec.task_id, ids)
+    poll = await wait_for(spec.task_id, ids, waited)
     return None if poll.stopped else poll.verdicts[0]
 
 

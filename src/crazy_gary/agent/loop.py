@@ -71,7 +71,7 @@ async def run(spec: TaskSpec) -> Outcome:
         return Failure("TOKEN_BUDGET_EXCEEDED",
                        f"Used {used_tokens} tokens, over the budget of {budget}")
 
-    watch = gate.LoopWatch(settings.loop_repeat_limit)
+    watch, waited = gate.LoopWatch(settings.loop_repeat_limit), gate.Waited()
     toolset = await select_tools_step(spec.user_id, spec.description[:2000], opts.tools)
     messages = prompts.task_messages(spec)
 
@@ -99,7 +99,8 @@ async def run(spec: TaskSpec) -> Outcome:
             return await fail(Failure("MAX_STEPS_EXCEEDED",
                                       f"No final answer after {max_steps} steps"))
         out = await model_step(task_id, seq, model=spec.model, messages=messages,
-                               tools=toolset.schemas(), deadline=deadline, kind="model",
+                               tools=toolset.schemas(), deadline=deadline + waited.seconds,
+                               kind="model",
                                progress=prompts.progress_after(turns, len(plan) or 1))
         seq += 1
         if isinstance(out, Failure):
@@ -114,12 +115,12 @@ async def run(spec: TaskSpec) -> Outcome:
             return Outcome(task_id, status, answer=answer)
         messages.append(_assistant_message(out))
         turns += 1
-        planned = await gate.gate_turn(spec, seq, out, toolset, watch)
+        planned = await gate.gate_turn(spec, seq, out, toolset, watch, waited)
         if planned is None:  # stopped while waiting for a person
             return Outcome(task_id, TaskStatus.STOPPED)
         progress = prompts.progress_after(turns, len(plan) or 1)
         for item in planned:
-            result = await _carry_out(spec, seq, item, toolset, deadline, progress)
+            result = await _carry_out(spec, seq, item, toolset, deadline, progress, waited)
             seq += 1
             if result is None:
                 return Outcome(task_id, TaskStatus.STOPPED)
@@ -130,9 +131,11 @@ async def run(spec: TaskSpec) -> Outcome:
 
 
 async def _carry_out(spec: TaskSpec, seq: int, item: gate.Planned, toolset: Toolset,
-                     deadline: float, progress: int) -> ToolOutcome | Failure | None:
+                     deadline: float, progress: int,
+                     waited: gate.Waited) -> ToolOutcome | Failure | None:
     """Run one call (or record why it did not run). A write call cut off by a crash is put
-    to a person before it runs again; None when the task was stopped meanwhile."""
+    to a person before it runs again; None when the task was stopped meanwhile. Time spent
+    waiting for people does not count against the task's wall-clock limit."""
     call = item.call
     if not item.run:
         name = toolset.find(call.name)
@@ -143,11 +146,11 @@ async def _carry_out(spec: TaskSpec, seq: int, item: gate.Planned, toolset: Tool
     attempt = 0
     while True:
         result = await tool_step(spec.task_id, seq, user_id=spec.user_id, call=call,
-                                 offered=toolset, deadline=deadline, progress=progress,
-                                 attempt=attempt)
+                                 offered=toolset, deadline=deadline + waited.seconds,
+                                 progress=progress, attempt=attempt)
         if isinstance(result, Failure) or result.outcome != INTERRUPTED:
             return result
-        verdict = await gate.ask_interrupted(spec, seq, call, toolset, attempt)
+        verdict = await gate.ask_interrupted(spec, seq, call, toolset, attempt, waited)
         if verdict is None:
             return None
         tool = toolset.find(call.name)

@@ -74,6 +74,7 @@ class Poll:
 
     verdicts: list[Verdict]
     wait_seconds: float | None
+    polled_at: float = 0.0  # epoch seconds: how long a wait took, read from checkpoints
 
     @property
     def stopped(self) -> bool:
@@ -119,7 +120,7 @@ async def poll(ids: list[str]) -> Poll:
                     for i in ids if i in rows]
         pending = [rows[i].expires_at for i in ids if i in rows and rows[i].status == PENDING]
     wait = (max(0.05, (min(pending) - now).total_seconds() + 0.05) if pending else None)
-    return Poll(verdicts, wait)
+    return Poll(verdicts, wait, now.timestamp())
 
 
 async def _settle(session: AsyncSession, row: Approval, status: str, now: datetime,

@@ -123,12 +123,13 @@ async def create_task_for_user(
     token_budget: int | None = None,
     timeout_seconds: float | None = None,
     tools: list[str] | None = None,
+    tool_policy: dict[str, Any] | None = None,
 ) -> str:
     """Programmatic creation (committed at once) for other domains; returns the task id."""
     data = TaskCreate.model_validate(dict(
         title=title[:200], description=description[:20_000], model=model, priority=priority,
         max_steps=max_steps, token_budget=token_budget, timeout_seconds=timeout_seconds,
-        tools=tools))
+        tools=tools, tool_policy=tool_policy))
     async with session_scope() as session:
         task = await create_task(session, user_id=user_id, data=data, origin=origin,
                                  parent_id=parent_id)

@@ -17,10 +17,26 @@ from crazy_gary.kit.patterns import glob_match
 ACTIONS = ("allow", "ask", "deny")
 STRICTNESS = {"allow": 0, "ask": 1, "deny": 2}
 MAX_GLOB_CHARS = 200
-# `client.tool` names: letters, digits, `_ - . / :` and the wildcards `*` and `?`.
-_GLOB_OK = re.compile(r"[A-Za-z0-9_.*?/:-]+")
 
+GLOB_PATTERN = r"^[A-Za-z0-9_.*?/:-]+$"
 Rules = tuple[tuple[str, str], ...]
+
+# A task's `tool_policy` as JSON Schema (for bodies checked by schema, e.g. heavy steps).
+TOOL_POLICY_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "default": {"enum": list(ACTIONS)},
+        "rules": {"type": "array", "maxItems": 100, "items": {
+            "type": "object", "additionalProperties": False, "required": ["match", "action"],
+            "properties": {"match": {"type": "string", "minLength": 1,
+                                     "maxLength": MAX_GLOB_CHARS, "pattern": GLOB_PATTERN},
+                           "action": {"enum": list(ACTIONS)}}}},
+    },
+}
+
+
+# `client.tool` names: letters, digits, `_ - . / :` and the wildcards `*` and `?`.
+_GLOB_OK = re.compile(GLOB_PATTERN)
 
 
 class PolicyError(ValueError):
