@@ -18,7 +18,15 @@ from tests.approvals.helpers import (
 )
 from tests.realtime.helpers import SSEReader
 from tests.realtime.test_socketio import Recorder
-from tests.tasks.helpers import run_task, tag, task_events, wait_for
+from tests.tasks.helpers import run_task as run_script_task
+from tests.tasks.helpers import tag, task_events, wait_for
+
+
+async def run_task(client, user, script: str, **extra):
+    """A scripted task offered the effects servers' tools only (more tools than the search
+    threshold would have the hub pick some by relevance)."""
+    return await run_script_task(client, user, script,
+                                 **{"tools": ["effects.*", "locked.*"], **extra})
 
 
 @pytest.fixture(scope="module")

@@ -99,9 +99,11 @@ async def test_sigkill_while_waiting_then_decide_after_restart(base_env, model_s
 async def test_sigkill_during_calls_write_is_asked_read_is_rerun(base_env, model_standin):
     data_dir = Path(tempfile.mkdtemp(prefix="cg-appr-crash-"))
     log_file = data_dir / "effects.log"
-    write, read = tag("writekill"), tag("readkill")
+    write, again, read = tag("writekill"), tag("writeagain"), tag("readkill")
     model_standin.script(write, [PLAN, turn(call("record", write, seconds=60)),
                                  {"content": "told the outcome is unknown"}])
+    model_standin.script(again, [PLAN, turn(call("record", again, seconds=60)),
+                                 {"content": "ran it again"}])
     model_standin.script(read, [PLAN, turn(call("peek", read, seconds=2)),
                                 {"content": "peeked"}])
     env = effects_env(base_env, model_standin, data_dir, log_file, "appr-crash")
@@ -111,9 +113,11 @@ async def test_sigkill_during_calls_write_is_asked_read_is_rerun(base_env, model
         async with httpx.AsyncClient(base_url=first.url, timeout=30) as client:
             user = await register(client)
             write_id = await start_task(client, user, write)
+            again_id = await start_task(client, user, again)
             read_id = await start_task(client, user, read)
-            # both calls have reached the tool when the process dies
-            await until(lambda: {f"record {write}", f"peek {read}"} <= set(effect_lines(log_file)))
+            # every call has reached the tool when the process dies
+            await until(lambda: {f"record {write}", f"record {again}", f"peek {read}"}
+                        <= set(effect_lines(log_file)))
         first.kill()
 
         second = ProcessServer(env, port=first.port).start()
@@ -127,6 +131,15 @@ async def test_sigkill_during_calls_write_is_asked_read_is_rerun(base_env, model
                                      json={"decision": "deny", "comment": "I'll check myself"})
             assert resp.status_code == 200, resp.text
             write_task = await wait_final(client, user.headers, write_id)
+            # approved: it runs again, with the arguments the person chose
+            [pending] = await pending_of(client, user, again_id)
+            assert pending["reason"] == "interrupted"
+            assert effect_lines(log_file).count(f"record {again}") == 1
+            resp = await client.post(f"/api/approvals/{pending['id']}", headers=user.headers,
+                                     json={"decision": "approve",
+                                           "arguments": {"label": again, "seconds": 0}})
+            assert resp.status_code == 200, resp.text
+            again_task = await wait_final(client, user.headers, again_id)
     finally:
         first.kill()
         if second is not None:
@@ -143,6 +156,10 @@ async def test_sigkill_during_calls_write_is_asked_read_is_rerun(base_env, model
     assert "outcome is unknown" in told and "I'll check myself" in told
     steps = [s for s in write_task["result"]["steps"] if s["kind"] == "tool"]
     assert [s["outcome"] for s in steps] == ["unknown"]
+    assert again_task["status"] == "completed", (again_task, log)
+    assert effect_lines(log_file).count(f"record {again}") == 2
+    [result] = tool_messages(model_standin.requests(again)[-1])
+    assert f"record done: {again}" in result
 
 
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="two processes share PostgreSQL only")
