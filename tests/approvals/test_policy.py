@@ -7,8 +7,8 @@ import json
 import pytest
 
 from crazy_gary.config import Settings
+from crazy_gary.kit.tool_policy import PolicyError, decide, server_rules
 from crazy_gary.toolhub import ToolHub
-from crazy_gary.toolhub.policy import PolicyError, decide, server_rules
 from crazy_gary.toolhub.servers import McpConfigError, parse_server
 
 

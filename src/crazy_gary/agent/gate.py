@@ -23,8 +23,8 @@ from crazy_gary.agent.steps import INTERRUPTED, task_store
 from crazy_gary.approvals import service as approvals
 from crazy_gary.approvals.models import APPROVED, EXPIRED
 from crazy_gary.config import get_settings
+from crazy_gary.kit import tool_policy as policy
 from crazy_gary.tasks.schemas import TaskSpec
-from crazy_gary.toolhub import policy
 from crazy_gary.toolhub.types import Tool
 
 AWAITING = "awaiting_approval"

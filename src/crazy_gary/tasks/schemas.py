@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field, field_validator
 
 from crazy_gary.approvals.schemas import ApprovalRead
 from crazy_gary.kit.bodies import WHOLE_NUMBER, RequestBody
+from crazy_gary.kit.tool_policy import PolicyError, check_glob
 from crazy_gary.llm.names import ModelSpelling
 from crazy_gary.tasks.status import TaskStatus
-from crazy_gary.toolhub.policy import PolicyError, check_glob
 
 Priority = Literal["low", "medium", "high", "critical"]
 Status = TaskStatus

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crazy_gary.toolhub.policy import PolicyError, Rules, server_rules
+from crazy_gary.kit.tool_policy import PolicyError, Rules, server_rules
 
 WORKSPACE_CLIENT = "workspace"
 

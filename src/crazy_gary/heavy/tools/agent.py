@@ -16,9 +16,9 @@ from crazy_gary.agent.workflows import run_task
 from crazy_gary.heavy.agents import outcome, stop_tasks
 from crazy_gary.heavy.tools import register
 from crazy_gary.heavy.tools.base import Tool, ToolContext, ToolError
+from crazy_gary.kit.tool_policy import TOOL_POLICY_SCHEMA
 from crazy_gary.llm.names import ModelName
 from crazy_gary.tasks.service import create_task_for_user, snapshot
-from crazy_gary.toolhub.policy import TOOL_POLICY_SCHEMA
 
 FINAL = ("completed", "failed", "stopped")
 POLL_SECONDS = 0.2
