@@ -104,8 +104,6 @@ async def stop_task(session: AsyncSession, *, user_id: int, task_id: str) -> Tas
     """Stop a task; its workflow is cancelled once the stop is committed (a step still in
     flight then finds the task stopped and writes nothing)."""
     task = await mark_stopped(session, user_id=user_id, task_id=task_id)
-    # a task waiting for a person: its approvals are cancelled and its workflow woken
-    await approvals.cancel_pending(session, task_id=task.id)
     after_commit(session, partial(queue.cancel_task, task.id))
     return task
 
@@ -191,7 +189,8 @@ async def unqueue(session: AsyncSession, *, task_id: str) -> None:
 
 
 async def mark_stopped(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
-    """`created`/`running` -> `stopped` with its `task_update`, keeping what was done."""
+    """`created`/`running` -> `stopped` with its `task_update`, keeping what was done; a
+    task waiting for a person has its approvals cancelled and its workflow woken."""
     task = await get_task(session, user_id=user_id, task_id=task_id)
     now = utcnow()
     changed = await rows_changed(
@@ -205,6 +204,7 @@ async def mark_stopped(session: AsyncSession, *, user_id: int, task_id: str) -> 
                        "stopped", details={"status": task.status})
     await session.refresh(task)
     record(session, "task_update", event_payload(task), user_id=user_id)
+    await approvals.cancel_pending(session, task_id=task_id)
     return task
 
 
