@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from crazy_gary import __version__
 from crazy_gary.api_schema import install_openapi
+from crazy_gary.approvals.router import router as approvals_router
 from crazy_gary.auth.router import router as auth_router
 from crazy_gary.chat.router import router as chat_router
 from crazy_gary.config import Settings, get_settings
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *,
         tasks_router,
         chat_router,
         heavy_router,
+        approvals_router,
     ):
         app.include_router(router)
     install_console(app)  # after the API: `/` and client-side routes only

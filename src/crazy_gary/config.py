@@ -7,7 +7,7 @@ import secrets
 import socket
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -108,6 +108,13 @@ class Settings(BaseSettings):
     task_tools_startup_wait_seconds: float = Field(default=15.0,
                                                    alias="TASK_TOOLS_STARTUP_WAIT_SECONDS")
     chat_timeout_seconds: float = Field(default=120.0, alias="CHAT_TIMEOUT_SECONDS")
+    # Tool approvals (docs/approvals.md): the action for a tool no policy rule names, how
+    # long a pending approval waits, and how many identical calls in a row look like a loop.
+    tool_approval_default: Literal["allow", "ask", "deny"] = Field(
+        default="allow", alias="TOOL_APPROVAL_DEFAULT")
+    approval_timeout_seconds: float = Field(default=3600.0, gt=0,
+                                            alias="APPROVAL_TIMEOUT_SECONDS")
+    loop_repeat_limit: int = Field(default=3, ge=2, alias="LOOP_REPEAT_LIMIT")
     # USD per million tokens, e.g. {"gpt-oss-120b": {"input": 0.15, "output": 0.6}}
     model_prices: dict[str, dict[str, float]] = Field(
         default_factory=lambda: {

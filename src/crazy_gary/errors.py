@@ -90,6 +90,11 @@ class TaskNotFound(NotFound):
     message = "Task not found"
 
 
+class ApprovalNotFound(NotFound):
+    code = "APPROVAL_NOT_FOUND"
+    message = "Approval not found"
+
+
 class Conflict(AppError):
     status_code = 409
     code = "CONFLICT"

@@ -21,7 +21,10 @@ async def wait_requests(model_standin, script: str, count: int, within: float = 
 
 async def test_max_steps_fails_with_partial_result(client, user, model_standin, counter):
     script = tag("maxsteps")
-    model_standin.script(script, [PLAN, LOOPING])
+    # different arguments each turn: identical calls in a row would be a suspected loop
+    model_standin.script(script, [PLAN] + [
+        {**LOOPING, "tool_calls": [{"name": "counter__tally", "arguments": {"label": f"n{n}"}}]}
+        for n in range(5)])
     task_id = await run_task(client, user, script, max_steps=3)
     task = await wait_for(client, user, task_id)
     assert task["status"] == "failed"

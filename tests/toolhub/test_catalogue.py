@@ -13,7 +13,7 @@ async def test_lists_every_tool_of_every_connected_client(client, user):
     tools = resp.json()
     by_client = {}
     for tool in tools:
-        assert set(tool) == {"name", "description", "schema", "client"}
+        assert set(tool) == {"name", "description", "schema", "client", "effects"}
         by_client.setdefault(tool["client"], set()).add(tool["name"])
     assert {"get_current_time", "convert_time"} <= by_client["time"]
     assert {"git_status", "git_log", "git_diff"} <= by_client["git"]

@@ -10,15 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from crazy_gary.agent import prompts
-from crazy_gary.agent.ports import Failure, ModelTurn
+from crazy_gary.agent import gate, prompts
+from crazy_gary.agent.ports import Failure, ModelTurn, ToolOutcome, Toolset
 from crazy_gary.agent.steps import (
+    INTERRUPTED,
     finish_step,
     model_step,
     save_plan_step,
     select_tools_step,
     tool_step,
+    verdict_step,
 )
+from crazy_gary.approvals.models import APPROVED
 from crazy_gary.config import get_settings
 from crazy_gary.tasks.schemas import TaskSpec
 from crazy_gary.tasks.status import TaskStatus
@@ -68,6 +71,7 @@ async def run(spec: TaskSpec) -> Outcome:
         return Failure("TOKEN_BUDGET_EXCEEDED",
                        f"Used {used_tokens} tokens, over the budget of {budget}")
 
+    watch, waited = gate.LoopWatch(settings.loop_repeat_limit), gate.Waited()
     toolset = await select_tools_step(spec.user_id, spec.description[:2000], opts.tools)
     messages = prompts.task_messages(spec)
 
@@ -95,7 +99,8 @@ async def run(spec: TaskSpec) -> Outcome:
             return await fail(Failure("MAX_STEPS_EXCEEDED",
                                       f"No final answer after {max_steps} steps"))
         out = await model_step(task_id, seq, model=spec.model, messages=messages,
-                               tools=toolset.schemas(), deadline=deadline, kind="model",
+                               tools=toolset.schemas(), deadline=deadline + waited.seconds,
+                               kind="model",
                                progress=prompts.progress_after(turns, len(plan) or 1))
         seq += 1
         if isinstance(out, Failure):
@@ -110,12 +115,50 @@ async def run(spec: TaskSpec) -> Outcome:
             return Outcome(task_id, status, answer=answer)
         messages.append(_assistant_message(out))
         turns += 1
-        for call in out.tool_calls:
-            result = await tool_step(task_id, seq, user_id=spec.user_id, call=call,
-                                     offered=toolset, deadline=deadline,
-                                     progress=prompts.progress_after(turns, len(plan) or 1))
+        planned = await gate.gate_turn(spec, seq, out, toolset, watch, waited)
+        if planned is None:  # stopped while waiting for a person
+            return Outcome(task_id, TaskStatus.STOPPED)
+        progress = prompts.progress_after(turns, len(plan) or 1)
+        for item in planned:
+            result = await _carry_out(spec, seq, item, toolset, deadline, progress, waited)
             seq += 1
+            if result is None:
+                return Outcome(task_id, TaskStatus.STOPPED)
             if isinstance(result, Failure):
                 return await fail(result)
-            messages.append({"role": "tool", "tool_call_id": call.id,
+            messages.append({"role": "tool", "tool_call_id": item.call.id,
                              "content": result.content})
+
+
+async def _carry_out(spec: TaskSpec, seq: int, item: gate.Planned, toolset: Toolset,
+                     deadline: float, progress: int,
+                     waited: gate.Waited) -> ToolOutcome | Failure | None:
+    """Run one call (or record why it did not run). A write call cut off by a crash is put
+    to a person before it runs again; None when the task was stopped meanwhile. Time spent
+    waiting for people does not count against the task's wall-clock limit."""
+    call = item.call
+    if not item.run:
+        name = toolset.find(call.name)
+        shown = f"{name.client}.{name.name}" if name is not None else call.name
+        return await verdict_step(spec.task_id, seq, name=shown, arguments=gate.arguments_of(call),
+                                  outcome=item.outcome or "declined", content=item.content or "",
+                                  progress=progress)
+    attempt = 0
+    while True:
+        result = await tool_step(spec.task_id, seq, user_id=spec.user_id, call=call,
+                                 offered=toolset, deadline=deadline + waited.seconds,
+                                 progress=progress, attempt=attempt)
+        if isinstance(result, Failure) or result.outcome != INTERRUPTED:
+            return result
+        verdict = await gate.ask_interrupted(spec, seq, call, toolset, attempt, waited)
+        if verdict is None:
+            return None
+        tool = toolset.find(call.name)
+        shown = f"{tool.client}.{tool.name}" if tool is not None else call.name
+        if verdict.status != APPROVED:
+            return await verdict_step(spec.task_id, seq, name=shown,
+                                      arguments=gate.arguments_of(call), outcome="unknown",
+                                      content=gate.unknown_outcome(shown, verdict),
+                                      progress=progress)
+        call = gate.edited(call, verdict)
+        attempt += 1

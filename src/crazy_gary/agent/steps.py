@@ -27,6 +27,7 @@ from crazy_gary.agent.ports import (
     Toolset,
 )
 from crazy_gary.agent.pricing import estimate_cost
+from crazy_gary.approvals import intents
 from crazy_gary.config import get_settings
 from crazy_gary.errors import AppError, ValidationFailed
 from crazy_gary.llm import service as llm_service
@@ -35,10 +36,12 @@ from crazy_gary.tasks import state
 from crazy_gary.tasks.schemas import TaskSpec
 from crazy_gary.tasks.status import TaskStatus
 from crazy_gary.toolhub import get_hub
+from crazy_gary.toolhub.types import WRITE
 
 log = logging.getLogger(__name__)
 
 TIMED_OUT = Failure("TASK_TIMEOUT", "The task ran past its wall-clock limit")
+INTERRUPTED = "interrupted"
 
 
 def tool_port() -> ToolPort:
@@ -164,12 +167,26 @@ async def tool_step(
     offered: Toolset,
     deadline: float,
     progress: int,
+    attempt: int = 0,
 ) -> ToolOutcome | Failure:
-    """One tool call through the hub; malformed calls come back as an error text."""
+    """One tool call through the hub; malformed calls come back as an error text.
+
+    A `write` tool's call is preceded by its intent (approvals.intents). Re-run after a
+    crash, a step that finds its intent does not call the tool again: it returns the
+    result recorded before the crash, or `interrupted` when there is none (a person then
+    decides; `attempt` numbers the runs they approved)."""
     settings = get_settings()
     read = agent_tools.read_call(call.name, call.arguments, offered)
     tool = read.tool
     shown_name = f"{tool.client}.{tool.name}" if tool is not None else call.name
+    if tool is not None and not read.error and tool.effects == WRITE \
+            and not await intents.begin(task_id, seq, attempt, shown_name):
+        recorded = await task_store().recorded_step(task_id, seq)
+        if recorded is not None:
+            return ToolOutcome(content=recorded[1] or "", outcome=recorded[0])
+        log.warning("write call %s of task %s was interrupted; asking before re-running",
+                    shown_name, task_id)
+        return ToolOutcome(content="", outcome=INTERRUPTED)
     started = time.perf_counter()
     if read.error or tool is None:
         outcome, content = "invalid_call", read.error or ""
@@ -202,6 +219,17 @@ async def tool_step(
         arguments=read.params if read.params is not None else call.arguments,
         outcome=outcome, output=content[:4000],
         latency_ms=(time.perf_counter() - started) * 1000, progress=progress)
+    AGENT_STEPS.labels(kind="tool").inc()
+    return ToolOutcome(content=content, outcome=outcome)
+
+
+@DBOS.step(name="agent.tool_verdict")
+async def verdict_step(task_id: str, seq: int, *, name: str, arguments: Any, outcome: str,
+                       content: str, progress: int) -> ToolOutcome:
+    """A tool call that did not run (denied, declined, expired, outcome unknown): recorded
+    like a call, with the text the model reads instead of a result."""
+    await task_store().record_step(task_id, seq, kind="tool", name=name, arguments=arguments,
+                                   outcome=outcome, output=content[:4000], progress=progress)
     AGENT_STEPS.labels(kind="tool").inc()
     return ToolOutcome(content=content, outcome=outcome)
 

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from crazy_gary.kit.bodies import RequestBody
 from crazy_gary.llm.names import ModelSpelling
+from crazy_gary.tasks.schemas import ToolPolicy
 
 
 class ChatRequest(RequestBody):
@@ -16,6 +17,8 @@ class ChatRequest(RequestBody):
     model: ModelSpelling | None = Field(default=None,
                                     description="gpt-oss-120b or gpt-oss-20b (default: "
                                                 "the configured task model)")
+    tool_policy: ToolPolicy | None = Field(
+        default=None, description="allow / ask / deny per tool, as on POST /api/tasks")
 
 
 class ChatResponse(BaseModel):

@@ -44,7 +44,8 @@ async def create_turn(session: AsyncSession, *, user_id: int, body: ChatRequest,
                       settings: Settings, conversation_id: str) -> Task:
     """Record the turn as a queued task of origin `chat` (the caller commits)."""
     data = TaskCreate(title=body.message.strip()[:200] or "chat", model=body.model,
-                      description=turn_description(body)[:20_000], priority="high")
+                      description=turn_description(body)[:20_000], priority="high",
+                      tool_policy=body.tool_policy)
     task = await service.create_task(
         session, user_id=user_id, data=data, default_model=settings.task_default_model,
         origin="chat", conversation_id=conversation_id, queued=True)

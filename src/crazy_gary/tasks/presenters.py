@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crazy_gary.approvals.schemas import ApprovalRead
 from crazy_gary.kit.clock import iso
 from crazy_gary.tasks.models import Task, TaskStep
 from crazy_gary.tasks.schemas import TaskDetail, TaskError, TaskRead
@@ -64,7 +65,8 @@ def result_dict(task: Task, steps: list[TaskStep]) -> dict[str, Any] | None:
     }
 
 
-def task_detail(task: Task, steps: list[TaskStep]) -> TaskDetail:
+def task_detail(task: Task, steps: list[TaskStep],
+                pending: list[ApprovalRead] | None = None) -> TaskDetail:
     base = task_read(task).model_dump()
     return TaskDetail(
         **base,
@@ -74,6 +76,7 @@ def task_detail(task: Task, steps: list[TaskStep]) -> TaskDetail:
         started_at=iso(task.started_at), completed_at=iso(task.completed_at),
         result=result_dict(task, steps),
         error=TaskError(**task.error) if task.error else None,
+        pending_approvals=pending or [],
     )
 
 

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from crazy_gary.approvals import service as approvals
+from crazy_gary.approvals.presenters import approval_read
 from crazy_gary.auth.dependencies import CurrentUser, SettingsDep
 from crazy_gary.db import SessionDep
 from crazy_gary.errors import InsufficientPermissions
@@ -52,7 +54,8 @@ async def get_task(task_id: str, user: CurrentUser, session: SessionDep) -> Task
     """One task with its result (answer, steps, artifacts, usage) and error."""
     task = await service.get_task(session, user_id=user.id, task_id=task_id)
     steps = await service.list_steps(session, task_id=task_id)
-    return task_detail(task, steps)
+    pending = await approvals.pending_for_task(session, task_id=task_id)
+    return task_detail(task, steps, pending=[approval_read(a) for a in pending])
 
 
 @router.post("/tasks/{task_id}/start", response_model=StatusOnly,

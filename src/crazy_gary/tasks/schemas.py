@@ -7,7 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from crazy_gary.approvals.schemas import ApprovalRead
 from crazy_gary.kit.bodies import WHOLE_NUMBER, RequestBody
+from crazy_gary.kit.tool_policy import PolicyError, check_glob
 from crazy_gary.llm.names import ModelSpelling
 from crazy_gary.tasks.status import TaskStatus
 
@@ -15,6 +17,31 @@ Priority = Literal["low", "medium", "high", "critical"]
 Status = TaskStatus
 MaxSteps = Annotated[int, Field(ge=1, le=200), WHOLE_NUMBER]
 TokenBudget = Annotated[int, Field(ge=100, le=10_000_000), WHOLE_NUMBER]
+
+
+PolicyAction = Literal["allow", "ask", "deny"]
+
+
+class PolicyRule(RequestBody):
+    match: str = Field(min_length=1, max_length=200,
+                       description="Glob on 'client.tool' ('*' any run, '?' one character)")
+    action: PolicyAction
+
+    @field_validator("match")
+    @classmethod
+    def _glob(cls, value: str) -> str:
+        try:
+            return check_glob(value, "match")
+        except PolicyError as exc:
+            raise ValueError(str(exc)) from None
+
+
+class ToolPolicy(RequestBody):
+    """A task's tool policy: the first matching rule wins, else `default`. It can only make
+    the servers' policy stricter (deny > ask > allow), never looser."""
+
+    default: PolicyAction | None = None
+    rules: list[PolicyRule] = Field(default_factory=list, max_length=100)
 
 
 class TaskCreate(RequestBody):
@@ -33,6 +60,11 @@ class TaskCreate(RequestBody):
     tools: list[str] | None = Field(
         default=None, max_length=200,
         description="Allow-list of tools ('client.tool' or 'client.*'); omitted = all tools")
+    tool_policy: ToolPolicy | None = Field(
+        default=None, description="allow / ask / deny per tool (stricter than the servers' only)")
+    approval_timeout_seconds: float | None = Field(
+        default=None, gt=0, le=7 * 86_400,
+        description="How long an approval waits before it expires (APPROVAL_TIMEOUT_SECONDS)")
 
     @field_validator("title", "description")
     @classmethod
@@ -83,6 +115,8 @@ class TaskDetail(TaskRead):
         description="answer, steps (tool, arguments, outcome), artifacts, usage, answered_by",
     )
     error: TaskError | None = None
+    pending_approvals: list[ApprovalRead] = Field(
+        default_factory=list, description="Tool calls waiting for the owner's decision")
 
 
 class StatsRead(BaseModel):
@@ -103,13 +137,17 @@ class TaskOptions:
     timeout_seconds: float | None = None
     tools: list[str] | None = None
     plan: bool = True
+    # {"default": action | None, "rules": [{"match", "action"}]}, validated at creation
+    tool_policy: dict[str, Any] | None = None
+    approval_timeout_seconds: float | None = None
 
     @classmethod
     def of(cls, data: dict[str, Any] | None) -> TaskOptions:
         data = data or {}
         return cls(max_steps=data.get("max_steps"), token_budget=data.get("token_budget"),
                    timeout_seconds=data.get("timeout_seconds"), tools=data.get("tools"),
-                   plan=bool(data.get("plan", True)))
+                   plan=bool(data.get("plan", True)), tool_policy=data.get("tool_policy"),
+                   approval_timeout_seconds=data.get("approval_timeout_seconds"))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crazy_gary.approvals import service as approvals
 from crazy_gary.db import session_scope, utcnow
 from crazy_gary.errors import Conflict, TaskNotFound
 from crazy_gary.kit.dml import rows_changed
@@ -54,6 +55,8 @@ async def create_task(
         key: value for key, value in {
             "max_steps": data.max_steps, "token_budget": data.token_budget,
             "timeout_seconds": data.timeout_seconds, "tools": data.tools,
+            "tool_policy": data.tool_policy.model_dump() if data.tool_policy else None,
+            "approval_timeout_seconds": data.approval_timeout_seconds,
         }.items() if value is not None
     }
     task = Task(
@@ -118,12 +121,13 @@ async def create_task_for_user(
     token_budget: int | None = None,
     timeout_seconds: float | None = None,
     tools: list[str] | None = None,
+    tool_policy: dict[str, Any] | None = None,
 ) -> str:
     """Programmatic creation (committed at once) for other domains; returns the task id."""
     data = TaskCreate.model_validate(dict(
         title=title[:200], description=description[:20_000], model=model, priority=priority,
         max_steps=max_steps, token_budget=token_budget, timeout_seconds=timeout_seconds,
-        tools=tools))
+        tools=tools, tool_policy=tool_policy))
     async with session_scope() as session:
         task = await create_task(session, user_id=user_id, data=data, origin=origin,
                                  parent_id=parent_id)
@@ -185,7 +189,8 @@ async def unqueue(session: AsyncSession, *, task_id: str) -> None:
 
 
 async def mark_stopped(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
-    """`created`/`running` -> `stopped` with its `task_update`, keeping what was done."""
+    """`created`/`running` -> `stopped` with its `task_update`, keeping what was done; a
+    task waiting for a person has its approvals cancelled and its workflow woken."""
     task = await get_task(session, user_id=user_id, task_id=task_id)
     now = utcnow()
     changed = await rows_changed(
@@ -199,6 +204,7 @@ async def mark_stopped(session: AsyncSession, *, user_id: int, task_id: str) -> 
                        "stopped", details={"status": task.status})
     await session.refresh(task)
     record(session, "task_update", event_payload(task), user_id=user_id)
+    await approvals.cancel_pending(session, task_id=task_id)
     return task
 
 

@@ -120,6 +120,15 @@ async def record_step(task_id: str, seq: int, **step: Any) -> None:
         log.info("task %s was deleted while a step ran; step %s not recorded", task_id, seq)
 
 
+async def recorded_step(task_id: str, seq: int) -> tuple[str, str | None] | None:
+    """(outcome, output) of the step recorded under `seq`, or None."""
+    async with session_scope() as session:
+        row = (await session.execute(
+            select(TaskStep.outcome, TaskStep.output)
+            .where(TaskStep.task_id == task_id, TaskStep.seq == seq))).first()
+    return (row.outcome, row.output) if row is not None else None
+
+
 async def _record_step(
     task_id: str,
     seq: int,

@@ -12,7 +12,7 @@ from crazy_gary.errors import AppError
 from crazy_gary.kit.patterns import MAX_PATTERN_CHARS, Matcher, untrusted_regex
 from crazy_gary.toolhub import files as workspace_files
 from crazy_gary.toolhub.servers import WORKSPACE_CLIENT
-from crazy_gary.toolhub.types import Tool
+from crazy_gary.toolhub.types import IDEMPOTENT, READ, Tool
 from crazy_gary.toolhub.workspace import current_settings, resolve_in_workspace, workspace_root
 
 SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", ".mypy_cache"})
@@ -34,21 +34,23 @@ def _schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
 
 _PATH = {"type": "string", "description": "Path relative to your workspace root"}
 
+# Effects: the readers are `read`; write_file replaces the whole file with the given content,
+# so a second identical call changes nothing: `idempotent`.
 TOOLS = [
     Tool("list_files", "List files and directories in your workspace (recursively by default).",
              _schema({"path": {**_PATH, "default": "."},
                       "recursive": {"type": "boolean", "default": True,
                                     "description": "Descend into sub-directories"}}, []),
-             WORKSPACE_CLIENT),
+             WORKSPACE_CLIENT, effects=READ),
     Tool("read_file", "Read a text file from your workspace.",
              _schema({"path": _PATH,
                       "max_bytes": {"type": "integer", "minimum": 1,
                                     "description": "Read at most this many bytes"}}, ["path"]),
-             WORKSPACE_CLIENT),
+             WORKSPACE_CLIENT, effects=READ),
     Tool("write_file", "Write (create or replace) a text file in your workspace.",
              _schema({"path": _PATH, "content": {"type": "string", "description": "File content"}},
                      ["path", "content"]),
-             WORKSPACE_CLIENT),
+             WORKSPACE_CLIENT, effects=IDEMPOTENT),
     Tool("search_code",
              "Search through code repositories in your workspace: lines matching a regular "
              "expression or plain text, with file paths and line numbers.",
@@ -64,7 +66,7 @@ TOOLS = [
                                       "default": 100,
                                       "description": "Maximum number of matching lines"}},
                      ["query"]),
-             WORKSPACE_CLIENT),
+             WORKSPACE_CLIENT, effects=READ),
 ]
 
 

@@ -28,7 +28,7 @@ from mcp.shared.exceptions import MCPError
 
 from crazy_gary.kit.clock import iso, utcnow
 from crazy_gary.toolhub.servers import McpConfigError, ServerConfig
-from crazy_gary.toolhub.types import Tool
+from crazy_gary.toolhub.types import Tool, effects_of
 
 if TYPE_CHECKING:  # the streams both transports yield; the SDK names them only here
     from mcp.client._transport import TransportStreams
@@ -254,8 +254,10 @@ class McpConnection:
                     continue
                 seen.add(tool.name)
                 schema = dict(tool.input_schema or {}) or {"type": "object", "properties": {}}
+                effects, destructive = effects_of(tool.annotations)
                 tools.append(Tool(name=tool.name, description=tool.description or "",
-                                      schema=schema, client=self.name))
+                                  schema=schema, client=self.name, effects=effects,
+                                  destructive=destructive, approval=self.config.approval))
             cursor = listing.next_cursor
             if not cursor:
                 return tools

@@ -14,6 +14,9 @@ class ToolRead(BaseModel):
     description: str
     schema_: dict[str, Any] = Field(alias="schema", serialization_alias="schema")
     client: str
+    effects: str = Field(default="write", description=(
+        "read, idempotent or write: what a call does, and so whether it is re-run after a "
+        "crash (read, idempotent) or put to a person (write)"))
 
     model_config = {"populate_by_name": True}
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crazy_gary.kit.tool_policy import PolicyError, Rules, server_rules
+
 WORKSPACE_CLIENT = "workspace"
 
 
@@ -28,6 +30,7 @@ class ServerConfig:
     headers: dict[str, str] = field(default_factory=dict)
     timeout: float | None = None  # per-call timeout override (seconds)
     connect_timeout: float | None = None
+    approval: Rules = ()  # the `"approval"` policy rules, first match wins
 
     @property
     def transport(self) -> str:
@@ -51,6 +54,10 @@ def parse_server(name: str, raw: Any) -> ServerConfig:
         raise McpConfigError(f"server {name!r}: give exactly one of 'command' or 'url'")
     env = {str(k): os.path.expandvars(str(v)) for k, v in (raw.get("env") or {}).items()}
     headers = {str(k): os.path.expandvars(str(v)) for k, v in (raw.get("headers") or {}).items()}
+    try:
+        approval = server_rules(name, raw.get("approval"))
+    except PolicyError as exc:
+        raise McpConfigError(str(exc)) from None
     return ServerConfig(
         name=name,
         command=command,
@@ -61,6 +68,7 @@ def parse_server(name: str, raw: Any) -> ServerConfig:
         headers=headers,
         timeout=_number(raw, "timeout", "callTimeout", "call_timeout"),
         connect_timeout=_number(raw, "connectTimeout", "connect_timeout"),
+        approval=approval,
     )
 
 

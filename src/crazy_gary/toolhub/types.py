@@ -5,19 +5,41 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+READ, IDEMPOTENT, WRITE = "read", "idempotent", "write"
+
 
 @dataclass(frozen=True)
 class Tool:
-    """One tool of one client; `schema` is the tool's JSON Schema for its parameters."""
+    """One tool of one client; `schema` is the tool's JSON Schema for its parameters.
+
+    `effects` is what a call does, for the crash contract: `read` (MCP `readOnlyHint`),
+    `idempotent` (`idempotentHint`) or `write` (anything else). `destructive` is MCP's
+    `destructiveHint`; `approval` the server's policy rules from mcp.json."""
 
     name: str
     description: str
     schema: dict[str, Any]
     client: str
+    effects: str = WRITE
+    destructive: bool = False
+    approval: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "schema": self.schema,
-                "client": self.client}
+                "client": self.client, "effects": self.effects}
+
+
+def effects_of(annotations: Any) -> tuple[str, bool]:
+    """(effects, destructive) from a tool's MCP annotations (None: a plain write tool).
+    Only an explicit `destructiveHint: true` counts as destructive."""
+    if annotations is None:
+        return WRITE, False
+    destructive = getattr(annotations, "destructive_hint", None) is True
+    if getattr(annotations, "read_only_hint", None) is True:
+        return READ, False
+    if getattr(annotations, "idempotent_hint", None) is True:
+        return IDEMPOTENT, destructive
+    return WRITE, destructive
 
 
 @dataclass

@@ -16,6 +16,7 @@ from crazy_gary.agent.workflows import run_task
 from crazy_gary.heavy.agents import outcome, stop_tasks
 from crazy_gary.heavy.tools import register
 from crazy_gary.heavy.tools.base import Tool, ToolContext, ToolError
+from crazy_gary.kit.tool_policy import TOOL_POLICY_SCHEMA
 from crazy_gary.llm.names import ModelName
 from crazy_gary.tasks.service import create_task_for_user, snapshot
 
@@ -43,6 +44,8 @@ class AgentTool(Tool):
         "tools": {"type": "array", "items": {"type": "string"},
                   "description": "Allowed tools ('client.tool' or 'client.*'); default all",
                   "required": False},
+        "tool_policy": {**TOOL_POLICY_SCHEMA, "required": False,
+                        "description": "allow / ask / deny per tool, as on POST /api/tasks"},
     }
     typical_seconds = 60.0
 
@@ -55,7 +58,8 @@ class AgentTool(Tool):
             user_id=ctx.user_id, title=title, description=description,
             model=params.get("model", "gpt-oss-20b"), origin="heavy",
             parent_id=ctx.orchestration_id, max_steps=params.get("max_steps"),
-            timeout_seconds=params.get("timeout"), tools=params.get("tools"))
+            timeout_seconds=params.get("timeout"), tools=params.get("tools"),
+            tool_policy=params.get("tool_policy"))
 
     async def run(self, ctx: ToolContext, params: dict[str, Any]) -> Any:
         task_id = await self.create(ctx, params, title=params["task"][:80])
