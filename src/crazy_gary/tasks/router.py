@@ -11,7 +11,7 @@ from crazy_gary.db import SessionDep
 from crazy_gary.errors import InsufficientPermissions
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.kit.pagination import PageDep, set_page_headers
-from crazy_gary.tasks import service
+from crazy_gary.tasks import retry, service
 from crazy_gary.tasks.presenters import task_detail, task_read
 from crazy_gary.tasks.schemas import (
     StatsRead,
@@ -21,6 +21,7 @@ from crazy_gary.tasks.schemas import (
     TaskCreated,
     TaskDetail,
     TaskRead,
+    TaskRetry,
 )
 from crazy_gary.tasks.status import TaskStatus
 
@@ -69,6 +70,17 @@ async def stop_task(task_id: str, user: CurrentUser, session: SessionDep) -> Sta
     """Stop a task: the in-flight call is cancelled and what was done so far is kept."""
     await service.stop_task(session, user_id=user.id, task_id=task_id)
     return StatusOnly(status=TaskStatus.STOPPED)
+
+
+@router.post("/tasks/{task_id}/retry", status_code=status.HTTP_201_CREATED,
+             response_model=TaskCreated, responses=error_responses(400, 401, 404, 409))
+async def retry_task(task_id: str, user: CurrentUser, session: SessionDep,
+                     settings: SettingsDep, body: TaskRetry | None = None) -> TaskCreated:
+    """Retry a failed or stopped task as a new task that resumes where it ended: the model
+    and tool calls it completed are carried over, not made again."""
+    task = await retry.retry_task(session, user_id=user.id, task_id=task_id,
+                                  data=body or TaskRetry(), settings=settings)
+    return TaskCreated(task_id=task.id, status=TaskStatus.RUNNING)
 
 
 @router.get("/stats", response_model=StatsRead, responses=error_responses(401, 403))
