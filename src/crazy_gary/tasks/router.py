@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 
 from crazy_gary.auth.dependencies import CurrentUser, SettingsDep
 from crazy_gary.db import SessionDep
@@ -75,11 +75,13 @@ async def stop_task(task_id: str, user: CurrentUser, session: SessionDep) -> Sta
 @router.post("/tasks/{task_id}/retry", status_code=status.HTTP_201_CREATED,
              response_model=TaskCreated, responses=error_responses(400, 401, 404, 409))
 async def retry_task(task_id: str, user: CurrentUser, session: SessionDep,
-                     settings: SettingsDep, body: TaskRetry | None = None) -> TaskCreated:
+                     settings: SettingsDep,
+                     body: Annotated[TaskRetry, Body(default_factory=TaskRetry)]
+                     ) -> TaskCreated:
     """Retry a failed or stopped task as a new task that resumes where it ended: the model
     and tool calls it completed are carried over, not made again."""
     task = await retry.retry_task(session, user_id=user.id, task_id=task_id,
-                                  data=body or TaskRetry(), settings=settings)
+                                  data=body, settings=settings)
     return TaskCreated(task_id=task.id, status=TaskStatus.RUNNING)
 
 
