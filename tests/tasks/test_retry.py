@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+from dbos import DBOS
+
 from tests.tasks.helpers import counter_lines, run_task, tag, wait_for
 
 PLAN = {"content": "1. Tally\n2. Answer"}
@@ -23,6 +25,11 @@ async def wait_requests(model_standin, script: str, count: int, within: float = 
         await asyncio.sleep(0.05)
 
 
+async def workflow_status(server, workflow_id: str):
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
+        DBOS.get_workflow_status_async(workflow_id), server.loop))
+
+
 async def retry(client, user, task_id: str, **body) -> str:
     resp = await client.post(f"/api/tasks/{task_id}/retry", headers=user.headers,
                              json=body or None)
@@ -37,7 +44,7 @@ def assistants(request: dict) -> int:
 
 
 async def test_failed_model_call_is_retried_and_completed_calls_are_not(
-        client, user, model_standin, counter):
+        server, client, user, model_standin, counter):
     script = tag("retry-fail")
     # by turn: the reply depends on the conversation so far (the 4th call fails, every attempt)
     model_standin.script(script, [PLAN, tally(f"{script}-1"), tally(f"{script}-2"),
@@ -80,6 +87,38 @@ async def test_failed_model_call_is_retried_and_completed_calls_are_not(
     listed = (await client.get("/api/tasks", headers=user.headers)).json()
     by_id = {t["id"]: t for t in listed}
     assert by_id[retry_id]["retry_of"] == failed_id
+    # the retry's workflow is the original's, forked, on the user's partition of the queue
+    status = await workflow_status(server, retry_id)
+    assert status.forked_from == failed_id
+    assert (status.queue_name, status.queue_partition_key) == ("agent_tasks", str(user.id))
+
+
+async def test_retry_waits_for_the_users_concurrency_cap(
+        client, register_user, settings, model_standin):
+    me = await register_user()
+    script = tag("retry-cap")
+    model_standin.script(script, [PLAN, {"error": 503, "message": "down"}], by="turn")
+    failed_id = await run_task(client, me, script)
+    assert (await wait_for(client, me, failed_id))["status"] == "failed"
+    model_standin.script(script, [PLAN, {"content": "after the others"}], by="turn")
+    sent = len(model_standin.requests(script))
+
+    busy = tag("retry-busy")
+    model_standin.script(busy, [{"content": "1. Wait", "delay": 3}, {"content": "done"}],
+                         by="turn")
+    running = [await run_task(client, me, busy)
+               for _ in range(settings.task_per_user_concurrency)]
+    await wait_requests(model_standin, busy, len(running))
+    retry_id = await retry(client, me, failed_id)
+    await asyncio.sleep(1)  # several queue polls: the cap keeps it queued meanwhile
+    waiting = (await client.get(f"/api/tasks/{retry_id}", headers=me.headers)).json()
+    assert (waiting["status"], waiting["phase"]) == ("running", "queued")
+    assert len(model_standin.requests(script)) == sent
+
+    task = await wait_for(client, me, retry_id)
+    assert task["status"] == "completed" and task["result"]["answer"] == "after the others"
+    for task_id in running:
+        assert (await wait_for(client, me, task_id))["status"] == "completed"
 
 
 async def test_stopped_task_is_retried_from_the_interrupted_call(
