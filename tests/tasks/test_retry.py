@@ -218,3 +218,47 @@ async def test_retry_refuses_other_states_users_and_bad_bodies(
     task = await wait_for(client, user, retry_id)
     assert task["status"] == "completed", task
     assert task["result"]["answer"] == "fresh"
+
+
+async def test_a_retry_whose_fork_was_lost_is_forked_at_start_up(
+        server, client, user, model_standin, counter):
+    """The process dies between committing the retry and forking its workflow: the next
+    start (`AFTER_LAUNCH`) forks it from the same point, so nothing is sent twice."""
+    from crazy_gary import runtime
+    from crazy_gary.db import session_scope
+    from crazy_gary.tasks import forks
+    from crazy_gary.tasks import retry as task_retry
+    from crazy_gary.tasks.schemas import TaskRetry
+
+    script = tag("retry-orphan")
+    model_standin.script(script, [PLAN, tally(f"{script}-1"),
+                                  {"error": 503, "message": "down"}], by="turn")
+    failed_id = await run_task(client, user, script)
+    assert (await wait_for(client, user, failed_id))["status"] == "failed"
+    model_standin.script(script, [PLAN, tally(f"{script}-1"), {"content": "recovered"}],
+                         by="turn")
+    sent = len(model_standin.requests(script))
+
+    async def retry_without_fork() -> str:
+        async with session_scope() as session:
+            task = await task_retry.retry_task(
+                session, user_id=user.id, task_id=failed_id, data=TaskRetry(),
+                settings=runtime.current().settings)
+            jobs = session.sync_session.info["uow_collected"]
+            # the crash: the fork, due after the commit, never runs
+            session.sync_session.info["uow_collected"] = [
+                job for job in jobs if getattr(job, "func", None) is not task_retry._start]
+        return task.id
+
+    retry_id = server.run_coro(retry_without_fork())
+    orphan = (await client.get(f"/api/tasks/{retry_id}", headers=user.headers)).json()
+    assert (orphan["status"], orphan["phase"]) == ("running", "queued")
+    assert await workflow_status(server, retry_id) is None
+
+    server.run_coro(forks.requeue_orphan_retries())
+    task = await wait_for(client, user, retry_id)
+    assert task["status"] == "completed" and task["result"]["answer"] == "recovered"
+    requests = model_standin.requests(script)[sent:]
+    assert [assistants(r) for r in requests] == [2]
+    assert [line for line in counter_lines(counter) if script in line] == [
+        f"tally {script}-1"]

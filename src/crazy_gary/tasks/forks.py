@@ -15,12 +15,19 @@ The resume point is the first step that did not complete its work:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from dbos import DBOS, SetWorkflowID
+from sqlalchemy import select
 
 from crazy_gary import runtime
-from crazy_gary.tasks.queue import QUEUE_NAME
+from crazy_gary.db import session_scope
+from crazy_gary.tasks.models import Task, TaskStep
+from crazy_gary.tasks.queue import QUEUE_NAME, enqueue_task
+from crazy_gary.tasks.status import TaskStatus
+
+log = logging.getLogger(__name__)
 
 # The agent's step names (`crazy_gary.agent.steps`), as the engine records them.
 CALL_STEPS = ("agent.model_call", "agent.tool_call")
@@ -58,11 +65,41 @@ async def resume_point(task_id: str, recorded_seqs: set[int]) -> ResumePoint | N
     return ResumePoint(start_step=start, calls=calls)
 
 
-async def fork_task(original_id: str, task_id: str, *, start_step: int, user_id: int) -> None:
-    """Fork the original task's workflow under `task_id`, on the agent-task queue in the
-    user's partition (the per-user cap applies as for any task)."""
+async def start_retry(original_id: str, task_id: str, *, user_id: int, priority: str,
+                      start_step: int | None) -> None:
+    """Fork the original task's workflow under `task_id` from `start_step`, on the
+    agent-task queue in the user's partition (the per-user cap applies as for any task);
+    with nothing to carry over (`start_step` None) queue a fresh workflow instead."""
+    if start_step is None:
+        await enqueue_task(task_id, user_id=user_id, priority=priority)
+        return
     settings = runtime.current().settings
     with SetWorkflowID(task_id):
         await DBOS.fork_workflow_async(
             original_id, start_step, application_version=settings.app_version,
             queue_name=QUEUE_NAME, queue_partition_key=str(user_id))
+
+
+async def recorded_seqs(task_id: str) -> set[int]:
+    async with session_scope() as session:
+        return set(await session.scalars(select(TaskStep.seq)
+                                         .where(TaskStep.task_id == task_id)))
+
+
+async def requeue_orphan_retries() -> None:
+    """Retries marked queued whose fork never happened (the process died between the
+    commit and the fork) are forked now, from the same point (the original has ended, so
+    its resume point has not moved); the workflow id makes this idempotent."""
+    async with session_scope() as session:
+        rows = (await session.execute(
+            select(Task.id, Task.user_id, Task.priority, Task.retry_of)
+            .where(Task.status == TaskStatus.RUNNING, Task.phase == "queued",
+                   Task.started_at.is_(None), Task.retry_of.is_not(None)))).all()
+    for task_id, user_id, priority, original_id in rows:
+        if await DBOS.get_workflow_status_async(task_id) is not None:
+            continue
+        log.warning("forking retry %s of %s (queued but never handed to the engine)",
+                    task_id, original_id)
+        point = await resume_point(original_id, await recorded_seqs(original_id))
+        await start_retry(original_id, task_id, user_id=user_id, priority=priority,
+                          start_step=point.start_step if point is not None else None)

@@ -65,7 +65,7 @@ async def retry_task(session: AsyncSession, *, user_id: int, task_id: str, data:
     session.add(task)
     await session.flush()
     session.add_all(_copy(step, task.id) for step in carried)
-    record(session, "task_created", event_payload(task), user_id=user_id)
+    record(session, "task_created", event_payload(task, retry_of=original.id), user_id=user_id)
     start_step = point.start_step if point is not None else None
     after_commit(session, partial(_start, original.id, task.id, user_id, task.priority,
                                   start_step))
@@ -106,13 +106,11 @@ def _copy(step: TaskStep, task_id: str) -> TaskStep:
 
 async def _start(original_id: str, task_id: str, user_id: int, priority: str,
                  start_step: int | None) -> None:
-    """Fork the original's workflow (or, with nothing to carry over, queue a fresh one);
-    if neither can be done the retry fails at once instead of staying queued."""
+    """Fork the original's workflow (or queue a fresh one); if that cannot be done the
+    retry fails at once instead of staying queued."""
     try:
-        if start_step is None:
-            await queue.enqueue_task(task_id, user_id=user_id, priority=priority)
-        else:
-            await forks.fork_task(original_id, task_id, start_step=start_step, user_id=user_id)
+        await forks.start_retry(original_id, task_id, user_id=user_id, priority=priority,
+                                start_step=start_step)
     except Exception:
         log.exception("retry %s of task %s could not be queued", task_id, original_id)
         await state.finish(task_id, status=TaskStatus.FAILED, error={
