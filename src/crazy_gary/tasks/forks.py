@@ -96,10 +96,13 @@ async def requeue_orphan_retries() -> None:
             .where(Task.status == TaskStatus.RUNNING, Task.phase == "queued",
                    Task.started_at.is_(None), Task.retry_of.is_not(None)))).all()
     for task_id, user_id, priority, original_id in rows:
-        if await DBOS.get_workflow_status_async(task_id) is not None:
+        if original_id is None or await DBOS.get_workflow_status_async(task_id) is not None:
             continue
         log.warning("forking retry %s of %s (queued but never handed to the engine)",
                     task_id, original_id)
-        point = await resume_point(original_id, await recorded_seqs(original_id))
-        await start_retry(original_id, task_id, user_id=user_id, priority=priority,
-                          start_step=point.start_step if point is not None else None)
+        try:
+            point = await resume_point(original_id, await recorded_seqs(original_id))
+            await start_retry(original_id, task_id, user_id=user_id, priority=priority,
+                              start_step=point.start_step if point is not None else None)
+        except Exception:  # one broken retry must not stop the process from starting
+            log.exception("retry %s of %s could not be forked", task_id, original_id)
