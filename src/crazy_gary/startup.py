@@ -35,6 +35,7 @@ from crazy_gary.realtime.fanout import Fanout
 from crazy_gary.realtime.outbox import Relay
 from crazy_gary.realtime.revocation import StreamGuard
 from crazy_gary.runtime import Runtime
+from crazy_gary.tasks import forks as task_forks
 from crazy_gary.tasks import queue as task_queue
 from crazy_gary.toolhub.hub import ToolHub
 from crazy_gary.users.listing import PageCache
@@ -45,6 +46,7 @@ AFTER_LAUNCH: tuple[Callable[[], Awaitable[None]], ...] = (
     task_queue.register_queues,
     heavy_workflows.register_queue,
     task_queue.requeue_orphans,
+    task_forks.requeue_orphan_retries,
     monitoring_workflows.register_schedule,
     endpoint_workflows.register_auto_sleep,
 )

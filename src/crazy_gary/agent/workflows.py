@@ -8,7 +8,7 @@ from dbos import DBOS
 
 from crazy_gary.agent import loop
 from crazy_gary.agent.ports import Failure
-from crazy_gary.agent.steps import begin_step, finish_step
+from crazy_gary.agent.steps import begin_step, finish_step, task_store
 from crazy_gary.tasks.status import TaskStatus
 
 log = logging.getLogger(__name__)
@@ -16,8 +16,17 @@ log = logging.getLogger(__name__)
 
 @DBOS.workflow(name="crazy_gary.run_task")
 async def run_task(task_id: str) -> loop.Outcome:
-    """Run a task to its end: completed, failed (with a code), or cancelled by a stop."""
+    """Run a task to its end: completed, failed (with a code), or cancelled by a stop.
+
+    A retry (`tasks.forks`) runs its original's workflow forked under its own id, with the
+    original's input: the task is the workflow's id, and the replayed first step returns
+    the original's spec, so the retry's own row is read (and marked running) directly. That
+    read is not a step (a step would shift the replayed ones); it is idempotent and the row
+    it reads does not change once the retry is created."""
+    task_id = DBOS.workflow_id or task_id
     spec = await begin_step(task_id)
+    if spec is not None and spec.task_id != task_id:
+        spec = await task_store().begin(task_id)
     if spec is None:  # stopped before it was dequeued, or unknown
         return loop.Outcome(task_id, "skipped")
     try:

@@ -1,4 +1,4 @@
-"""`crazy-gary run` and `crazy-gary tasks ls|show|stop|follow`."""
+"""`crazy-gary run` and `crazy-gary tasks ls|show|stop|retry|follow`."""
 
 from __future__ import annotations
 
@@ -98,6 +98,31 @@ def stop(task_id: str, json_out: bool = JsonOption) -> None:
         emit({"task_id": task_id, **answer.model_dump()})
     else:
         console.print(f"Task {task_id} {answer.status}.")
+
+
+@tasks_app.command("retry")
+@handles_errors
+def retry(
+    task_id: str,
+    max_steps: int = typer.Option(None, help="Model turns allowed, counting the carried-over"),
+    token_budget: int = typer.Option(None, help="Tokens allowed, counting the carried-over"),
+    model: str = typer.Option(None, help="Model for the calls still to make"),
+    wait: bool = typer.Option(False, "--follow", help="Follow the new task until it ends"),
+    json_out: bool = JsonOption,
+) -> None:
+    """Retry a failed or stopped task from where it ended, as a new task."""
+    with connect() as gary:
+        created = gary.tasks.retry(task_id, max_steps=max_steps, token_budget=token_budget,
+                                   model=model)
+        if json_out and not wait:
+            emit({"retry_of": task_id, **created.model_dump()})
+            return
+        if not json_out:
+            console.print(f"[bold]Task[/bold] {created.task_id} retries {task_id}")
+        if not wait:
+            return
+        code = follow(gary, created.task_id, json_out=json_out)
+    raise typer.Exit(code)
 
 
 @tasks_app.command("follow")

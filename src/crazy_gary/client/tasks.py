@@ -1,4 +1,4 @@
-"""Tasks (create, start, stop, get, list, follow live, wait), stats and chat."""
+"""Tasks (create, start, stop, retry, get, list, follow live, wait), stats and chat."""
 
 from __future__ import annotations
 
@@ -54,6 +54,14 @@ class TasksArea:
 
     async def stop(self, task_id: str) -> StatusOnly:
         return await self._core.call("POST", f"/api/tasks/{task_id}/stop", StatusOnly)
+
+    async def retry(self, task_id: str, *, max_steps: int | None = None,
+                    token_budget: int | None = None, model: str | None = None) -> TaskCreated:
+        """Retry a failed or stopped task as a new one that resumes where it ended (the calls
+        it completed are not made again); the overrides apply to the calls still to make."""
+        body = {"max_steps": max_steps, "token_budget": token_budget, "model": model}
+        return await self._core.call("POST", f"/api/tasks/{task_id}/retry", TaskCreated,
+                                     json={k: v for k, v in body.items() if v is not None})
 
     async def get(self, task_id: str) -> TaskDetail:
         return await self._core.call("GET", f"/api/tasks/{task_id}", TaskDetail)

@@ -34,6 +34,8 @@ class Task(Base):
     origin: Mapped[str] = mapped_column(String(32), default="api")
     parent_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
     conversation_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # The failed or stopped task this one retries (POST /api/tasks/{id}/retry).
+    retry_of: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     executor_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,7 +17,7 @@ def task_read(task: Task) -> TaskRead:
         id=task.id, title=task.title, description=task.description, status=task.status,
         model=task.model, priority=task.priority, progress=task.progress,
         phase=task.phase if task.status == TaskStatus.RUNNING else None,
-        cost_usd=round(task.cost_usd or 0.0, 8),
+        cost_usd=round(task.cost_usd or 0.0, 8), retry_of=task.retry_of,
         created_at=iso(task.created_at), updated_at=iso(task.updated_at),
     ))
 

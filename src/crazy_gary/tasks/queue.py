@@ -41,12 +41,13 @@ async def register_queues() -> None:
 
 async def requeue_orphans() -> None:
     """Tasks marked queued whose workflow never got created (the process died between the
-    commit and the enqueue) are enqueued now; the workflow id makes this idempotent."""
+    commit and the enqueue) are enqueued now; the workflow id makes this idempotent.
+    (Retries are forked instead: `tasks.forks.requeue_orphan_retries`.)"""
     async with session_scope() as session:
         rows = (await session.execute(
             select(Task.id, Task.user_id, Task.priority, Task.origin)
             .where(Task.status == TaskStatus.RUNNING, Task.phase == "queued",
-                   Task.started_at.is_(None)))).all()
+                   Task.started_at.is_(None), Task.retry_of.is_(None)))).all()
     for task_id, user_id, priority, origin in rows:
         if await DBOS.get_workflow_status_async(task_id) is None:
             log.warning("re-enqueueing task %s (queued but never handed to the engine)", task_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 
 from crazy_gary.approvals import service as approvals
 from crazy_gary.approvals.presenters import approval_read
@@ -13,7 +13,7 @@ from crazy_gary.db import SessionDep
 from crazy_gary.errors import InsufficientPermissions
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.kit.pagination import PageDep, set_page_headers
-from crazy_gary.tasks import service
+from crazy_gary.tasks import retry, service
 from crazy_gary.tasks.presenters import task_detail, task_read
 from crazy_gary.tasks.schemas import (
     StatsRead,
@@ -23,6 +23,7 @@ from crazy_gary.tasks.schemas import (
     TaskCreated,
     TaskDetail,
     TaskRead,
+    TaskRetry,
 )
 from crazy_gary.tasks.status import TaskStatus
 
@@ -72,6 +73,19 @@ async def stop_task(task_id: str, user: CurrentUser, session: SessionDep) -> Sta
     """Stop a task: the in-flight call is cancelled and what was done so far is kept."""
     await service.stop_task(session, user_id=user.id, task_id=task_id)
     return StatusOnly(status=TaskStatus.STOPPED)
+
+
+@router.post("/tasks/{task_id}/retry", status_code=status.HTTP_201_CREATED,
+             response_model=TaskCreated, responses=error_responses(400, 401, 404, 409))
+async def retry_task(task_id: str, user: CurrentUser, session: SessionDep,
+                     settings: SettingsDep,
+                     body: Annotated[TaskRetry, Body(default_factory=TaskRetry)]
+                     ) -> TaskCreated:
+    """Retry a failed or stopped task as a new task that resumes where it ended: the model
+    and tool calls it completed are carried over, not made again."""
+    task = await retry.retry_task(session, user_id=user.id, task_id=task_id,
+                                  data=body, settings=settings)
+    return TaskCreated(task_id=task.id, status=TaskStatus.RUNNING)
 
 
 @router.get("/stats", response_model=StatsRead, responses=error_responses(401, 403))

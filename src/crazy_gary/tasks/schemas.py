@@ -74,6 +74,17 @@ class TaskCreate(RequestBody):
         return value
 
 
+class TaskRetry(RequestBody):
+    """Optional overrides for a retry; omitted values are the retried task's."""
+
+    max_steps: MaxSteps | None = Field(
+        default=None, description="Model turns allowed, counting the carried-over ones")
+    token_budget: TokenBudget | None = Field(
+        default=None, description="Total tokens allowed, counting the carried-over steps")
+    model: ModelSpelling | None = Field(
+        default=None, description="The model for the calls still to make")
+
+
 class TaskCreated(BaseModel):
     task_id: str
     status: Status
@@ -93,6 +104,8 @@ class TaskRead(BaseModel):
     progress: int
     phase: str | None = None
     cost_usd: float = Field(default=0.0, description="Model cost so far, USD (MODEL_PRICES)")
+    retry_of: str | None = Field(default=None,
+                                 description="The failed or stopped task this one retries")
     created_at: str
     updated_at: str
 
