@@ -9,13 +9,18 @@ domains' registration coroutines (`startup.AFTER_LAUNCH`) and they run right aft
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import Any, ParamSpec, TypeVar
 
 from dbos import DBOS, DBOSConfig, Queue
+from dbos._dbos import _get_dbos_instance
 
+from crazy_gary import runtime
 from crazy_gary.config import Settings
 
 log = logging.getLogger(__name__)
@@ -34,6 +39,79 @@ def engine_config(settings: Settings) -> DBOSConfig:
     }
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class CallGate:
+    """Admits the process's model and tool calls (steps that act on the world).
+
+    Closed when the process drains or finds it was declared dead: a call not yet started
+    then waits for ever (the process is leaving; a survivor resumes the workflow from its
+    last checkpoint), and `settled` tells when the calls already in flight (and their
+    checkpoints) are done. While the process cannot prove it is still a live member of the
+    cluster (its last confirmed heartbeat is older than `lease_seconds`, e.g. after a long
+    pause), a call first asks `confirm` (set by the executor registry), and closes the gate
+    if the answer is no: a process declared dead never starts a call on work taken over.
+    """
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.in_flight = 0
+        self.lease_seconds = float("inf")
+        self.confirmed_at = time.monotonic()
+        self.confirm: Callable[[], Awaitable[bool]] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._never = asyncio.Event()
+
+    def close(self) -> None:
+        self.closed = True
+
+    def confirmed(self) -> None:
+        """The registry saw this process still registered as a member just now."""
+        self.confirmed_at = time.monotonic()
+
+    async def _admit(self) -> None:
+        if not self.closed and time.monotonic() - self.confirmed_at > self.lease_seconds \
+                and self.confirm is not None and not await self.confirm():
+            self.close()
+        if self.closed:
+            await self._never.wait()  # cancelled when the engine stops
+
+    @asynccontextmanager
+    async def call(self) -> AsyncIterator[None]:
+        await self._admit()
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            if self.in_flight == 0:
+                self._idle.set()
+
+    async def settled(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the calls in flight; whether they all ended."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
+def held_call(step: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """Run a durable step (a model or tool call) through the process's call gate, so a
+    draining process starts no new call and waits for those in flight and their
+    checkpoint (the step's output is recorded before the wrapped call returns)."""
+    @functools.wraps(step)
+    async def gated(*args: P.args, **kwargs: P.kwargs) -> R:
+        async with runtime.current().durable.calls.call():
+            return await step(*args, **kwargs)
+
+    return gated
+
+
 class DurableEngine:
     """The process's DBOS instance and the queues registered on it."""
 
@@ -46,6 +124,7 @@ class DurableEngine:
         self.task_workflow = task_workflow
         self.queues: dict[str, Queue] = {}
         self.launched = False
+        self.calls = CallGate()
 
     def queue(self, name: str) -> Queue:
         try:
@@ -62,6 +141,20 @@ class DurableEngine:
         for hook in after_launch:
             await hook()
         log.info("durable engine launched as executor %s", self.settings.executor_id)
+
+    def stop_dequeuing(self) -> None:
+        """Take no new work: the engine's background threads (the queue pollers among them)
+        stop; workflows already running go on (their steps are checkpointed directly)."""
+        if self.launched:
+            for event in _get_dbos_instance().background_thread_stop_events:
+                event.set()
+
+    async def recover(self, executor_ids: list[str]) -> int:
+        """Put the pending workflows of (dead) executors back on their queues: whichever
+        live process dequeues one first runs it from its last checkpoint. Idempotent: a
+        workflow another process already picked up is no longer the dead executor's."""
+        handles = await asyncio.to_thread(DBOS._recover_pending_workflows, executor_ids)
+        return len(handles)
 
     async def stop(self) -> None:
         """Stop the engine. It had installed its thread pool as the event loop's default
