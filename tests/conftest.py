@@ -64,7 +64,6 @@ def base_env(data_dir: Path) -> dict[str, str]:
         "HUGGINGFACE_API_KEY": "test-hf-key",
         "ENVIRONMENT": "test",
         "REDIS_NAMESPACE": f"cg-test-{RUN_ID}",
-        "CRAZY_GARY_EXECUTOR_ID": f"test-{RUN_ID}",
     }
     if TEST_DATABASE_URL:
         env["DATABASE_URL"] = TEST_DATABASE_URL

@@ -16,9 +16,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 MODEL_KEYS = ("120b", "20b")
 
 
+_PROCESS_EXECUTOR_ID = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+
+
 def unique_executor_id() -> str:
-    """The host name and a random suffix: two processes on one host never share an id."""
-    return f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+    """The host name and a random suffix drawn once per process: two processes never share
+    an id, and every `Settings` of one process agrees on it."""
+    return _PROCESS_EXECUTOR_ID
 
 class Settings(BaseSettings):
     """Configuration contract of DESIGN.md, read from the environment and a .env file."""

@@ -58,6 +58,7 @@ class CallGate:
     def __init__(self) -> None:
         self.closed = False
         self.in_flight = 0
+        self.blocked = 0  # calls waiting at the closed gate (their workflow goes no further)
         self.lease_seconds = float("inf")
         self.confirmed_at = time.monotonic()
         self.confirm: Callable[[], Awaitable[bool]] | None = None
@@ -77,6 +78,7 @@ class CallGate:
                 and self.confirm is not None and not await self.confirm():
             self.close()
         if self.closed:
+            self.blocked += 1
             await self._never.wait()  # cancelled when the engine stops
 
     @asynccontextmanager
@@ -148,6 +150,12 @@ class DurableEngine:
         if self.launched:
             for event in _get_dbos_instance().background_thread_stop_events:
                 event.set()
+
+    def active_workflows(self) -> int:
+        """How many workflows this process is running now."""
+        if not self.launched:
+            return 0
+        return len(_get_dbos_instance()._active_workflows_set.activeList())
 
     async def recover(self, executor_ids: list[str]) -> int:
         """Put the pending workflows of (dead) executors back on their queues: whichever

@@ -47,6 +47,7 @@ ALIVE, DRAINING, GONE = "alive", "draining", "gone"
 MEMBER_STATES = (ALIVE, DRAINING)
 TASK_WORKFLOW = "crazy_gary.run_task"
 MAX_BEAT_SECONDS = 5.0
+SETTLE_SECONDS = 3.0  # after the calls in flight ended, for their workflows to write
 
 
 @dataclass(frozen=True)
@@ -223,9 +224,17 @@ class ExecutorRegistry:
         """Drain, let the calls in flight finish (and be checkpointed) for up to `grace`
         seconds, then mark this executor gone: a survivor resumes the rest at its next beat."""
         await self.drain()
-        if not await self.engine.calls.settled(grace):
+        started = time.monotonic()
+        calls = self.engine.calls
+        if not await calls.settled(grace):
             log.warning("%d calls still in flight after %gs: they will be sent again by the "
-                        "process that resumes their task", self.engine.calls.in_flight, grace)
+                        "process that resumes their task", calls.in_flight, grace)
+        # After its last call a workflow records the outcome (a few writes): let each one
+        # reach its next (closed) gate or its end, so the survivor does not do it again.
+        left = max(0.0, grace - (time.monotonic() - started))
+        tail = time.monotonic() + min(SETTLE_SECONDS, left)
+        while self.engine.active_workflows() > calls.blocked and time.monotonic() < tail:
+            await asyncio.sleep(0.05)
         self._stopping.set()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
