@@ -73,7 +73,8 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with start_runtime(settings, kind="worker"):  # migrates, connects and launches the engine
+        # migrates, connects and launches the engine; leaving, it drains (docs/scaling.md)
+        async with start_runtime(settings, kind="worker"):
             console.print(f"[green]worker {settings.executor_id} running[/green]")
             await stop.wait()
 

@@ -93,10 +93,10 @@ class CallGate:
             if self.in_flight == 0:
                 self._idle.set()
 
-    async def settled(self, timeout: float) -> bool:
-        """Wait up to `timeout` seconds for the calls in flight; whether they all ended."""
+    async def settled(self, within: float) -> bool:
+        """Wait up to `within` seconds for the calls in flight; whether they all ended."""
         try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
+            await asyncio.wait_for(self._idle.wait(), within)
         except TimeoutError:
             return False
         return True

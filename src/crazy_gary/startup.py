@@ -106,12 +106,13 @@ async def start_runtime(settings: Settings, *, kind: str = "serve",
             stack.push_async_callback(built.endpoints.close)
             await built.hub.start()  # connections come up in the background
             stack.push_async_callback(built.hub.close)
-            # registered before the engine recovers this executor's workflows, so no
-            # survivor claims them meanwhile; beating (and watching the others) after
+            # registered and beating before the engine recovers this executor's
+            # workflows, so no survivor claims them meanwhile
             await built.cluster.register(kind)
+            built.cluster.start()
+            stack.push_async_callback(built.cluster.stop)
             await built.durable.start(AFTER_LAUNCH)
             stack.push_async_callback(built.durable.stop)
-            built.cluster.start()
             # first on the way out: drain, let calls in flight finish, mark this one gone
             stack.push_async_callback(leave, built)
             _settle_heap()

@@ -32,8 +32,9 @@ from tests.tasks.test_workers import fresh_database, running_steps, safe_to_kill
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
-pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL,
-                                reason="two processes share work only on PostgreSQL")
+pytestmark = [pytest.mark.skipif(not TEST_DATABASE_URL,
+                                 reason="two processes share work only on PostgreSQL"),
+              pytest.mark.timeout(300)]  # two process starts: slow on a loaded machine
 ADMIN_PASSWORD = "Adm1n-password-failover"
 
 
@@ -97,8 +98,9 @@ class Cluster:
         email = f"admin-{self.name}@example.com"
         env = subprocess_env({**self.env_for(f"{self.name}-cli"),
                               "CRAZY_GARY_ADMIN_PASSWORD": ADMIN_PASSWORD})
-        done = subprocess.run([sys.executable, "-m", "crazy_gary", "create-admin",
-                               "--email", email], env=env, capture_output=True, timeout=60)
+        done = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "crazy_gary", "create-admin", "--email",
+                             email], env=env, capture_output=True, timeout=60)
         assert done.returncode == 0, done.stdout + done.stderr
         return await login(client, email, ADMIN_PASSWORD)
 

@@ -21,6 +21,7 @@ import logging
 import os
 import signal
 import socket
+import threading
 import time
 import uuid
 from collections import Counter
@@ -35,8 +36,8 @@ from crazy_gary.config import Settings
 from crazy_gary.db import Database, session_scope
 from crazy_gary.durable import DurableEngine
 from crazy_gary.kit.clock import iso, utcnow
-from crazy_gary.kit.ids import new_id
 from crazy_gary.kit.dml import rows_changed
+from crazy_gary.kit.ids import new_id
 from crazy_gary.monitoring import presenters
 from crazy_gary.monitoring.models import Alert, Executor, Incident
 from crazy_gary.realtime import record
@@ -77,7 +78,9 @@ class ExecutorRegistry:
         self.fenced = False
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
-        self._lock = asyncio.Lock()
+        self._beats: threading.Thread | None = None
+        self._beats_stop = threading.Event()
+        self._lock = threading.Lock()
 
     async def register(self, role: str) -> None:
         """Join (or rejoin, under a fixed executor id) as a new incarnation."""
@@ -101,42 +104,72 @@ class ExecutorRegistry:
         gate.confirmed()
 
     def start(self) -> None:
-        """Beat and watch the others (after the engine launched: recovery needs it)."""
+        """Beat from now on, on a thread of its own (an event loop busy for a while, e.g.
+        while the engine launches, must not make the process look dead); once the engine
+        runs, the loop task takes over the executors that left or died at the same pace."""
         if self._task is None:
             self._stopping = asyncio.Event()
-            self._task = asyncio.create_task(self._run(), name="executor-registry")
+            self._beats_stop = threading.Event()
+            self._beats = threading.Thread(target=self._beat_forever, daemon=True,
+                                           name="executor-heartbeat")
+            self._beats.start()
+            self._task = asyncio.create_task(self._watch(), name="executor-registry")
 
-    async def _run(self) -> None:
+    async def stop(self) -> None:
+        """Stop beating and watching (leave() does it before marking this executor gone)."""
+        self._stopping.set()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        if self._beats is not None:
+            self._beats_stop.set()
+            await asyncio.to_thread(self._beats.join)
+            self._beats = None
+
+    def _beat_forever(self) -> None:
+        while not self._beats_stop.wait(self.beat_seconds):
+            try:
+                if not self._beat_once():
+                    return
+            except Exception as exc:
+                log.warning("executor heartbeat failed: %s", exc)
+
+    async def _watch(self) -> None:
         while not self._stopping.is_set():
             try:
                 await asyncio.wait_for(self._stopping.wait(), self.beat_seconds)
                 return
             except TimeoutError:
                 pass
+            if self.fenced or self.state != ALIVE or not self.engine.launched:
+                continue
             try:
-                if await self.beat() and self.state == ALIVE:
-                    await self.take_over_lost()
+                await self.take_over_lost()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("executor heartbeat failed: %s", exc)
+                log.warning("taking over lost executors failed: %s", exc)
 
     async def beat(self) -> bool:
         """Say this process is still here; False (and stop working) if it was declared dead."""
-        if self.fenced:
-            return False
-        async with self._lock:
+        return await asyncio.to_thread(self._beat_once)
+
+    def _beat_once(self) -> bool:
+        with self._lock:
+            if self.fenced:
+                return False
             asked_at = time.monotonic()
-            async with session_scope(self.database) as session:
-                changed = await rows_changed(session, update(Executor).where(
+            with self.database.blocking_engine.begin() as conn:
+                changed = conn.execute(update(Executor).where(
                     Executor.executor_id == self.executor_id,
                     Executor.incarnation == self.incarnation,
-                    Executor.state.in_(MEMBER_STATES)).values(last_seen=utcnow()))
+                    Executor.state.in_(MEMBER_STATES)).values(last_seen=utcnow())).rowcount
             if changed:
-                self.engine.calls.confirmed_at = asked_at
+                calls = self.engine.calls
+                calls.confirmed_at = max(calls.confirmed_at, asked_at)
                 return True
-        self._fence()
-        return False
+            self._fence()
+            return False
 
     def _fence(self) -> None:
         if self.fenced:
@@ -233,12 +266,10 @@ class ExecutorRegistry:
         # reach its next (closed) gate or its end, so the survivor does not do it again.
         left = max(0.0, grace - (time.monotonic() - started))
         tail = time.monotonic() + min(SETTLE_SECONDS, left)
-        while self.engine.active_workflows() > calls.blocked and time.monotonic() < tail:
+        # polled: the engine's count of running workflows has no event to wait on
+        while self.engine.active_workflows() > calls.blocked and time.monotonic() < tail:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
-        self._stopping.set()
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self.stop()
         if not self.fenced:
             await self._set_state(GONE)
         self.state = GONE

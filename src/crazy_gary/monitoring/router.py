@@ -9,13 +9,13 @@ from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crazy_gary import runtime
 from crazy_gary.auth.dependencies import AdminUser, CurrentUser, SettingsDep
 from crazy_gary.config import Settings
 from crazy_gary.db import SessionDep
 from crazy_gary.kit.clock import IsoDateTime, iso_now
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.kit.pagination import Page, PageDep, page_params, set_page_headers
-from crazy_gary import runtime
 from crazy_gary.monitoring import alerts, incidents, presenters, service
 from crazy_gary.monitoring.cluster import cluster_view
 from crazy_gary.monitoring.health import overall_status, run_checks
