@@ -57,6 +57,7 @@ class CallGate:
 
     def __init__(self) -> None:
         self.closed = False
+        self.fenced = False
         self.in_flight = 0
         self.blocked = 0  # calls waiting at the closed gate (their workflow goes no further)
         self.lease_seconds = float("inf")
@@ -69,14 +70,27 @@ class CallGate:
     def close(self) -> None:
         self.closed = True
 
+    def fence(self) -> None:
+        """This process was declared dead: no call starts, and no request goes out."""
+        self.fenced = True
+        self.closed = True
+
     def confirmed(self) -> None:
         """The registry saw this process still registered as a member just now."""
         self.confirmed_at = time.monotonic()
 
-    async def _admit(self) -> None:
-        if not self.closed and time.monotonic() - self.confirmed_at > self.lease_seconds \
+    async def still_member(self) -> None:
+        """Return only while this process may act for the cluster: when its membership is
+        not confirmed recently, confirm it first; declared dead, wait for ever (the process
+        is stopping itself)."""
+        if not self.fenced and time.monotonic() - self.confirmed_at > self.lease_seconds \
                 and self.confirm is not None and not await self.confirm():
-            self.close()
+            self.fence()
+        if self.fenced:
+            await self._never.wait()  # cancelled when the engine stops
+
+    async def _admit(self) -> None:
+        await self.still_member()
         if self.closed:
             self.blocked += 1
             await self._never.wait()  # cancelled when the engine stops
@@ -100,6 +114,15 @@ class CallGate:
         except TimeoutError:
             return False
         return True
+
+
+async def check_membership() -> None:
+    """Called right before each model or tool request goes out (every attempt, retries
+    included): a call admitted before a long pause sends nothing if the process was
+    declared dead meanwhile (`CallGate.still_member`)."""
+    current = runtime.running()
+    if current is not None:
+        await current.durable.calls.still_member()
 
 
 def held_call(step: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:

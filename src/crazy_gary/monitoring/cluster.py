@@ -177,7 +177,7 @@ class ExecutorRegistry:
         self.fenced = True
         log.error("executor %s was declared dead and its work taken over: stopping",
                   self.executor_id)
-        self.engine.calls.close()
+        self.engine.calls.fence()
         self.engine.stop_dequeuing()
         os.kill(os.getpid(), signal.SIGTERM)
 
@@ -259,6 +259,10 @@ class ExecutorRegistry:
         await self.drain()
         started = time.monotonic()
         calls = self.engine.calls
+        if self.fenced:  # its calls are not its own any more: nothing to wait for
+            await self.stop()
+            self.state = GONE
+            return
         if not await calls.settled(grace):
             log.warning("%d calls still in flight after %gs: they will be sent again by the "
                         "process that resumes their task", calls.in_flight, grace)
