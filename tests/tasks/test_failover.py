@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -25,7 +23,7 @@ from sqlalchemy import create_engine, text
 
 from crazy_gary.config import Settings, to_sync_url
 from tests.fakes.openai_standin import turn_of
-from tests.support import ProcessServer, login, register, subprocess_env
+from tests.support import ProcessServer, login, register
 from tests.tasks.helpers import counter_lines, marker, tag
 from tests.tasks.test_durability import process_env, wait_final
 from tests.tasks.test_workers import fresh_database, running_steps, safe_to_kill, wait_log
@@ -95,13 +93,12 @@ class Cluster:
         return {row[0] for row in rows}
 
     async def admin(self, client: httpx.AsyncClient):
+        """An administrator of this cluster's database, made as create-admin makes one."""
+        from crazy_gary.users.bootstrap import ensure_admin  # after the session's settings
+
         email = f"admin-{self.name}@example.com"
-        env = subprocess_env({**self.env_for(f"{self.name}-cli"),
-                              "CRAZY_GARY_ADMIN_PASSWORD": ADMIN_PASSWORD})
-        done = await asyncio.to_thread(
-            subprocess.run, [sys.executable, "-m", "crazy_gary", "create-admin", "--email",
-                             email], env=env, capture_output=True, timeout=60)
-        assert done.returncode == 0, done.stdout + done.stderr
+        await ensure_admin(Settings(DATABASE_URL=self.url), email=email,
+                           password=ADMIN_PASSWORD, name="Admin")
         return await login(client, email, ADMIN_PASSWORD)
 
     async def start_tasks(self, client: httpx.AsyncClient, scripts: list[str]):
