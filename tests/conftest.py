@@ -64,7 +64,9 @@ def base_env(data_dir: Path) -> dict[str, str]:
         "HUGGINGFACE_API_KEY": "test-hf-key",
         "ENVIRONMENT": "test",
         "REDIS_NAMESPACE": f"cg-test-{RUN_ID}",
-        "CRAZY_GARY_EXECUTOR_ID": f"test-{RUN_ID}",
+        # A stopping server waits this long for model and tool calls in flight (tests that
+        # leave slow calls behind must not hold the session's end).
+        "SHUTDOWN_GRACE_SECONDS": "2",
     }
     if TEST_DATABASE_URL:
         env["DATABASE_URL"] = TEST_DATABASE_URL

@@ -10,6 +10,7 @@ import signal
 import typer
 from rich.console import Console
 
+from crazy_gary import runtime
 from crazy_gary.config import get_settings
 
 app = typer.Typer(help="Crazy Gary: a self-hostable backend for autonomous AI agents.",
@@ -29,12 +30,32 @@ def serve(
     import uvicorn
 
     from crazy_gary.asgi import build_asgi
+    from crazy_gary.startup import drain
 
     settings = get_settings()
+
+    class DrainingServer(uvicorn.Server):
+        """uvicorn, draining the runtime at the first SIGTERM/Ctrl-C: no new work and no
+        new model or tool call at once, event streams told to reconnect (so uvicorn's wait
+        for open connections ends); the lifespan's shutdown then waits for the calls in
+        flight (SHUTDOWN_GRACE_SECONDS) and marks this executor gone."""
+
+        draining: asyncio.Future[None] | None = None
+
+        def handle_exit(self, sig: int, frame: object) -> None:
+            current = runtime.running()
+            if current is not None and self.draining is None:
+                asyncio.get_event_loop().call_soon_threadsafe(self._drain, current)
+            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+
+        def _drain(self, current: runtime.Runtime) -> None:
+            self.draining = asyncio.ensure_future(drain(current))
+
     # Forwarded headers only from the proxies the operator lists (FORWARDED_ALLOW_IPS).
-    uvicorn.run(build_asgi(settings), host=host, port=port, log_level=log_level,
-                proxy_headers=bool(settings.forwarded_allow_ips),
-                forwarded_allow_ips=settings.forwarded_allow_ips or None)
+    config = uvicorn.Config(build_asgi(settings), host=host, port=port, log_level=log_level,
+                            proxy_headers=bool(settings.forwarded_allow_ips),
+                            forwarded_allow_ips=settings.forwarded_allow_ips or None)
+    DrainingServer(config).run()
 
 
 @app.command()
@@ -52,7 +73,8 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with start_runtime(settings):  # migrates, connects and launches the engine
+        # migrates, connects and launches the engine; leaving, it drains (docs/scaling.md)
+        async with start_runtime(settings, kind="worker"):
             console.print(f"[green]worker {settings.executor_id} running[/green]")
             await stop.wait()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import uuid
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +15,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MODEL_KEYS = ("120b", "20b")
 
+
+_PROCESS_EXECUTOR_ID = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+
+
+def unique_executor_id() -> str:
+    """The host name and a random suffix drawn once per process: two processes never share
+    an id, and every `Settings` of one process agrees on it."""
+    return _PROCESS_EXECUTOR_ID
 
 class Settings(BaseSettings):
     """Configuration contract of DESIGN.md, read from the environment and a .env file."""
@@ -89,7 +98,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, alias="MAX_BODY_BYTES")
     auth_user_cache_seconds: float = Field(default=5.0, alias="AUTH_USER_CACHE_SECONDS")
 
-    executor_id: str = Field(default_factory=socket.gethostname, alias="CRAZY_GARY_EXECUTOR_ID")
+    # Unique per process unless fixed: a fixed id lets a restarted process resume its own
+    # work (docs/scaling.md); a process coming back under a new name is covered by failover.
+    executor_id: str = Field(default_factory=unique_executor_id,
+                             alias="CRAZY_GARY_EXECUTOR_ID")
+    # A process silent this long is declared dead and one survivor takes over its work.
+    executor_dead_after_seconds: float = Field(default=30.0, gt=0,
+                                               alias="EXECUTOR_DEAD_AFTER_SECONDS")
+    # On SIGTERM/Ctrl-C: how long model and tool calls in flight may finish before exit.
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0, alias="SHUTDOWN_GRACE_SECONDS")
     app_version: str = Field(default="1.0.0", alias="CRAZY_GARY_APP_VERSION")
     # How often each durable queue (tasks, chat, heavy) looks for work: the delay before a
     # queued task starts, against the engine's polling cost on an idle server (each poll is

@@ -9,13 +9,18 @@ domains' registration coroutines (`startup.AFTER_LAUNCH`) and they run right aft
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import Any, ParamSpec, TypeVar
 
 from dbos import DBOS, DBOSConfig, Queue
+from dbos._dbos import _get_dbos_instance
 
+from crazy_gary import runtime
 from crazy_gary.config import Settings
 
 log = logging.getLogger(__name__)
@@ -34,6 +39,104 @@ def engine_config(settings: Settings) -> DBOSConfig:
     }
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class CallGate:
+    """Admits the process's model and tool calls (steps that act on the world).
+
+    Closed when the process drains or finds it was declared dead: a call not yet started
+    then waits for ever (the process is leaving; a survivor resumes the workflow from its
+    last checkpoint), and `settled` tells when the calls already in flight (and their
+    checkpoints) are done. While the process cannot prove it is still a live member of the
+    cluster (its last confirmed heartbeat is older than `lease_seconds`, e.g. after a long
+    pause), a call first asks `confirm` (set by the executor registry), and closes the gate
+    if the answer is no: a process declared dead never starts a call on work taken over.
+    """
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.fenced = False
+        self.in_flight = 0
+        self.blocked = 0  # calls waiting at the closed gate (their workflow goes no further)
+        self.lease_seconds = float("inf")
+        self.confirmed_at = time.monotonic()
+        self.confirm: Callable[[], Awaitable[bool]] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._never = asyncio.Event()
+
+    def close(self) -> None:
+        self.closed = True
+
+    def fence(self) -> None:
+        """This process was declared dead: no call starts, and no request goes out."""
+        self.fenced = True
+        self.closed = True
+
+    def confirmed(self) -> None:
+        """The registry saw this process still registered as a member just now."""
+        self.confirmed_at = time.monotonic()
+
+    async def still_member(self) -> None:
+        """Return only while this process may act for the cluster: when its membership is
+        not confirmed recently, confirm it first; declared dead, wait for ever (the process
+        is stopping itself)."""
+        if not self.fenced and time.monotonic() - self.confirmed_at > self.lease_seconds \
+                and self.confirm is not None and not await self.confirm():
+            self.fence()
+        if self.fenced:
+            await self._never.wait()  # cancelled when the engine stops
+
+    async def _admit(self) -> None:
+        await self.still_member()
+        if self.closed:
+            self.blocked += 1
+            await self._never.wait()  # cancelled when the engine stops
+
+    @asynccontextmanager
+    async def call(self) -> AsyncIterator[None]:
+        await self._admit()
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            if self.in_flight == 0:
+                self._idle.set()
+
+    async def settled(self, within: float) -> bool:
+        """Wait up to `within` seconds for the calls in flight; whether they all ended."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), within)
+        except TimeoutError:
+            return False
+        return True
+
+
+async def check_membership() -> None:
+    """Called right before each model or tool request goes out (every attempt, retries
+    included): a call admitted before a long pause sends nothing if the process was
+    declared dead meanwhile (`CallGate.still_member`)."""
+    current = runtime.running()
+    if current is not None:
+        await current.durable.calls.still_member()
+
+
+def held_call(step: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """Run a durable step (a model or tool call) through the process's call gate, so a
+    draining process starts no new call and waits for those in flight and their
+    checkpoint (the step's output is recorded before the wrapped call returns)."""
+    @functools.wraps(step)
+    async def gated(*args: P.args, **kwargs: P.kwargs) -> R:
+        async with runtime.current().durable.calls.call():
+            return await step(*args, **kwargs)
+
+    return gated
+
+
 class DurableEngine:
     """The process's DBOS instance and the queues registered on it."""
 
@@ -46,6 +149,7 @@ class DurableEngine:
         self.task_workflow = task_workflow
         self.queues: dict[str, Queue] = {}
         self.launched = False
+        self.calls = CallGate()
 
     def queue(self, name: str) -> Queue:
         try:
@@ -62,6 +166,26 @@ class DurableEngine:
         for hook in after_launch:
             await hook()
         log.info("durable engine launched as executor %s", self.settings.executor_id)
+
+    def stop_dequeuing(self) -> None:
+        """Take no new work: the engine's background threads (the queue pollers among them)
+        stop; workflows already running go on (their steps are checkpointed directly)."""
+        if self.launched:
+            for event in _get_dbos_instance().background_thread_stop_events:
+                event.set()
+
+    def active_workflows(self) -> int:
+        """How many workflows this process is running now."""
+        if not self.launched:
+            return 0
+        return len(_get_dbos_instance()._active_workflows_set.activeList())
+
+    async def recover(self, executor_ids: list[str]) -> int:
+        """Put the pending workflows of (dead) executors back on their queues: whichever
+        live process dequeues one first runs it from its last checkpoint. Idempotent: a
+        workflow another process already picked up is no longer the dead executor's."""
+        handles = await asyncio.to_thread(DBOS._recover_pending_workflows, executor_ids)
+        return len(handles)
 
     async def stop(self) -> None:
         """Stop the engine. It had installed its thread pool as the event loop's default

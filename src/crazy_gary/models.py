@@ -8,8 +8,8 @@ from crazy_gary.heavy.models import Orchestration, OrchestrationStep  # noqa: F4
 from crazy_gary.monitoring.models import (  # noqa: F401
     Alert,
     ErrorLog,
+    Executor,
     Incident,
-    ProcessHeartbeat,
     RequestLog,
 )
 from crazy_gary.realtime.models import Event  # noqa: F401

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the services' modules read `current()`: types only, no impo
     from crazy_gary.endpoints.service import EndpointManager
     from crazy_gary.heavy.runtime import ChangeWaiters
     from crazy_gary.llm.service import ModelService
+    from crazy_gary.monitoring.cluster import ExecutorRegistry
     from crazy_gary.monitoring.runtime import TelemetryServices
     from crazy_gary.realtime.fanout import Fanout
     from crazy_gary.realtime.revocation import StreamGuard
@@ -52,6 +53,7 @@ class Runtime:
     verified_tokens: VerifiedTokens
     stream_guard: StreamGuard
     orchestration_waiters: ChangeWaiters
+    cluster: ExecutorRegistry
     health_checks: dict[str, HealthCheck] = field(default_factory=dict)
     # The phase this process last wrote per running task (repeats are not written again).
     task_phases: dict[str, tuple[str, str | None]] = field(default_factory=dict)

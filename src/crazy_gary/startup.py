@@ -30,6 +30,7 @@ from crazy_gary.heavy.runtime import ChangeWaiters
 from crazy_gary.llm.service import ModelService
 from crazy_gary.migrations import upgrade
 from crazy_gary.monitoring import workflows as monitoring_workflows
+from crazy_gary.monitoring.cluster import ExecutorRegistry
 from crazy_gary.monitoring.runtime import TelemetryServices
 from crazy_gary.realtime.fanout import Fanout
 from crazy_gary.realtime.outbox import Relay
@@ -61,6 +62,8 @@ def build_runtime(settings: Settings, *, socket_servers: Sequence[Any] = ()) -> 
     endpoints = EndpointManager(settings)
     hub = ToolHub(settings)
 
+    durable = DurableEngine(settings, task_workflow=run_task)
+
     async def mcp_check() -> dict[str, Any]:
         return hub.status()
 
@@ -72,12 +75,13 @@ def build_runtime(settings: Settings, *, socket_servers: Sequence[Any] = ()) -> 
         endpoints=endpoints,
         models=ModelService(settings, endpoints),
         hub=hub,
-        durable=DurableEngine(settings, task_workflow=run_task),
+        durable=durable,
         user_cache=UserCache(settings.auth_user_cache_seconds),
         user_pages=PageCache(),
         verified_tokens=VerifiedTokens(),
         stream_guard=StreamGuard(settings.stream_reauth_seconds),
         orchestration_waiters=ChangeWaiters(),
+        cluster=ExecutorRegistry(settings, database, durable),
         health_checks={"huggingface_api": huggingface_api_check, "mcp": mcp_check},
     )
 
@@ -104,12 +108,33 @@ async def start_runtime(settings: Settings, *, kind: str = "serve",
             stack.push_async_callback(built.endpoints.close)
             await built.hub.start()  # connections come up in the background
             stack.push_async_callback(built.hub.close)
+            # registered and beating before the engine recovers this executor's
+            # workflows, so no survivor claims them meanwhile
+            await built.cluster.register(kind)
+            built.cluster.start()
+            stack.push_async_callback(built.cluster.stop)
             await built.durable.start(AFTER_LAUNCH)
             stack.push_async_callback(built.durable.stop)
+            # first on the way out: drain, let calls in flight finish, mark this one gone
+            stack.push_async_callback(leave, built)
             _settle_heap()
             yield built
     finally:
         runtime.install(None)
+
+
+async def drain(built: Runtime) -> None:
+    """SIGTERM / Ctrl-C: take no new work and start no new model or tool call, say so in
+    the registry, and tell SSE and socket.io clients to reconnect elsewhere. Idempotent."""
+    await built.cluster.drain()
+    await built.fanout.part()
+
+
+async def leave(built: Runtime) -> None:
+    """Drain, let the calls in flight finish for up to SHUTDOWN_GRACE_SECONDS, mark this
+    executor gone (a survivor resumes its unfinished work at its next beat)."""
+    await drain(built)
+    await built.cluster.leave(built.settings.shutdown_grace_seconds)
 
 
 def _settle_heap() -> None:

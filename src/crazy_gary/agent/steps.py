@@ -29,6 +29,7 @@ from crazy_gary.agent.ports import (
 from crazy_gary.agent.pricing import estimate_cost
 from crazy_gary.approvals import intents
 from crazy_gary.config import get_settings
+from crazy_gary.durable import held_call
 from crazy_gary.errors import AppError, ValidationFailed
 from crazy_gary.llm import service as llm_service
 from crazy_gary.observability.metrics import AGENT_STEPS
@@ -101,6 +102,7 @@ def _phase_of(kind: str) -> str:
     return "planning" if kind == "plan" else "acting"
 
 
+@held_call
 @DBOS.step(name="agent.model_call", preemptible=True)
 async def model_step(
     task_id: str,
@@ -157,6 +159,7 @@ async def model_step(
                      fell_back=result.fell_back)
 
 
+@held_call
 @DBOS.step(name="agent.tool_call", preemptible=True)
 async def tool_step(
     task_id: str,

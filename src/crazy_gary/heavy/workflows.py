@@ -18,6 +18,7 @@ from dbos import DBOS, SetWorkflowID
 from crazy_gary import runtime as process
 from crazy_gary.agent.workflows import run_task
 from crazy_gary.db import utcnow
+from crazy_gary.durable import held_call
 from crazy_gary.heavy import agents, runtime
 from crazy_gary.heavy.execution import execute_step
 from crazy_gary.heavy.status import (
@@ -134,6 +135,7 @@ async def orchestration_workflow(orch_id: str) -> str:
     return await finish(orch_id, outcome)
 
 
+@held_call
 @DBOS.step(name="heavy.execute_step", preemptible=True)
 async def _execute(orch_id: str, step: int) -> dict[str, Any]:
     return await execute_step(orch_id, step)

@@ -22,6 +22,7 @@ import httpx
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
+from crazy_gary.durable import check_membership
 from crazy_gary.errors import EndpointUnavailable
 from crazy_gary.llm.types import ChatChunk, ChatResult, ToolCall, Usage
 
@@ -104,6 +105,7 @@ class ModelClient:
                             timeout: float | None) -> Result:
         last: Exception | None = None
         for attempt in range(self.max_retries + 1):
+            await check_membership()  # a process declared dead sends nothing
             try:
                 return await attempt_fn(timeout or self.timeout)
             except asyncio.CancelledError:

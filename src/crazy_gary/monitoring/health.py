@@ -9,20 +9,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from crazy_gary import runtime
 from crazy_gary.config import Settings
-from crazy_gary.db import get_database, session_scope
+from crazy_gary.db import get_database
 from crazy_gary.kit.clock import iso, utcnow
-from crazy_gary.monitoring.models import ProcessHeartbeat
+from crazy_gary.monitoring.cluster import ALIVE, DRAINING, cluster_view
 
 CHECK_TIMEOUT = 3.0
 EXPECTED = ("huggingface_api", "mcp")  # contributed by other domains; shown even when absent
-HEARTBEAT_STALE = timedelta(seconds=30)
 
 
 async def check_database() -> dict[str, Any]:
@@ -49,21 +47,20 @@ def redis_check(settings: Settings) -> Callable[[], Awaitable[dict[str, Any]]]:
 
 
 async def check_workers() -> dict[str, Any]:
-    """Processes that sent a heartbeat recently, and whether this one runs the engine."""
-    horizon = utcnow() - HEARTBEAT_STALE
-    async with session_scope() as session:
-        rows = list(await session.scalars(
-            select(ProcessHeartbeat).where(ProcessHeartbeat.last_seen >= horizon)))
-    engine_here = runtime.current().durable.launched
-    processes = len(rows)
-    if processes == 0 and not engine_here:
-        status = "unhealthy"
-    else:
-        status = "healthy"
+    """The cluster's processes by state (alive, draining, gone), and whether this one runs
+    the engine; the full list is `GET /api/monitoring/cluster` (admins)."""
+    current = runtime.current()
+    engine_here = current.durable.launched
+    processes = await cluster_view(current.database,
+                                   dead_after=current.settings.executor_dead_after_seconds,
+                                   engine_running=engine_here)
+    members = [p for p in processes if p["state"] in (ALIVE, DRAINING)]
     return {
-        "status": status,
-        "active_processes": processes,
-        "executors": sorted({row.executor_id for row in rows}),
+        "status": "unhealthy" if not members and not engine_here else "healthy",
+        "active_processes": len(members),
+        "executors": sorted(p["executor_id"] for p in members),
+        "states": {state: sum(1 for p in processes if p["state"] == state)
+                   for state in ("alive", "draining", "gone")},
         "engine_running_here": engine_here,
     }
 

@@ -1,4 +1,4 @@
-"""Monitoring tables: request and error logs, alerts, incidents, process heartbeats."""
+"""Monitoring tables: request and error logs, alerts, incidents, the executor registry."""
 
 from __future__ import annotations
 
@@ -78,14 +78,24 @@ class Incident(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class ProcessHeartbeat(Base):
-    """Each serving or worker process says it is alive every few seconds."""
+class Executor(Base):
+    """One row per executor id: every serving or worker process registers here, beats every
+    few seconds, and is `alive`, `draining` (leaving: takes no new work) or `gone`. A gone
+    executor's unfinished durable work is taken over by exactly one survivor (`claimed_by`).
+    `incarnation` changes each time a process (re)starts under the id: a process that finds
+    its incarnation replaced, or its row gone, was declared dead and must stop working."""
 
-    __tablename__ = "process_heartbeats"
+    __tablename__ = "executors"
 
-    process: Mapped[str] = mapped_column(String(128), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    executor_id: Mapped[str] = mapped_column(String(128))
+    executor_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    incarnation: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))
+    host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

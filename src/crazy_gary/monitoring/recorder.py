@@ -1,5 +1,6 @@
 """Per-process telemetry buffer: request and error records are written to the database in
-batches off the request path; the process's heartbeat and CPU samples are kept here too."""
+batches off the request path; the process's CPU samples are kept here too (its heartbeat is
+the executor registry's, monitoring/cluster.py)."""
 
 from __future__ import annotations
 
@@ -13,22 +14,22 @@ from collections import deque
 from typing import Any
 
 import psutil
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert
 
-from crazy_gary.db import Database, session_scope
+from crazy_gary.db import Database
 from crazy_gary.kit.clock import utcnow
-from crazy_gary.monitoring.models import ErrorLog, ProcessHeartbeat, RequestLog
+from crazy_gary.monitoring.models import ErrorLog, RequestLog
 
 # Records from this logger are never stored (a failing flush must not feed itself).
 log = logging.getLogger("crazy_gary.monitoring.recorder")
 
 FLUSH_SECONDS = 1.0
-HEARTBEAT_SECONDS = 5.0
+CPU_SAMPLE_SECONDS = 5.0
 
 
 class Telemetry:
-    """Request and error rows buffered in memory, written each second; the process's
-    heartbeat and CPU samples. One per runtime."""
+    """Request and error rows buffered in memory, written each second; the process's CPU
+    samples. One per runtime."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -71,7 +72,7 @@ class Telemetry:
         await self.flush()
 
     async def _run(self) -> None:
-        last_beat = 0.0
+        last_sample = 0.0
         while not self._stopping.is_set():
             try:
                 await asyncio.wait_for(self._stopping.wait(), FLUSH_SECONDS)
@@ -80,10 +81,9 @@ class Telemetry:
                 pass
             try:
                 await self.flush()
-                if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
-                    last_beat = time.monotonic()
+                if time.monotonic() - last_sample >= CPU_SAMPLE_SECONDS:
+                    last_sample = time.monotonic()
                     self.cpu_samples.append((time.time(), psutil.cpu_percent(interval=None)))
-                    await self.heartbeat()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -101,18 +101,6 @@ class Telemetry:
         except Exception:
             self.dropped += len(requests) + len(errors)
             raise
-
-    async def heartbeat(self) -> None:
-        now = utcnow()
-        async with session_scope(self.database) as session:
-            row = await session.scalar(
-                select(ProcessHeartbeat).where(ProcessHeartbeat.process == self.process))
-            if row is None:
-                session.add(ProcessHeartbeat(
-                    process=self.process, kind=self.kind, executor_id=self.executor_id,
-                    pid=os.getpid(), started_at=self.started_at, last_seen=now))
-            else:
-                row.last_seen = now
 
     def cpu_average(self, seconds: float) -> tuple[float | None, int]:
         """Mean CPU over the last `seconds` and how many samples it is based on."""

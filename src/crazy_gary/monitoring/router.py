@@ -9,6 +9,7 @@ from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crazy_gary import runtime
 from crazy_gary.auth.dependencies import AdminUser, CurrentUser, SettingsDep
 from crazy_gary.config import Settings
 from crazy_gary.db import SessionDep
@@ -16,10 +17,12 @@ from crazy_gary.kit.clock import IsoDateTime, iso_now
 from crazy_gary.kit.openapi import error_responses
 from crazy_gary.kit.pagination import Page, PageDep, page_params, set_page_headers
 from crazy_gary.monitoring import alerts, incidents, presenters, service
+from crazy_gary.monitoring.cluster import cluster_view
 from crazy_gary.monitoring.health import overall_status, run_checks
 from crazy_gary.monitoring.schemas import (
     AlertRead,
     BasicHealth,
+    ClusterRead,
     Dashboard,
     DetailedHealth,
     ErrorLogRead,
@@ -27,6 +30,7 @@ from crazy_gary.monitoring.schemas import (
     IncidentCreated,
     IncidentRead,
     IncidentUpdate,
+    ProcessRead,
     RequestLogRead,
     Severity,
     SystemMetrics,
@@ -47,13 +51,31 @@ async def health(user: CurrentUser, settings: SettingsDep) -> BasicHealth:
     return BasicHealth(status=overall_status(components), timestamp=iso_now())
 
 
+async def _processes(request: Request) -> list[ProcessRead]:
+    current = runtime.of(request)
+    rows = await cluster_view(current.database,
+                              dead_after=current.settings.executor_dead_after_seconds,
+                              engine_running=current.durable.launched)
+    return [ProcessRead(**row) for row in rows]
+
+
+@router.get("/cluster", response_model=ClusterRead, responses=error_responses(403))
+async def cluster(request: Request, admin: AdminUser) -> ClusterRead:
+    """Every process of the cluster (API and worker), newest first: its state (`alive`,
+    `draining`, `gone`), last heartbeat, and how many agent tasks it runs (admin only)."""
+    return ClusterRead(processes=await _processes(request))
+
+
 @router.get("/health/detailed", response_model=DetailedHealth)
-async def health_detailed(user: CurrentUser, settings: SettingsDep) -> DetailedHealth:
-    """Every component with its status, last check and response time (ms)."""
+async def health_detailed(request: Request, user: CurrentUser,
+                          settings: SettingsDep) -> DetailedHealth:
+    """Every component with its status, last check and response time (ms); for admins, the
+    cluster's processes too."""
     components = await run_checks(settings)
     return DetailedHealth(
         overall=BasicHealth(status=overall_status(components), timestamp=iso_now()),
-        components=components)
+        components=components,
+        cluster=await _processes(request) if user.is_admin else None)
 
 
 async def _metrics(session: AsyncSession, settings: Settings) -> SystemMetrics:
@@ -69,9 +91,10 @@ async def metrics(user: CurrentUser, session: SessionDep,
 
 
 @router.get("/health/dashboard", response_model=Dashboard)
-async def dashboard(user: CurrentUser, session: SessionDep,
+async def dashboard(request: Request, user: CurrentUser, session: SessionDep,
                     settings: SettingsDep) -> Dashboard:
-    """Health, key metrics, open alerts and open incidents in one call."""
+    """Health, key metrics, open alerts and open incidents in one call (and, for admins,
+    the cluster's processes)."""
     components = await run_checks(settings)
     m = await _metrics(session, settings)
     active, _ = await alerts.list_alerts(session, status="active", page=Page(50, 0))
@@ -86,6 +109,7 @@ async def dashboard(user: CurrentUser, session: SessionDep,
         alerts=[presenters.alert(a).model_dump() for a in active],
         incidents=[presenters.incident(i, full=user.is_admin).model_dump(exclude={"timeline"})
                    for i in open_incidents],
+        cluster=await _processes(request) if user.is_admin else None,
     )
 
 

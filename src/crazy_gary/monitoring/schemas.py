@@ -18,9 +18,31 @@ class BasicHealth(BaseModel):
     timestamp: str
 
 
+class ProcessRead(BaseModel):
+    """One process of the cluster (a `serve` or a `worker`)."""
+
+    executor_id: str
+    role: str
+    host: str
+    pid: int
+    version: str
+    state: Literal["alive", "draining", "gone"]
+    started_at: str
+    last_seen: str
+    left_at: str | None
+    claimed_by: str | None = Field(description="The survivor that took over its work")
+    running_tasks: int = Field(description="Agent tasks it runs now")
+
+
+class ClusterRead(BaseModel):
+    processes: list[ProcessRead]
+
+
 class DetailedHealth(BaseModel):
     overall: BasicHealth
     components: dict[str, dict[str, Any]]
+    cluster: list[ProcessRead] | None = Field(
+        default=None, description="The cluster's processes (admins only; null for others)")
 
 
 class RequestMetrics(BaseModel):
@@ -108,3 +130,5 @@ class Dashboard(BaseModel):
     metrics: dict[str, Any]
     alerts: list[dict[str, Any]]
     incidents: list[dict[str, Any]]
+    cluster: list[ProcessRead] | None = Field(
+        default=None, description="The cluster's processes (admins only; null for others)")

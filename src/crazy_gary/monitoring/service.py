@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crazy_gary.kit.clock import utcnow
 from crazy_gary.kit.dml import rows_changed
 from crazy_gary.kit.pagination import Page, fetch_page
-from crazy_gary.monitoring.models import ErrorLog, ProcessHeartbeat, RequestLog
+from crazy_gary.monitoring.models import ErrorLog, Executor, RequestLog
 from crazy_gary.monitoring.schemas import RequestMetrics
 
 STREAM_PATHS = ("/api/observability/events/stream",)  # long-lived: not a latency sample
@@ -80,6 +80,7 @@ async def prune_logs(session: AsyncSession, *, older_than: datetime, max_rows: i
             select(model.id).order_by(model.id.desc()).offset(max_rows).limit(1))
         if cutoff is not None:
             removed += await rows_changed(session, delete(model).where(model.id <= cutoff))
-    stale = utcnow() - timedelta(days=1)
-    await session.execute(delete(ProcessHeartbeat).where(ProcessHeartbeat.last_seen < stale))
+    stale = utcnow() - timedelta(days=1)  # executors gone (and taken over) a day ago
+    await session.execute(delete(Executor).where(
+        Executor.last_seen < stale, Executor.claimed_by.is_not(None)))
     return removed

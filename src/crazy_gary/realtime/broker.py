@@ -55,6 +55,7 @@ class Subscription:
         self.items: deque[PublishedEvent] = deque()
         self.overflowed = False
         self.closed = False
+        self.parting = False  # the process is leaving: the subscriber should reconnect
         self.loop = asyncio.get_running_loop()
         self._waiter: asyncio.Future[None] | None = None
         self._idle = 0.0
@@ -79,6 +80,11 @@ class Subscription:
             self._timer.cancel()
             self._timer = None
         self._wake()
+
+    def part(self) -> None:
+        """The process is leaving: end the stream, telling the subscriber to reconnect."""
+        self.parting = True
+        self.close()
 
     def _wake(self) -> None:
         waiter = self._waiter
@@ -142,6 +148,14 @@ class LocalBroker:
                 sub.push(event)
             else:  # published from another thread's loop
                 sub.loop.call_soon_threadsafe(sub.push, event)
+
+    def part_all(self) -> None:
+        """The process is leaving: every subscriber is told to reconnect (elsewhere)."""
+        for sub in list(self.subscriptions):
+            if sub.loop is asyncio.get_running_loop():
+                sub.part()
+            else:
+                sub.loop.call_soon_threadsafe(sub.part)
 
     def __len__(self) -> int:
         return len(self.subscriptions)

@@ -97,6 +97,20 @@ class Fanout:
             self.redis = None
         self.started = False
 
+    async def part(self) -> None:
+        """The process is leaving: SSE streams end with a `reconnect` event; socket.io
+        clients get a `reconnect` event and their transport is closed, so they reconnect
+        (to another process) instead of seeing a reset."""
+        self.broker.part_all()
+        for sio in self.socket_servers:
+            namespaces = list(sio.manager.rooms)
+            for namespace in namespaces:
+                await sio.emit("reconnect", {"reason": "server_draining"},
+                               namespace=namespace, ignore_queue=True)
+            for namespace in namespaces:
+                for _, eio_sid in list(sio.manager.get_participants(namespace, None)):
+                    await sio.eio.disconnect(eio_sid)
+
     async def send(self, event: PublishedEvent, *, mark: bool = True) -> None:
         """Deliver everywhere, once per event id; never raises. `mark`: note the id for the
         relay to mark the row published (a relayed row is marked already)."""

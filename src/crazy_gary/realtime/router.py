@@ -14,7 +14,7 @@ from crazy_gary.auth.tokens import bearer_token
 from crazy_gary.db import request_database, session_scope
 from crazy_gary.errors import AuthRequired
 from crazy_gary.kit.openapi import error_responses
-from crazy_gary.kit.sse import PING, SSEResponse
+from crazy_gary.kit.sse import PING, SSEResponse, frame
 from crazy_gary.observability.metrics import REALTIME_CLIENTS
 from crazy_gary.realtime.broker import LocalBroker, Subscription
 from crazy_gary.realtime.revocation import Credential, StreamGuard
@@ -23,6 +23,9 @@ from crazy_gary.realtime.service import events_after
 router = APIRouter(prefix="/api/observability", tags=["observability"])
 
 REPLAY_BATCH = 500
+# Sent when the process drains: reconnect (to another process) soon, replaying from the
+# last event id, instead of seeing the connection reset.
+RECONNECT = b"retry: 1000\n" + frame({"reason": "server_draining"}, event="reconnect")
 NO_URL_TOKENS = ("Send the access token in the Authorization header "
                  "(tokens in the URL are not accepted)")
 
@@ -85,6 +88,8 @@ class EventStreamResponse(SSEResponse):
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
         # Overflowed (too slow to keep up): the stream ends; the client reconnects with
         # Last-Event-ID and replays. Disconnected: the server drops the closing message.
+        if sub.parting:  # the process drains: a `reconnect` event, then the stream ends
+            await send({"type": "http.response.body", "body": RECONNECT, "more_body": True})
 
     async def _replay(self, send: Send, sub: Subscription, after: int) -> set[int]:
         """Send the logged events after `after`; their ids, to drop their live copies."""

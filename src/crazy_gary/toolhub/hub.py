@@ -11,6 +11,7 @@ from mcp.shared.exceptions import MCPError
 
 from crazy_gary import runtime
 from crazy_gary.config import Settings
+from crazy_gary.durable import check_membership
 from crazy_gary.errors import NotFound, ServiceUnavailable, ValidationFailed
 from crazy_gary.kit.clock import iso, utcnow
 from crazy_gary.observability.metrics import TOOL_CALL_LATENCY
@@ -163,6 +164,7 @@ class ToolHub:
         """Validate and run one tool call for a user; cancellable by task cancellation."""
         if not self._started:
             await self.start()
+        await check_membership()  # a process declared dead sends nothing
         running = asyncio.get_running_loop()
         if self.loop is not None and running is not self.loop and self.loop.is_running():
             # Sessions belong to the hub's loop (e.g. a durable step on another loop).
