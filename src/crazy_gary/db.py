@@ -87,13 +87,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# How long a transaction may wait for a pooled connection. A process runs up to
+# TASK_WORKER_CONCURRENCY tasks; when many of their model calls return together, their
+# step writes queue for the pool (on SQLite they take the file's one write lock in turn
+# anyway). Such a wait is a burst, not a fault: SQLAlchemy's 30 s default failed steps of
+# 1,000 tasks on a busy 2-core host (bench/many_agents.py).
+POOL_TIMEOUT_SECONDS = 120.0
+
+
 class Database:
     """One engine and session factory per process."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict = {"pool_pre_ping": not self.is_sqlite}
+        kwargs: dict = {"pool_pre_ping": not self.is_sqlite, "pool_timeout": POOL_TIMEOUT_SECONDS}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
             # Sessions and Connections always end their transaction before giving the
