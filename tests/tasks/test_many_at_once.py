@@ -40,8 +40,8 @@ async def test_one_process_holds_every_task_in_flight_at_once(client, register_u
     assert answers == ["everyone was here"] * len(tasks), answers
     assert model_standin.barriers()[barrier] == len(tasks)
     # the first user never had more than `cap` tasks running at once
-    spans = sorted((t["started_at"], t["completed_at"]) for (me, _), t in zip(tasks, done)
-                   if me is users[0])
+    spans = sorted((t["started_at"], t["completed_at"])
+                   for (me, _), t in zip(tasks, done, strict=True) if me is users[0])
     assert len(spans) == cap + 1
     for start, _ in spans:
         assert len([s for s in spans if s[0] <= start < s[1]]) <= cap
