@@ -87,15 +87,24 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# How long a transaction may wait for a pooled connection, and on SQLite for the file's one
+# write lock. A process runs up to TASK_WORKER_CONCURRENCY tasks; when many of their model
+# calls return together their step writes queue for both. Such a wait is a burst, not a
+# fault: with the 30 s defaults, 1,000 tasks on a saturated 2-core host failed a few steps
+# with "QueuePool limit ... timed out" and "database is locked" (bench/many_agents.py).
+POOL_TIMEOUT_SECONDS = 120.0
+SQLITE_BUSY_SECONDS = 120
+
+
 class Database:
     """One engine and session factory per process."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict = {"pool_pre_ping": not self.is_sqlite}
+        kwargs: dict = {"pool_pre_ping": not self.is_sqlite, "pool_timeout": POOL_TIMEOUT_SECONDS}
         if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS}
             # Sessions and Connections always end their transaction before giving the
             # connection back; a second "reset" rollback would be one more thread hop.
             kwargs["pool_reset_on_return"] = None
@@ -114,7 +123,8 @@ class Database:
         (batched telemetry writes), so it never holds the event loop."""
         url = self.engine.url
         if self.is_sqlite:
-            engine = create_engine(url.set(drivername="sqlite"), connect_args={"timeout": 30})
+            engine = create_engine(url.set(drivername="sqlite"),
+                                   connect_args={"timeout": SQLITE_BUSY_SECONDS})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
         return create_engine(url.set(drivername="postgresql+psycopg"), pool_size=2,
@@ -149,7 +159,7 @@ def _reset_write_flag(session: Session) -> None:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()

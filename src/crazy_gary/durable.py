@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, ParamSpec, TypeVar
 
+import sqlalchemy as sa
 from dbos import DBOS, DBOSConfig, Queue
 from dbos._dbos import _get_dbos_instance
 
@@ -25,8 +26,42 @@ from crazy_gary.config import Settings
 
 log = logging.getLogger(__name__)
 
-def engine_config(settings: Settings) -> DBOSConfig:
-    return {
+
+def sqlite_system_connection(dbapi_connection: Any, _record: Any) -> None:
+    """What DBOS sets on its own SQLite connections (IMMEDIATE transactions so writers
+    queue instead of failing, a long busy timeout, foreign keys), plus write-ahead logging
+    with synchronous=NORMAL: a step's checkpoint is one append to the log instead of a
+    rollback journal created, synced and deleted (the largest share of the engine's time
+    per step on SQLite). A killed process loses nothing; a power cut may lose the last
+    checkpoints, which are then run again, as after any crash (the app database makes the
+    same choice, db.py)."""
+    for pragma in ("busy_timeout=30000", "foreign_keys=ON", "journal_mode=WAL",
+                   "synchronous=NORMAL"):
+        dbapi_connection.execute(f"PRAGMA {pragma}")
+    dbapi_connection.isolation_level = "IMMEDIATE"
+
+
+def system_database_engine(settings: Settings) -> sa.Engine | None:
+    """The engine of the durable engine's own tables when they live in a SQLite file (None
+    on PostgreSQL, where DBOS builds its own). The caller disposes of it after DBOS."""
+    url = settings.dbos_system_database_url
+    if not url.startswith("sqlite"):
+        return None
+    engine = sa.create_engine(url, pool_size=SYSTEM_POOL_SIZE, max_overflow=0,
+                              pool_timeout=30, connect_args={"timeout": 30})
+    sa.event.listen(engine, "connect", sqlite_system_connection)
+    return engine
+
+
+# Connections to the engine's system database, and threads for its blocking calls. Every
+# checkpoint is a short call handed to a thread; a task waiting on a model holds neither,
+# so these bound the engine's bursts, not the number of tasks in flight.
+SYSTEM_POOL_SIZE = 20
+EXECUTOR_THREADS = 64
+
+
+def engine_config(settings: Settings, system_engine: sa.Engine | None = None) -> DBOSConfig:
+    config: DBOSConfig = {
         "name": "crazy_gary",
         "system_database_url": settings.dbos_system_database_url,
         "application_version": settings.app_version,
@@ -36,7 +71,12 @@ def engine_config(settings: Settings) -> DBOSConfig:
         # exports over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set; the trace context
         # travels with queued and recovered workflows, so one task is one trace.
         "enable_otlp": True,
+        "sys_db_pool_size": SYSTEM_POOL_SIZE,
+        "max_executor_threads": EXECUTOR_THREADS,
     }
+    if system_engine is not None:
+        config["system_database_engine"] = system_engine
+    return config
 
 
 P = ParamSpec("P")
@@ -150,6 +190,7 @@ class DurableEngine:
         self.queues: dict[str, Queue] = {}
         self.launched = False
         self.calls = CallGate()
+        self.system_engine: sa.Engine | None = None
 
     def queue(self, name: str) -> Queue:
         try:
@@ -160,7 +201,8 @@ class DurableEngine:
     async def start(self, after_launch: Iterable[Callable[[], Awaitable[None]]]) -> None:
         """Start the engine: recover this executor's pending workflows, then register the
         queues and schedules (`after_launch`, in order)."""
-        DBOS(config=engine_config(self.settings))
+        self.system_engine = system_database_engine(self.settings)
+        DBOS(config=engine_config(self.settings, self.system_engine))
         DBOS.launch()
         self.launched = True
         for hook in after_launch:
@@ -197,3 +239,6 @@ class DurableEngine:
             asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
             self.launched = False
             self.queues.clear()
+        if self.system_engine is not None:  # ours, not DBOS's: DBOS leaves it open
+            self.system_engine.dispose()
+            self.system_engine = None

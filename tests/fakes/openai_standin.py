@@ -20,11 +20,16 @@ A reply is a dict:
 - optional `"reasoning": "text"` (sent as `reasoning_content`), `"usage":
   {"prompt_tokens", "completion_tokens"}`, `"finish_reason"`, `"delay": seconds` (waited
   before answering; abandoned when the client disconnects)
+- optional `"barrier": {"name": str, "parties": n, "timeout": seconds}`: the reply is held
+  until n requests carrying the same barrier name have arrived (so a test can prove n
+  calls are in flight at once); if they have not within the timeout (default 30 s) the
+  reply's content becomes `barrier NAME broken: k of n arrived`.
 - `{"error": status, "retry_after": seconds, "message": "text"}` answers that HTTP error.
 
 Control over HTTP (so a subprocess can be scripted too):
 `POST /_control/script {"tag", "replies": [...], "by": "count" | "turn"}`,
-`GET /_control/requests?tag=` (every recorded request body, oldest first), `POST /_control/reset`,
+`GET /_control/requests?tag=` (every recorded request body, oldest first),
+`GET /_control/barriers` (requests arrived per barrier name), `POST /_control/reset`,
 `POST /_control/health {"healthy": bool}` (`/v1/models` answers 503 when unhealthy),
 `POST /_control/exit {"code": n}` (a subprocess exits at once, to simulate a crash).
 
@@ -61,6 +66,10 @@ class StandinState:
         self.requests: list[dict[str, Any]] = []
         self.healthy = True
         self.lock = threading.Lock()
+        # barrier name -> requests arrived, and the event set once all parties have
+        # (touched only on the server's event loop)
+        self.arrivals: dict[str, int] = {}
+        self.barriers: dict[str, asyncio.Event] = {}
 
     def reset(self) -> None:
         with self.lock:
@@ -69,6 +78,21 @@ class StandinState:
             self.modes.clear()
             self.requests.clear()
             self.healthy = True
+            self.arrivals.clear()
+            self.barriers.clear()
+
+    async def meet(self, barrier: dict[str, Any]) -> str | None:
+        """Wait at a barrier until all its parties arrived; None, or why it broke."""
+        name, parties = str(barrier["name"]), int(barrier["parties"])
+        arrived = self.arrivals[name] = self.arrivals.get(name, 0) + 1
+        everyone = self.barriers.setdefault(name, asyncio.Event())
+        if arrived >= parties:
+            everyone.set()
+        try:
+            await asyncio.wait_for(everyone.wait(), float(barrier.get("timeout", 30.0)))
+        except TimeoutError:
+            return f"barrier {name} broken: {self.arrivals.get(name, 0)} of {parties} arrived"
+        return None
 
     def script(self, tag: str, replies: list[dict[str, Any]], by: str = "count") -> None:
         if by not in MODES:
@@ -225,6 +249,10 @@ def build_app(state: StandinState, *, allow_exit: bool = False) -> web.Applicati
         tag = find_tag(messages)
         state.record(tag, body)
         reply = state.next_reply(tag, model, messages)
+        if reply.get("barrier"):
+            broken = await state.meet(reply["barrier"])
+            if broken:
+                reply = {**reply, "content": broken, "tool_calls": None}
         if reply.get("delay"):
             await asyncio.sleep(float(reply["delay"]))  # cancelled when the client goes away
         if reply.get("error") is not None:
@@ -263,6 +291,9 @@ def build_app(state: StandinState, *, allow_exit: bool = False) -> web.Applicati
     async def control_requests(request: web.Request) -> web.Response:
         return web.json_response(state.recorded(request.query.get("tag")))
 
+    async def control_barriers(_request: web.Request) -> web.Response:
+        return web.json_response(state.arrivals)
+
     async def control_reset(_request: web.Request) -> web.Response:
         state.reset()
         return web.json_response({"ok": True})
@@ -283,6 +314,7 @@ def build_app(state: StandinState, *, allow_exit: bool = False) -> web.Applicati
     app.router.add_get("/health", health)
     app.router.add_post("/_control/script", control_script)
     app.router.add_get("/_control/requests", control_requests)
+    app.router.add_get("/_control/barriers", control_barriers)
     app.router.add_post("/_control/reset", control_reset)
     app.router.add_post("/_control/health", control_health)
     app.router.add_post("/_control/exit", control_exit)
@@ -358,6 +390,12 @@ class ScriptedModelServer:
     def requests(self, tag: str | None = None) -> list[dict[str, Any]]:
         params = {"tag": tag} if tag is not None else {}
         resp = httpx.get(f"{self.base}/_control/requests", params=params, timeout=10)
+        resp.raise_for_status()
+        return resp.json()
+
+    def barriers(self) -> dict[str, int]:
+        """Requests arrived so far at each barrier."""
+        resp = httpx.get(f"{self.base}/_control/barriers", timeout=10)
         resp.raise_for_status()
         return resp.json()
 

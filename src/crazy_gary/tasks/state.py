@@ -106,6 +106,8 @@ async def save_plan(task_id: str, plan: list[str], progress: int) -> None:
         if changed != 1:
             return
         _record_task(session, await session.get_one(Task, task_id), plan=plan)
+    # the next model call's set_phase("acting") then writes nothing (one transaction less)
+    runtime.current().task_phases[task_id] = ("acting", None)
 
 
 async def record_step(task_id: str, seq: int, **step: Any) -> None:

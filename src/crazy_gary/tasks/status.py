@@ -22,5 +22,5 @@ class TaskStatus(StrEnum):
 
 UNFINISHED = (TaskStatus.CREATED, TaskStatus.RUNNING)
 FINAL = (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.STOPPED)
-PHASES = ("queued", "planning", "acting", "waiting_for_model", "finishing")
+PHASES = ("queued", "planning", "acting", "waiting_for_model")
 PRIORITIES = ("low", "medium", "high", "critical")
