@@ -75,6 +75,8 @@ async def test_key_signs_in_as_bearer_and_as_x_api_key(client, register_user):
     assert created.status_code == 201, created.text
     listed = await client.get("/api/tasks", headers=bearer(key))
     assert created.json()["task_id"] in [t["id"] for t in listed.json()]
+    valid = await client.get("/api/auth/validate", headers=bearer(key))
+    assert valid.status_code == 200 and valid.json()["user"]["id"] == owner.id
     # X-API-Key takes keys only; a JWT there signs nobody in
     resp = await client.get("/api/auth/me", headers={"X-API-Key": owner.token})
     assert resp.status_code == 401

@@ -6,12 +6,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from crazy_gary.auth import api_keys
-from crazy_gary.auth.api_key_schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, key_read
+from crazy_gary.auth.api_key_schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from crazy_gary.auth.dependencies import CurrentUser
+from crazy_gary.auth.models import ApiKey
 from crazy_gary.db import SessionDep
+from crazy_gary.kit.clock import iso
 from crazy_gary.kit.openapi import error_responses
 
 router = APIRouter(prefix="/api/auth/api-keys", tags=["auth"])
+
+
+def key_read(key: ApiKey) -> ApiKeyRead:
+    return ApiKeyRead(id=key.id, name=key.name, prefix=key.prefix, scopes=key.scopes.split(),
+                      created_at=iso(key.created_at), expires_at=iso(key.expires_at),
+                      last_used_at=iso(key.last_used_at))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated,

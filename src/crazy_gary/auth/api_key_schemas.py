@@ -6,10 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from crazy_gary.auth.models import ApiKey
 from crazy_gary.auth.scopes import SCOPES
 from crazy_gary.kit.bodies import WHOLE_NUMBER, RequestBody
-from crazy_gary.kit.clock import iso
 from crazy_gary.kit.text import SafeStr
 
 # The service checks each scope against `auth.scopes.SCOPES` (naming the unknown ones).
@@ -39,8 +37,3 @@ class ApiKeyRead(BaseModel):
 class ApiKeyCreated(ApiKeyRead):
     key: str = Field(description="The secret: shown once, only in this response")
 
-
-def key_read(key: ApiKey) -> ApiKeyRead:
-    return ApiKeyRead(id=key.id, name=key.name, prefix=key.prefix, scopes=key.scopes.split(),
-                      created_at=iso(key.created_at), expires_at=iso(key.expires_at),
-                      last_used_at=iso(key.last_used_at))
