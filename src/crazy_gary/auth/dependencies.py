@@ -100,7 +100,8 @@ class SignedIn(HTTPBearer):
 
     def __init__(self, *, admin: bool = False) -> None:
         super().__init__(auto_error=False, scheme_name="HTTPBearer",
-                         description="Access token from /api/auth/login")
+                         description="Access token from /api/auth/login, or an API key "
+                                     "(cg_..., also accepted as X-API-Key)")
         self.admin = admin
 
     async def __call__(self, request: Request) -> SignedInUser:  # type: ignore[override]
