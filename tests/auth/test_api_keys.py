@@ -273,3 +273,19 @@ async def test_socketio_with_a_key_and_disconnected_when_deleted(server, client,
     with pytest.raises(socketio.exceptions.ConnectionError):
         await refused.connect(server.url, auth={"token": narrow["key"]},
                               transports=["websocket"], wait_timeout=5)
+
+
+async def test_request_log_names_the_keys_owner(client, register_user, admin):
+    owner = await register_user()
+    key = await new_key(client, owner, ["tasks:read"])
+    agent = f"key-agent/{uuid.uuid4().hex[:6]}"
+    assert (await client.get("/api/tasks", headers={**header(key), "User-Agent": agent})
+            ).status_code == 200
+    for _ in range(250):
+        logs = (await client.get("/api/monitoring/logs/requests", headers=admin.headers,
+                                 params={"limit": 100})).json()
+        rows = [r for r in logs if r["user_agent"] == agent]
+        if rows:
+            break
+        await asyncio.sleep(0.04)
+    assert rows and rows[0]["user_id"] == owner.id

@@ -110,7 +110,9 @@ class SignedIn(HTTPBearer):
             raise AuthRequired()
         user = await user_from_token(request_database(request), runtime.of(request).settings,
                                      token, user_cache_of(request))
-        authorize_key(request, user)
+        if user.api_key_id is not None:
+            authorize_key(request, user)
+            request.state.api_key_user_id = user.id  # for the request log (no JWT to peek)
         if self.admin and not user.is_admin:
             if user.role == "admin":  # an administrator's key without the admin scope
                 raise InsufficientScope(ADMIN)
