@@ -1,6 +1,6 @@
 """Socket.IO at /socket.io/: JWT or API key (with `tasks:read`) checked at connect and
-again by the app's stream guard,
-one room per user, browser origins limited to the service's own and CORS_ORIGINS."""
+again by the app's stream guard, one room per user, browser origins limited to the
+service's own and CORS_ORIGINS."""
 
 from __future__ import annotations
 
