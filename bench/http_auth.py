@@ -142,13 +142,14 @@ def run_load(url, headers, connections, duration, tool) -> dict:
 
 # ---------------------------------------------------------------- the service
 
-def seed(base: str, env: dict[str, str]) -> dict[str, str]:
-    """An admin (via the CLI, as an operator would) plus SEED_USERS registered users."""
+def seed(base: str, env: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """An admin (via the CLI, as an operator would) plus SEED_USERS registered users; the
+    admin's access token and an API key of theirs, as request headers."""
     subprocess.run([sys.executable, "-m", "crazy_gary", "create-admin", "--email",
                     "bench@example.com"], env={**env, "CRAZY_GARY_ADMIN_PASSWORD": "B3nch-pass"},
                    check=True, capture_output=True)
 
-    async def register_all() -> str:
+    async def register_all() -> tuple[str, str]:
         async with httpx.AsyncClient(base_url=base, timeout=60) as c:
             sem = asyncio.Semaphore(8)
 
@@ -162,9 +163,15 @@ def seed(base: str, env: dict[str, str]) -> dict[str, str]:
             resp = await c.post("/api/auth/login", json={"email": "bench@example.com",
                                                          "password": "B3nch-pass"})
             resp.raise_for_status()
-            return resp.json()["token"]
+            token = resp.json()["token"]
+            key = await c.post("/api/auth/api-keys", json={"name": "bench",
+                                                           "scopes": ["tasks:read"]},
+                               headers={"Authorization": f"Bearer {token}"})
+            key.raise_for_status()
+            return token, key.json()["key"]
 
-    return {"Authorization": f"Bearer {asyncio.run(register_all())}"}
+    token, key = asyncio.run(register_all())
+    return {"Authorization": f"Bearer {token}"}, {"X-API-Key": key}
 
 
 def login_timing(base: str, samples: int = 20) -> dict[str, float]:
@@ -229,12 +236,14 @@ def main() -> None:
                "--log-level", "warning"], env, f"{base}/health/live"),
     ]
     try:
-        headers = seed(base, env)
+        headers, key_headers = seed(base, env)
         targets = {
             "bare FastAPI hello-world": (f"http://127.0.0.1:{hello_port}/", {}),
             "GET /health/live (no auth; the service's fixed per-request cost)":
                 (f"{base}/health/live", {}),
             "GET /api/auth/me": (f"{base}/api/auth/me", headers),
+            # An API key is looked up on every request (no cache): one indexed read.
+            "GET /api/auth/me with an API key": (f"{base}/api/auth/me", key_headers),
             "GET /api/users (50 per page)": (f"{base}/api/users", headers),
             # The same request asking for a fresh read: the page query and its encoding
             # on every request, as on the first read after any change to users.

@@ -36,10 +36,8 @@ def derived_statuses(route: APIRoute) -> set[int]:
     if any(d.path_params for d in dependants):
         codes.add(404)
     sign_ins = [d.call for d in dependants if isinstance(d.call, SignedIn)]
-    if sign_ins:
-        codes.add(401)
-    if any(s.admin for s in sign_ins):
-        codes.add(403)
+    if sign_ins:  # 403 also for an API key outside its scopes (auth.scopes)
+        codes |= {401, 403}
     if group_of(route.path_format) is not None:
         codes.add(429)
     return codes

@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from crazy_gary import __version__
 from crazy_gary.api_schema import install_openapi
 from crazy_gary.approvals.router import router as approvals_router
+from crazy_gary.auth.api_key_router import router as api_keys_router
 from crazy_gary.auth.router import router as auth_router
 from crazy_gary.chat.router import router as chat_router
 from crazy_gary.config import Settings, get_settings
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, *,
     for router in (
         health_router,
         auth_router,
+        api_keys_router,
         users_router,
         endpoints_router,
         mcp_router,

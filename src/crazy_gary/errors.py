@@ -79,6 +79,17 @@ class InsufficientPermissions(AppError):
     message = "You lack the permissions for this action"
 
 
+class InsufficientScope(InsufficientPermissions):
+    """An API key called a route outside its scopes (`details.required_scope` names it)."""
+
+    code = "INSUFFICIENT_SCOPE"
+    message = "The API key lacks the scope this route needs"
+
+    def __init__(self, scope: str, **kwargs: Any) -> None:
+        super().__init__(f"This API key lacks the '{scope}' scope",
+                         details={"required_scope": scope}, **kwargs)
+
+
 class NotFound(AppError):
     status_code = 404
     code = "NOT_FOUND"

@@ -1,7 +1,7 @@
 """Every ORM model, imported so the metadata (and Alembic) sees all tables."""
 
 from crazy_gary.approvals.models import Approval, ToolIntent  # noqa: F401
-from crazy_gary.auth.models import RefreshToken, User  # noqa: F401
+from crazy_gary.auth.models import ApiKey, RefreshToken, User  # noqa: F401
 from crazy_gary.data_versions import data_versions  # noqa: F401
 from crazy_gary.endpoints.models import EndpointRecord  # noqa: F401
 from crazy_gary.heavy.models import Orchestration, OrchestrationStep  # noqa: F401

@@ -13,7 +13,6 @@ thread hops would each wait a whole turn of a busy event loop.
 from __future__ import annotations
 
 import time
-from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, event, select
@@ -22,11 +21,11 @@ from sqlalchemy.orm import Mapper
 
 from crazy_gary import runtime
 from crazy_gary.auth.models import User
-from crazy_gary.auth.principal import SignedInUser
+from crazy_gary.auth.principal import USER_FIELDS, SignedInUser
 from crazy_gary.db import Database, fetch_all
 
 _t = User.__table__.c
-_BY_ID = select(*(_t[f.name] for f in fields(SignedInUser))).where(_t.id == bindparam("user_id"))
+_BY_ID = select(*(_t[name] for name in USER_FIELDS)).where(_t.id == bindparam("user_id"))
 
 
 class UserCache:

@@ -7,6 +7,8 @@ from typing import Any
 
 from crazy_gary.client.core import Core
 from crazy_gary.client.models import (
+    ApiKeyCreated,
+    ApiKeyRead,
     AuthResponse,
     MessageResponse,
     Page,
@@ -62,6 +64,20 @@ class AuthArea:
                                              "new_password": new_password})
         self._core.set_tokens(answer.token, answer.refresh_token)
         return answer
+
+    async def create_api_key(self, name: str, scopes: list[str], *,
+                             expires_in_days: int | None = None) -> ApiKeyCreated:
+        """A key for automation; its secret (`key`) is in this answer only."""
+        body: dict[str, Any] = {"name": name, "scopes": scopes}
+        if expires_in_days is not None:
+            body["expires_in_days"] = expires_in_days
+        return await self._core.call("POST", "/api/auth/api-keys", ApiKeyCreated, json=body)
+
+    async def list_api_keys(self) -> list[ApiKeyRead]:
+        return await self._core.call("GET", "/api/auth/api-keys", list[ApiKeyRead])
+
+    async def delete_api_key(self, key_id: str) -> None:
+        await self._core.request("DELETE", f"/api/auth/api-keys/{key_id}")
 
     async def validate(self) -> ValidateResponse:
         """Whether the current access token is valid (never raises for a bad token)."""

@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crazy_gary.auth.api_key_schemas import ApiKeyCreated, ApiKeyRead
 from crazy_gary.auth.schemas import (
     AuthResponse,
     MessageResponse,
@@ -133,7 +134,8 @@ class Page(Generic[T]):
 
 
 __all__ = [
-    "AlertRead", "AllEndpointsStatus", "AuthResponse", "BasicHealth", "ChatDone", "ChatResponse",
+    "AlertRead", "AllEndpointsStatus", "ApiKeyCreated", "ApiKeyRead", "AuthResponse",
+    "BasicHealth", "ChatDone", "ChatResponse",
     "Dashboard", "DetailedHealth", "EndpointStatus", "ErrorLogRead", "Event", "FINAL_STATUSES",
     "Health", "HeavyTool", "ImportResult", "IncidentCreated", "IncidentRead", "MessageResponse",
     "ObservabilityMetrics", "OperationStarted", "OrchestrationProgress", "OrchestrationStarted",

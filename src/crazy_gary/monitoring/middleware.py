@@ -111,6 +111,8 @@ class RequestTelemetryMiddleware:
             requests_total.inc()
             latency.observe(elapsed)
             client = scope.get("client")
+            if user_id is None:  # an API key's owner, known once the route signed it in
+                user_id = scope.get("state", {}).get("api_key_user_id")
             telemetry.recorder.record_request({
                 "timestamp": started_at,
                 "method": method,

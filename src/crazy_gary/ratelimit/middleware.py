@@ -12,7 +12,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import StorageTypes, storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from crazy_gary.auth.tokens import bearer_token, peek_user_id
+from crazy_gary.auth.api_keys import KeyOwners, is_api_key, request_credential
+from crazy_gary.auth.tokens import peek_user_id
 from crazy_gary.auth.validation import normalize_email
 from crazy_gary.config import Settings
 from crazy_gary.kit.error_format import error_body
@@ -48,6 +49,7 @@ class RateLimitMiddleware:
             group: parse(limit_of(settings, group))
             for group in ("auth", "general", "endpoints", "monitoring")
         }
+        self.key_owners = KeyOwners()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         group = group_of(scope.get("path", "")) if scope["type"] == "http" else None
@@ -64,7 +66,7 @@ class RateLimitMiddleware:
             if _field_of(body, "current_password") is not None:
                 group = "auth"  # it checks a password: the password-guessing budget
         item = self.items[group]
-        keys = [self._client_key(scope, path)]
+        keys = [await self._client_key(scope, path)]
         if email is not None and (normalized := normalize_email(email)[0]):
             keys.append(f"email:{normalized}")  # an invalid email names no account
         try:
@@ -108,14 +110,20 @@ class RateLimitMiddleware:
         assert tightest is not None
         return tightest
 
-    def _client_key(self, scope: Scope, path: str) -> str:
-        """The user id of a valid access token, except on the credential routes used before
-        sign-in; else the client's address (the peer, or what a trusted proxy reported)."""
+    async def _client_key(self, scope: Scope, path: str) -> str:
+        """The user id of a valid access token or of an API key's owner (a key counts in its
+        owner's budget), except on the credential routes used before sign-in; else the
+        client's address (the peer, or what a trusted proxy reported)."""
         if path not in BY_ADDRESS_PATHS:
             headers = dict(scope.get("headers") or ())
-            token = bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
+            token = request_credential(headers.get(b"authorization", b"").decode("latin-1"),
+                                       headers.get(b"x-api-key", b"").decode("latin-1"))
             if token:
-                user_id = peek_user_id(self.settings, token)
+                if is_api_key(token):
+                    database = scope["app"].state.runtime.database
+                    user_id = await self.key_owners.owner_of(database, token)
+                else:
+                    user_id = peek_user_id(self.settings, token)
                 if user_id is not None:
                     return f"user:{user_id}"
         client = scope.get("client")

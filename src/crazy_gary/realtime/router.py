@@ -9,8 +9,13 @@ from fastapi.responses import StreamingResponse
 from starlette.types import Send
 
 from crazy_gary import runtime
-from crazy_gary.auth.dependencies import SettingsDep, user_cache_of, user_from_token
-from crazy_gary.auth.tokens import bearer_token
+from crazy_gary.auth.dependencies import (
+    SettingsDep,
+    authorize_key,
+    credential_of,
+    user_cache_of,
+    user_from_token,
+)
 from crazy_gary.db import request_database, session_scope
 from crazy_gary.errors import AuthRequired
 from crazy_gary.kit.openapi import error_responses
@@ -123,13 +128,15 @@ async def stream_events(
 ) -> EventStreamResponse:
     """Your events and system events, live; `Last-Event-ID` replays what you missed.
 
-    The access token goes in the Authorization header (a token in the URL would end up in
-    access logs and browser history). The stream ends when the token stops being valid."""
-    raw = bearer_token(request.headers.get("authorization"))
+    The access token (or an API key with `tasks:read`) goes in the Authorization header, or
+    the key in X-API-Key (a token in the URL would end up in access logs and browser
+    history). The stream ends when the token stops being valid or the key is deleted."""
+    raw = credential_of(request)
     if not raw:
         raise AuthRequired(NO_URL_TOKENS if "token" in request.query_params else None)
     credential = Credential(request_database(request), settings, raw, user_cache_of(request))
     user = await user_from_token(credential.database, settings, raw, credential.cache)
+    authorize_key(request, user)
     after = _parse_last_id(last_event_id)
     if after is None:
         after = last_event_id_query

@@ -1,5 +1,6 @@
-"""Socket.IO at /socket.io/: JWT checked at connect and again by the app's stream guard,
-one room per user, browser origins limited to the service's own and CORS_ORIGINS."""
+"""Socket.IO at /socket.io/: JWT or API key (with `tasks:read`) checked at connect and
+again by the app's stream guard, one room per user, browser origins limited to the
+service's own and CORS_ORIGINS."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import socketio
 
 from crazy_gary import runtime
+from crazy_gary.auth.api_keys import request_credential
 from crazy_gary.auth.dependencies import user_from_token
-from crazy_gary.auth.tokens import bearer_token
+from crazy_gary.auth.scopes import EVENTS_SCOPE
 from crazy_gary.config import Settings
 from crazy_gary.errors import AppError
 from crazy_gary.observability.metrics import REALTIME_CLIENTS
@@ -28,13 +30,16 @@ log = logging.getLogger(__name__)
 
 
 def token_from(environ: dict[str, Any], auth: Any) -> str | None:
-    """The access token from the `auth` payload, the query string, or an Authorization header."""
-    if isinstance(auth, dict) and auth.get("token"):
-        return str(auth["token"])
+    """The access token or API key from the `auth` payload (`token` or `api_key`), the query
+    string, or an Authorization (or X-API-Key) header."""
+    if isinstance(auth, dict):
+        for name in ("token", "api_key"):
+            if auth.get(name):
+                return str(auth[name])
     query = parse_qs(str(environ.get("QUERY_STRING", "")))
     if query.get("token"):
         return query["token"][0]
-    return bearer_token(environ.get("HTTP_AUTHORIZATION"))
+    return request_credential(environ.get("HTTP_AUTHORIZATION"), environ.get("HTTP_X_API_KEY"))
 
 
 def origin_check(settings: Settings) -> Callable[[str | None, dict[str, Any]], bool]:
@@ -89,6 +94,10 @@ def build_socket_server(settings: Settings) -> socketio.AsyncServer:
         except AppError as exc:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.message, {"code": exc.code}) from None
+        if not user.may(EVENTS_SCOPE):
+            raise socketio.exceptions.ConnectionRefusedError(
+                f"This API key lacks the '{EVENTS_SCOPE}' scope",
+                {"code": "INSUFFICIENT_SCOPE", "required_scope": EVENTS_SCOPE})
         await sio.save_session(sid, {"user_id": user.id})
         await sio.enter_room(sid, user_room(user.id))
         services.stream_guard.watch(sid, credential, lambda: disconnect_revoked(sid))
