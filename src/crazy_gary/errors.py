@@ -90,6 +90,11 @@ class TaskNotFound(NotFound):
     message = "Task not found"
 
 
+class ScheduleNotFound(NotFound):
+    code = "SCHEDULE_NOT_FOUND"
+    message = "Schedule not found"
+
+
 class Conflict(AppError):
     status_code = 409
     code = "CONFLICT"

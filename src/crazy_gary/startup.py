@@ -35,6 +35,7 @@ from crazy_gary.realtime.fanout import Fanout
 from crazy_gary.realtime.outbox import Relay
 from crazy_gary.realtime.revocation import StreamGuard
 from crazy_gary.runtime import Runtime
+from crazy_gary.schedules import engine as schedules_engine
 from crazy_gary.tasks import queue as task_queue
 from crazy_gary.toolhub.hub import ToolHub
 from crazy_gary.users.listing import PageCache
@@ -47,6 +48,7 @@ AFTER_LAUNCH: tuple[Callable[[], Awaitable[None]], ...] = (
     task_queue.requeue_orphans,
     monitoring_workflows.register_schedule,
     endpoint_workflows.register_auto_sleep,
+    schedules_engine.register_schedules,
 )
 
 

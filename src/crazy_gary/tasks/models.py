@@ -34,6 +34,9 @@ class Task(Base):
     origin: Mapped[str] = mapped_column(String(32), default="api")
     parent_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
     conversation_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # The schedule whose tick created the task (origin `schedule`); no foreign key: the
+    # task outlives a deleted schedule.
+    schedule_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     executor_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)

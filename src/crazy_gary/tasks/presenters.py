@@ -70,7 +70,7 @@ def task_detail(task: Task, steps: list[TaskStep]) -> TaskDetail:
         **base,
         phase_reason=task.phase_reason if task.status == TaskStatus.RUNNING else None,
         plan=task.plan, origin=task.origin, parent_id=task.parent_id,
-        conversation_id=task.conversation_id,
+        conversation_id=task.conversation_id, schedule_id=task.schedule_id,
         started_at=iso(task.started_at), completed_at=iso(task.completed_at),
         result=result_dict(task, steps),
         error=TaskError(**task.error) if task.error else None,
