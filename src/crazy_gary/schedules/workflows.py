@@ -13,7 +13,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from dbos import DBOS
+from dbos import DBOS, WorkflowHandleAsync
 
 from crazy_gary import runtime
 from crazy_gary.schedules import ticks
@@ -73,7 +73,7 @@ async def _wait_for_predecessors(schedule_id: str, task_id: str) -> None:
             # nothing to wait on yet (or its end is not written yet): look again shortly
             await DBOS.sleep_async(RECHECK_SECONDS)
         else:
-            handle = await DBOS.retrieve_workflow_async(target)
+            handle: WorkflowHandleAsync[Any] = await DBOS.retrieve_workflow_async(target)
             try:
                 await handle.get_result()
             except Exception:  # failed or cancelled: it is over either way
