@@ -21,7 +21,7 @@ def check_cron(expression: str) -> str:
                          f"seconds first; got {fields}")
     try:
         croniter(expression, datetime.now(UTC), second_at_beginning=True)
-    except (ValueError, KeyError) as exc:  # croniter's errors are ValueErrors
+    except Exception as exc:  # croniter's own errors are ValueErrors; odd input raises others
         raise ValueError(f"invalid cron expression: {exc}") from None
     try:
         next_tick(expression, "UTC")
