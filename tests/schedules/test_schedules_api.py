@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+import pytest
+
 from tests.schedules.helpers import create_schedule, runs, template, wait_runs
 from tests.tasks.helpers import tag, wait_for
 
@@ -142,3 +144,25 @@ async def test_patch_changes_only_what_is_given(client, user):
         "renamed", "30 8 * * MON-FRI", "Europe/Paris", "queue")
     nxt = datetime.fromisoformat(body["next_run_at"])
     assert nxt.weekday() < 5 and nxt.minute == 30 and nxt.hour in (6, 7)  # 08:30 Paris
+
+
+async def test_the_python_client_manages_schedules(server, user):
+    from crazy_gary.client import AsyncClient, NotFoundError, ValidationError
+
+    async with AsyncClient(server.url, token=user.token) as gary:
+        created = await gary.schedules.create("Weekly", "0 9 * * MON", template(tag("cl")),
+                                              timezone="Europe/Paris")
+        assert created.next_run_at is not None and created.overlap == "skip"
+        assert (await gary.schedules.get(created.id)).name == "Weekly"
+        assert created.id in {s.id for s in (await gary.schedules.list(limit=100)).items}
+        changed = await gary.schedules.update(created.id, overlap="queue", enabled=False)
+        assert (changed.overlap, changed.enabled, changed.next_run_at) == ("queue", False, None)
+        started = await gary.schedules.run(created.id)
+        (run,) = (await gary.schedules.runs(created.id)).items
+        assert (run.task_id, run.trigger) == (started.task_id, "manual")
+        assert (await gary.tasks.get(started.task_id)).schedule_id == created.id
+        with pytest.raises(ValidationError):
+            await gary.schedules.create("Bad", "0 9 * *", template("x"))
+        await gary.schedules.delete(created.id)
+        with pytest.raises(NotFoundError):
+            await gary.schedules.get(created.id)
