@@ -67,14 +67,16 @@ async def catch_up(schedule: Schedule, now: datetime | None = None) -> None:
     """Fire the last tick missed while no process ran, if any (never the earlier ones).
 
     A tick counts as missed when it fell after the engine last fired this schedule (or,
-    never fired, after the schedule was created). It is enqueued under the same workflow
-    id the live scheduler gives it, so a tick that did fire is not fired again."""
+    never fired, after the schedule was created or last changed). It is enqueued under
+    the same workflow id the live scheduler gives it, so a tick that did fire is not
+    fired again."""
     record = await DBOS.get_schedule_async(engine_name(schedule.id))
     if record is None:
         return
     last = cron.last_tick(schedule.cron, schedule.timezone, now)
     fired = record.get("last_fired_at")
-    since = datetime.fromisoformat(fired) if fired else schedule.created_at
+    # never fired since the engine's schedule was (re)made: since the last change
+    since = datetime.fromisoformat(fired) if fired else schedule.updated_at
     if since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
     if last <= since:

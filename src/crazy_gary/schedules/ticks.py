@@ -103,14 +103,17 @@ class Predecessor:
     tick_workflow_id: str | None
 
 
-async def predecessor(schedule_id: str, task_id: str) -> Predecessor | None:
-    """The latest unfinished task of the schedule created before `task_id`."""
+async def predecessor(schedule_id: str, task_id: str,
+                      ignore: list[str] | None = None) -> Predecessor | None:
+    """The latest unfinished task of the schedule created before `task_id` (but those in
+    `ignore`)."""
     async with session_scope() as session:
         mine = await session.get_one(Task, task_id)
         earlier = (await session.scalars(
             select(Task).where(Task.schedule_id == schedule_id, Task.status.in_(UNFINISHED),
                                or_(Task.created_at < mine.created_at,
-                                   and_(Task.created_at == mine.created_at, Task.id < task_id)))
+                                   and_(Task.created_at == mine.created_at, Task.id < task_id)),
+                               Task.id.not_in(ignore or []))
             .order_by(Task.created_at.desc(), Task.id.desc()).limit(1))).first()
         if earlier is None:
             return None

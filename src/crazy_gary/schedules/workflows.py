@@ -21,8 +21,10 @@ from crazy_gary.tasks import queue
 
 log = logging.getLogger(__name__)
 
-# Seconds between re-checks when a held task's predecessor has nothing to wait on yet.
+# A held task's predecessor with nothing to wait on yet is looked at again after
+# RECHECK_SECONDS, at most RECHECKS times.
 RECHECK_SECONDS = 1.0
+RECHECKS = 30
 
 
 @DBOS.step()
@@ -33,8 +35,9 @@ async def fire_step(schedule_id: str, scheduled_for: datetime,
 
 
 @DBOS.step()
-async def predecessor_step(schedule_id: str, task_id: str) -> ticks.Predecessor | None:
-    return await ticks.predecessor(schedule_id, task_id)
+async def predecessor_step(schedule_id: str, task_id: str,
+                           ignore: list[str]) -> ticks.Predecessor | None:
+    return await ticks.predecessor(schedule_id, task_id, ignore)
 
 
 @DBOS.step()
@@ -65,17 +68,24 @@ async def schedule_tick(scheduled_at: datetime, context: Any) -> None:
 
 async def _wait_for_predecessors(schedule_id: str, task_id: str) -> None:
     """Durably wait until no earlier task of the schedule is unfinished: on the earlier
-    task's workflow once started, else on the tick workflow that holds it."""
-    waited: str | None = None
-    while (earlier := await predecessor_step(schedule_id, task_id)) is not None:
+    task's workflow once started, else on the tick workflow that holds it. An earlier task
+    with nothing left to wait on (its workflow ended yet its row never finished) is given
+    up on after RECHECKS looks, so one broken run cannot hold the schedule forever."""
+    ended: list[str] = []      # workflows waited on to their end
+    given_up: list[str] = []   # earlier tasks no longer waited for
+    looks = 0
+    while (earlier := await predecessor_step(schedule_id, task_id, given_up)) is not None:
         target = earlier.task_id if earlier.started else earlier.tick_workflow_id
-        if target is None or target == waited or not await workflow_exists_step(target):
-            # nothing to wait on yet (or its end is not written yet): look again shortly
-            await DBOS.sleep_async(RECHECK_SECONDS)
-        else:
+        if target is not None and target not in ended and await workflow_exists_step(target):
             handle: WorkflowHandleAsync[Any] = await DBOS.retrieve_workflow_async(target)
             try:
                 await handle.get_result()
             except Exception:  # failed or cancelled: it is over either way
                 pass
-        waited = target
+            ended.append(target)
+            looks = 0
+        elif (looks := looks + 1) > RECHECKS:
+            given_up.append(earlier.task_id)
+            looks = 0
+        else:  # its workflow is not there yet, or its end is not written yet
+            await DBOS.sleep_async(RECHECK_SECONDS)
