@@ -7,6 +7,10 @@ import time
 
 from tests.tasks.helpers import marker
 
+# (server URL, schedule id, headers) of every schedule the helpers created, deleted after
+# each test (conftest.py)
+CREATED: list[tuple[str, str, dict[str, str]]] = []
+
 
 def template(script_tag: str, **extra) -> dict:
     return {"title": f"Scheduled {script_tag}",
@@ -19,6 +23,7 @@ async def create_schedule(client, user, script_tag: str, cron: str = "*/2 * * * 
             "task": template(script_tag), **extra}
     resp = await client.post("/api/schedules", headers=user.headers, json=body)
     assert resp.status_code == 201, resp.text
+    CREATED.append((str(client.base_url).rstrip("/"), resp.json()["id"], dict(user.headers)))
     return resp.json()
 
 
