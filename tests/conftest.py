@@ -61,6 +61,8 @@ def base_env(data_dir: Path) -> dict[str, str]:
         "TRACE_READS_PER_SECOND": "0",
         # Tasks start sooner than the default allows: the suite waits on many of them.
         "QUEUE_POLLING_INTERVAL": "0.1",
+        # A schedule created in a test fires within a second on every process.
+        "SCHEDULES_POLL_SECONDS": "0.5",
         "HUGGINGFACE_API_KEY": "test-hf-key",
         "ENVIRONMENT": "test",
         "REDIS_NAMESPACE": f"cg-test-{RUN_ID}",

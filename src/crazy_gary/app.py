@@ -32,6 +32,7 @@ from crazy_gary.monitoring.router import prometheus_router
 from crazy_gary.monitoring.router import router as monitoring_router
 from crazy_gary.ratelimit.middleware import RateLimitMiddleware
 from crazy_gary.realtime.router import router as realtime_router
+from crazy_gary.schedules.router import router as schedules_router
 from crazy_gary.startup import start_runtime
 from crazy_gary.tasks.router import router as tasks_router
 from crazy_gary.toolhub.router import router as mcp_router
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, *,
         chat_router,
         heavy_router,
         approvals_router,
+        schedules_router,
     ):
         app.include_router(router)
     install_console(app)  # after the API: `/` and client-side routes only

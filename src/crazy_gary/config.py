@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     # a few queries plus statement objects to collect; see docs/tasks.md).
     queue_polling_interval_seconds: float = Field(default=0.25, gt=0,
                                                   alias="QUEUE_POLLING_INTERVAL")
+    # How often each process's durable scheduler re-reads the schedules (a new, changed or
+    # deleted schedule takes effect on every process within this time).
+    schedules_poll_seconds: float = Field(default=5.0, gt=0, alias="SCHEDULES_POLL_SECONDS")
     task_default_model: str = Field(default="gpt-oss-120b", alias="TASK_DEFAULT_MODEL")
     task_max_steps: int = Field(default=20, alias="TASK_MAX_STEPS")
     task_token_budget: int = Field(default=200_000, alias="TASK_TOKEN_BUDGET")

@@ -67,6 +67,7 @@ def engine_config(settings: Settings, system_engine: sa.Engine | None = None) ->
         "application_version": settings.app_version,
         "executor_id": settings.executor_id,
         "log_level": "WARNING",
+        "scheduler_polling_interval_sec": settings.schedules_poll_seconds,
         # Workflow and step spans go to the process's tracer provider (observability), which
         # exports over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set; the trace context
         # travels with queued and recovered workflows, so one task is one trace.

@@ -104,6 +104,9 @@ class TaskNotFound(NotFound):
 class ApprovalNotFound(NotFound):
     code = "APPROVAL_NOT_FOUND"
     message = "Approval not found"
+class ScheduleNotFound(NotFound):
+    code = "SCHEDULE_NOT_FOUND"
+    message = "Schedule not found"
 
 
 class Conflict(AppError):

@@ -13,4 +13,5 @@ from crazy_gary.monitoring.models import (  # noqa: F401
     RequestLog,
 )
 from crazy_gary.realtime.models import Event  # noqa: F401
+from crazy_gary.schedules.models import Schedule, ScheduleRun  # noqa: F401
 from crazy_gary.tasks.models import Task, TaskStep  # noqa: F401

@@ -37,6 +37,7 @@ from crazy_gary.realtime.outbox import Relay
 from crazy_gary.realtime.revocation import StreamGuard
 from crazy_gary.runtime import Runtime
 from crazy_gary.tasks import forks as task_forks
+from crazy_gary.schedules import engine as schedules_engine
 from crazy_gary.tasks import queue as task_queue
 from crazy_gary.toolhub.hub import ToolHub
 from crazy_gary.users.listing import PageCache
@@ -50,6 +51,7 @@ AFTER_LAUNCH: tuple[Callable[[], Awaitable[None]], ...] = (
     task_forks.requeue_orphan_retries,
     monitoring_workflows.register_schedule,
     endpoint_workflows.register_auto_sleep,
+    schedules_engine.register_schedules,
 )
 
 

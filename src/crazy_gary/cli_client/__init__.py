@@ -11,6 +11,7 @@ from crazy_gary.cli_client import account
 from crazy_gary.cli_client.chat import chat
 from crazy_gary.cli_client.keys import keys_app
 from crazy_gary.cli_client.ops import endpoints_app, health, heavy_app
+from crazy_gary.cli_client.schedules import schedules_app
 from crazy_gary.cli_client.tasks import run, tasks_app
 from crazy_gary.cli_client.tools import files_app, tools_app
 
@@ -27,3 +28,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(files_app, name="files")
     app.add_typer(heavy_app, name="heavy")
     app.add_typer(keys_app, name="keys")
+    app.add_typer(schedules_app, name="schedules")

@@ -7,12 +7,13 @@ from typing import Any
 from crazy_gary.client.accounts import AuthArea, UsersArea
 from crazy_gary.client.core import Core, RetryPolicy, TokenCallback
 from crazy_gary.client.events import EventsArea
+from crazy_gary.client.schedules import SchedulesArea
 from crazy_gary.client.system import EndpointsArea, HealthArea, HeavyArea, MonitoringArea
 from crazy_gary.client.tasks import ChatArea, TasksArea
 from crazy_gary.client.tools import FilesArea, ToolsArea
 
 AREAS = ("auth", "users", "tasks", "chat", "events", "endpoints", "tools", "files", "heavy",
-         "monitoring", "health")
+         "monitoring", "health", "schedules")
 
 
 class AsyncClient:
@@ -40,6 +41,7 @@ class AsyncClient:
         self.heavy = HeavyArea(self.core)
         self.monitoring = MonitoringArea(self.core)
         self.health = HealthArea(self.core)
+        self.schedules = SchedulesArea(self.core)
 
     @property
     def token(self) -> str | None:

@@ -38,6 +38,7 @@ from crazy_gary.monitoring.schemas import (
     RequestLogRead,
     SystemMetrics,
 )
+from crazy_gary.schedules.schemas import RunStarted, ScheduleRead, ScheduleRunRead
 from crazy_gary.tasks.schemas import StatsRead, StatusOnly, TaskCreated, TaskDetail, TaskRead
 from crazy_gary.users.schemas import UserRead
 
@@ -139,7 +140,8 @@ __all__ = [
     "Dashboard", "DetailedHealth", "EndpointStatus", "ErrorLogRead", "Event", "FINAL_STATUSES",
     "Health", "HeavyTool", "ImportResult", "IncidentCreated", "IncidentRead", "MessageResponse",
     "ObservabilityMetrics", "OperationStarted", "OrchestrationProgress", "OrchestrationStarted",
-    "Page", "PasswordChanged", "Readiness", "RefreshResponse", "RequestLogRead", "StatsRead",
+    "Page", "PasswordChanged", "Readiness", "RefreshResponse", "RequestLogRead", "RunStarted",
+    "ScheduleRead", "ScheduleRunRead", "StatsRead",
     "StatusOnly", "SystemMetrics", "TaskCreated", "TaskDetail", "TaskRead", "Tool",
     "ToolExecuteResponse", "ToolResult", "ToolhubStatus", "TraceRead", "UserProfile", "UserRead",
     "ValidateResponse", "WorkspaceFile",

@@ -36,6 +36,9 @@ class Task(Base):
     conversation_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     # The failed or stopped task this one retries (POST /api/tasks/{id}/retry).
     retry_of: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # The schedule whose tick created the task (origin `schedule`); no foreign key: the
+    # task outlives a deleted schedule.
+    schedule_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     executor_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)

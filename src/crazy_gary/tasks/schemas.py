@@ -121,6 +121,8 @@ class TaskDetail(TaskRead):
     origin: str = "api"
     parent_id: str | None = None
     conversation_id: str | None = None
+    schedule_id: str | None = Field(default=None,
+                                    description="The schedule that created it (origin schedule)")
     started_at: str | None = None
     completed_at: str | None = None
     result: dict[str, Any] | None = Field(

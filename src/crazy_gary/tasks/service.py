@@ -47,6 +47,7 @@ async def create_task(
     origin: str = "api",
     parent_id: str | None = None,
     conversation_id: str | None = None,
+    schedule_id: str | None = None,
     queued: bool = False,
 ) -> Task:
     """A new task in `created` (`queued`: straight to running/queued, for a caller that
@@ -63,7 +64,7 @@ async def create_task(
         id=new_id("task"), user_id=user_id, title=data.title, description=data.description,
         model=normalise_model(data.model, default_model), priority=data.priority,
         status=TaskStatus.CREATED, progress=0, options=options, origin=origin, parent_id=parent_id,
-        conversation_id=conversation_id,
+        conversation_id=conversation_id, schedule_id=schedule_id,
     )
     if queued:
         task.status, task.phase = TaskStatus.RUNNING, "queued"

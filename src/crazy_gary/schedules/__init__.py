@@ -1,0 +1,1 @@
+"""Cron schedules that create and start tasks, run by the durable engine's scheduler."""
