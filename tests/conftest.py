@@ -65,6 +65,10 @@ def base_env(data_dir: Path) -> dict[str, str]:
         "ENVIRONMENT": "test",
         "REDIS_NAMESPACE": f"cg-test-{RUN_ID}",
         "CRAZY_GARY_EXECUTOR_ID": f"test-{RUN_ID}",
+        # Webhook receivers in tests listen on loopback; retries come within seconds.
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
+        "WEBHOOK_RETRY_SCHEDULE": "0.3,0.6,1,2,4",
+        "WEBHOOK_TIMEOUT_SECONDS": "3",
     }
     if TEST_DATABASE_URL:
         env["DATABASE_URL"] = TEST_DATABASE_URL

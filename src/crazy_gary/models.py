@@ -11,5 +11,6 @@ from crazy_gary.monitoring.models import (  # noqa: F401
     ProcessHeartbeat,
     RequestLog,
 )
-from crazy_gary.realtime.models import Event  # noqa: F401
+from crazy_gary.realtime.models import Event, OutgoingEvent  # noqa: F401
 from crazy_gary.tasks.models import Task, TaskStep  # noqa: F401
+from crazy_gary.webhooks.models import Webhook, WebhookDelivery  # noqa: F401

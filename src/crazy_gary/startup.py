@@ -38,6 +38,7 @@ from crazy_gary.runtime import Runtime
 from crazy_gary.tasks import queue as task_queue
 from crazy_gary.toolhub.hub import ToolHub
 from crazy_gary.users.listing import PageCache
+from crazy_gary.webhooks.dispatch import Dispatcher
 
 # Run right after the engine launched, in this order: queues before the orphan re-enqueue
 # that uses them; schedules last.
@@ -104,6 +105,10 @@ async def start_runtime(settings: Settings, *, kind: str = "serve",
             stack.push_async_callback(built.hub.close)
             await built.durable.start(AFTER_LAUNCH)
             stack.push_async_callback(built.durable.stop)
+            # promised webhook events -> deliveries (their workflows need the engine)
+            dispatcher = Dispatcher(built.database)
+            await dispatcher.start()
+            stack.push_async_callback(dispatcher.stop)
             _settle_heap()
             yield built
     finally:
