@@ -4,6 +4,7 @@ redelivery, and the events of real tasks reaching only their owner's webhooks.""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -11,8 +12,11 @@ import json
 import time
 
 import pytest
+from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
+from crazy_gary.db import session_scope
+from crazy_gary.realtime.models import Event
 from tests.support import free_port
 from tests.tasks.helpers import create, run_task, tag, wait_for
 from tests.webhooks.helpers import create_webhook, deliveries, wait_delivery
@@ -148,3 +152,56 @@ async def test_task_events_reach_only_the_owners_webhooks(client, model_standin,
         assert other.received == []  # the stranger's webhook heard nothing of it
     finally:
         other.stop()
+
+
+async def _events_of(server, kind: str) -> list[tuple[int | None, dict]]:
+    """(user_id, data) of every logged event of one kind, oldest first."""
+    async def read():
+        async with session_scope() as session:
+            rows = await session.scalars(select(Event).where(Event.event == kind)
+                                         .order_by(Event.id))
+            return [(r.user_id, r.data) for r in rows]
+
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(read(), server.loop))
+
+
+async def test_failing_past_the_schedule_disables_the_webhook_and_tells_its_owner(
+        client, server, register_user, admin, receiver):
+    owner = await register_user()
+    await create_webhook(client, admin, receiver.url, ["alert.fired"])
+    dead = Receiver(port=free_port())  # never listens
+    hook = await create_webhook(client, owner, dead.url, ["task.completed"])
+    delivery = (await client.post(f"/api/webhooks/{hook['id']}/test",
+                                  headers=owner.headers)).json()
+    failed = await wait_delivery(client, owner, hook["id"], delivery["id"],
+                                 lambda d: d["status"] == "failed", within=40)
+    assert failed["attempts"] == 6  # the first and one per delay of "0.3,0.6,1,2,4"
+    assert failed["next_attempt_at"] is None
+
+    shown = (await client.get(f"/api/webhooks/{hook['id']}", headers=owner.headers)).json()
+    assert shown["enabled"] is False and shown["disabled_reason"]
+    told = [(uid, data) for uid, data in await _events_of(server, "webhook_disabled")
+            if data["webhook_id"] == hook["id"]]
+    assert [uid for uid, _ in told] == [owner.id]
+    alerts = (await client.get("/api/monitoring/alerts", headers=admin.headers)).json()
+    assert any(hook["id"] in a["message"] for a in alerts)
+    # An administrator's alert.fired webhook hears of it (admin-only event).
+    await receiver.wait(lambda r: any(
+        json.loads(x.body)["type"] == "alert.fired"
+        and hook["id"] in json.loads(x.body)["data"]["message"] for x in r))
+
+    redeliver = f"/api/webhooks/{hook['id']}/deliveries/{delivery['id']}/redeliver"
+    refused = await client.post(redeliver, headers=owner.headers)
+    assert refused.status_code == 409
+    dead.start()
+    try:
+        enabled = await client.patch(f"/api/webhooks/{hook['id']}", headers=owner.headers,
+                                     json={"enabled": True})
+        assert enabled.json()["enabled"] is True and enabled.json()["disabled_reason"] is None
+        assert (await client.post(redeliver, headers=owner.headers)).status_code == 202
+        done = await wait_delivery(client, owner, hook["id"], delivery["id"],
+                                   lambda d: d["status"] == "succeeded")
+        assert done["attempts"] == 7
+        assert [r.headers["webhook-id"] for r in dead.received] == [delivery["id"]]
+    finally:
+        dead.stop()
