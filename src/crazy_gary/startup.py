@@ -106,7 +106,8 @@ async def start_runtime(settings: Settings, *, kind: str = "serve",
             await built.durable.start(AFTER_LAUNCH)
             stack.push_async_callback(built.durable.stop)
             # promised webhook events -> deliveries (their workflows need the engine)
-            dispatcher = Dispatcher(built.database)
+            dispatcher = Dispatcher(built.database,
+                                    retention_days=settings.event_retention_days)
             await dispatcher.start()
             stack.push_async_callback(dispatcher.stop)
             _settle_heap()

@@ -34,14 +34,10 @@ class Event(Base):
 
 
 class OutgoingEvent(Base):
-    """An event promised to outside subscribers (webhooks), written with the event row;
-    `dispatched_at` is set once the webhook dispatcher turned it into deliveries."""
+    """An event promised to outside subscribers (webhooks), written with the event row; the
+    webhook dispatcher deletes it in the transaction that creates its deliveries."""
 
     __tablename__ = "outgoing_events"
-    __table_args__ = (
-        Index("ix_outgoing_events_pending", "id", sqlite_where=text("dispatched_at IS NULL"),
-              postgresql_where=text("dispatched_at IS NULL")),
-    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -52,4 +48,3 @@ class OutgoingEvent(Base):
     )
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

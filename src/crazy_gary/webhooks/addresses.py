@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+RESOLVE_SECONDS = 5.0
 
 # Cloud metadata services that sit outside the private ranges.
 METADATA_ADDRESSES = frozenset({
@@ -67,9 +68,12 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
         pass
     loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise UnsafeURL(f"the host {host!r} does not resolve ({exc.strerror})") from None
+        async with asyncio.timeout(RESOLVE_SECONDS):
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except TimeoutError:
+        raise UnsafeURL(f"the host {host!r} did not resolve within {RESOLVE_SECONDS:g}s") from None
+    except (OSError, UnicodeError, ValueError) as exc:  # gaierror, an invalid IDNA label
+        raise UnsafeURL(f"the host {host!r} does not resolve ({exc})") from None
     # An IPv6 scope id ("fe80::1%eth0") is not part of the address.
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 

@@ -1,5 +1,5 @@
 """From promised events to deliveries: each process's dispatcher claims the outgoing event
-rows (one conditional UPDATE, so one process gets each), creates one delivery per
+rows (one DELETE ... RETURNING, so one process gets each), creates one delivery per
 subscribed webhook in the same transaction, and starts the deliveries' workflows after
 the commit. Deliveries whose workflow never started (the process died right after the
 commit) are started by the next sweep; the workflow id makes a second start a no-op.
@@ -10,16 +10,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from crazy_gary.auth.models import User
 from crazy_gary.db import Database, session_scope, utcnow
 from crazy_gary.kit.clock import iso
+from crazy_gary.kit.dml import rows_changed
 from crazy_gary.kit.ids import new_id
 from crazy_gary.realtime.external import ADMIN_EVENT_TYPES
 from crazy_gary.realtime.models import OutgoingEvent
@@ -79,14 +80,12 @@ async def dispatch_pending(database: Database) -> int:
     while True:
         async with session_scope(database) as session:
             ids = list(await session.scalars(
-                select(OutgoingEvent.id).where(OutgoingEvent.dispatched_at.is_(None))
-                .order_by(OutgoingEvent.id).limit(BATCH)))
+                select(OutgoingEvent.id).order_by(OutgoingEvent.id).limit(BATCH)))
             if not ids:
                 return total
+            # Conditional: a row another process claimed first is gone and not returned.
             claimed = (await session.execute(
-                update(OutgoingEvent)
-                .where(OutgoingEvent.id.in_(ids), OutgoingEvent.dispatched_at.is_(None))
-                .values(dispatched_at=utcnow())
+                delete(OutgoingEvent).where(OutgoingEvent.id.in_(ids))
                 .returning(OutgoingEvent.id, OutgoingEvent.type, OutgoingEvent.user_id,
                            OutgoingEvent.data, OutgoingEvent.created_at)
                 .execution_options(synchronize_session=False))).all()
@@ -121,11 +120,20 @@ async def start_stranded(database: Database) -> int:
     return len(stranded)
 
 
+async def prune_finished(database: Database, *, older_than: datetime) -> int:
+    """Drop finished deliveries past the event retention horizon."""
+    async with session_scope(database) as session:
+        return await rows_changed(session, delete(WebhookDelivery).where(
+            WebhookDelivery.status.in_((DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED)),
+            WebhookDelivery.created_at < older_than))
+
+
 class Dispatcher:
     """Each process polls for promised events; the claim keeps them from doubling up."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, retention_days: int) -> None:
         self.database = database
+        self.retention = timedelta(days=retention_days)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -146,6 +154,7 @@ class Dispatcher:
                 if loop.time() >= next_sweep:
                     next_sweep = loop.time() + SWEEP_SECONDS
                     await start_stranded(self.database)
+                    await prune_finished(self.database, older_than=utcnow() - self.retention)
             except Exception as exc:  # database unavailable: try again next tick
                 log.warning("webhook dispatch failed: %s", exc)
             await asyncio.sleep(POLL_SECONDS)

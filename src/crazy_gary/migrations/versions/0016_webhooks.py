@@ -1,6 +1,7 @@
 # ruff: noqa: E501
 """Webhooks: subscriptions, their deliveries, and the outgoing-event rows written in the
-transaction of each event webhooks may receive (claimed by the dispatcher).
+transaction of each event webhooks may receive (the dispatcher deletes each row in the
+transaction that creates its deliveries).
 
 Revision ID: 0016_webhooks
 Revises: 0010_event_outbox
@@ -25,13 +26,9 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('created_at', crazy_gary.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('dispatched_at', crazy_gary.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_outgoing_events_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outgoing_events'))
     )
-    with op.batch_alter_table('outgoing_events', schema=None) as batch_op:
-        batch_op.create_index('ix_outgoing_events_pending', ['id'], unique=False, sqlite_where=sa.text('dispatched_at IS NULL'), postgresql_where=sa.text('dispatched_at IS NULL'))
-
     op.create_table('webhooks',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -84,7 +81,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_webhooks_user_id'))
 
     op.drop_table('webhooks')
-    with op.batch_alter_table('outgoing_events', schema=None) as batch_op:
-        batch_op.drop_index('ix_outgoing_events_pending', sqlite_where=sa.text('dispatched_at IS NULL'), postgresql_where=sa.text('dispatched_at IS NULL'))
-
     op.drop_table('outgoing_events')
