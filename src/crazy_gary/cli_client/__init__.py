@@ -12,6 +12,7 @@ from crazy_gary.cli_client.chat import chat
 from crazy_gary.cli_client.ops import endpoints_app, health, heavy_app
 from crazy_gary.cli_client.tasks import run, tasks_app
 from crazy_gary.cli_client.tools import files_app, tools_app
+from crazy_gary.cli_client.webhooks import webhooks_app
 
 
 def register(app: typer.Typer) -> None:
@@ -25,3 +26,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(tools_app, name="tools")
     app.add_typer(files_app, name="files")
     app.add_typer(heavy_app, name="heavy")
+    app.add_typer(webhooks_app, name="webhooks")

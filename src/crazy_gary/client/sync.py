@@ -142,6 +142,7 @@ class Client:
     heavy: Any
     monitoring: Any
     health: Any
+    webhooks: Any
 
     @property
     def token(self) -> str | None:
