@@ -73,5 +73,16 @@ async def test_a_server_without_the_setting_answers_400(server):
                 assert resp.status_code == 400, (url, resp.text)
                 assert resp.json()["code"] == "VALIDATION_ERROR"
                 assert "private" in resp.text
+            public = await client.post("/api/webhooks", headers=user.headers,
+                                       json={"url": "https://93.184.215.14/hook",
+                                             "events": ["task.completed"]})
+            assert public.status_code == 201, public.text
+            moved = await client.patch(f"/api/webhooks/{public.json()['id']}",
+                                       headers=user.headers,
+                                       json={"url": "http://10.1.2.3/hook"})
+            assert moved.status_code == 400 and moved.json()["code"] == "VALIDATION_ERROR"
+            kept = await client.get(f"/api/webhooks/{public.json()['id']}",
+                                    headers=user.headers)
+            assert kept.json()["url"] == "https://93.184.215.14/hook"
     finally:
         srv.stop()

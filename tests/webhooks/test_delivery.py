@@ -10,13 +10,17 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
-from crazy_gary.db import session_scope
+from crazy_gary.db import session_scope, utcnow
+from crazy_gary.kit.clock import iso
 from crazy_gary.realtime.models import Event
+from crazy_gary.webhooks.dispatch import new_delivery
+from crazy_gary.webhooks.models import Webhook
 from tests.support import free_port
 from tests.tasks.helpers import create, run_task, tag, wait_for
 from tests.webhooks.helpers import create_webhook, deliveries, wait_delivery
@@ -205,3 +209,28 @@ async def test_failing_past_the_schedule_disables_the_webhook_and_tells_its_owne
         assert [r.headers["webhook-id"] for r in dead.received] == [delivery["id"]]
     finally:
         dead.stop()
+
+
+async def test_a_delivery_whose_starter_died_is_started_by_the_sweep(client, server, user,
+                                                                       receiver):
+    """A process that committed deliveries and died before starting their workflows leaves
+    them `queued`; any process's sweep starts them."""
+    hook = await create_webhook(client, user, receiver.url, ["task.completed"])
+    due = utcnow() - timedelta(seconds=60)
+
+    async def strand() -> str:
+        async with session_scope() as session:
+            row = (await session.get_one(Webhook, hook["id"]))
+            delivery = new_delivery(row, "task.completed", {"task_id": "task_stranded"},
+                                    timestamp=iso(due))
+            delivery.created_at = delivery.next_attempt_at = due
+            session.add(delivery)
+        return delivery.id
+
+    delivery_id = await asyncio.wrap_future(
+        asyncio.run_coroutine_threadsafe(strand(), server.loop))
+    got = await receiver.wait(lambda r: len(r) >= 1, within=40)
+    assert got[0].headers["webhook-id"] == delivery_id
+    assert json.loads(got[0].body)["data"] == {"task_id": "task_stranded"}
+    await wait_delivery(client, user, hook["id"], delivery_id,
+                        lambda d: d["status"] == "succeeded")
