@@ -202,6 +202,8 @@ async def test_failing_past_the_schedule_disables_the_webhook_and_tells_its_owne
         enabled = await client.patch(f"/api/webhooks/{hook['id']}", headers=owner.headers,
                                      json={"enabled": True})
         assert enabled.json()["enabled"] is True and enabled.json()["disabled_reason"] is None
+        active = (await client.get("/api/monitoring/alerts", headers=admin.headers)).json()
+        assert not any(hook["id"] in a["message"] for a in active)  # resolved on re-enable
         assert (await client.post(redeliver, headers=owner.headers)).status_code == 202
         done = await wait_delivery(client, owner, hook["id"], delivery["id"],
                                    lambda d: d["status"] == "succeeded")

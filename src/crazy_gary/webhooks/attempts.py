@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.db import session_scope, utcnow
@@ -89,9 +90,23 @@ def disable(session: AsyncSession, webhook: Webhook, *, reason: str) -> None:
     record(session, "webhook_disabled",
            {"webhook_id": webhook.id, "url": webhook.url, "reason": reason},
            user_id=webhook.user_id)
-    alert = Alert(id=new_id("alert"), rule=f"webhook_disabled:{webhook.id}", type="webhook",
+    alert = Alert(id=new_id("alert"), rule=disabled_rule(webhook), type="webhook",
                   severity="warning", component="webhooks", status="active",
                   message=f"Webhook {webhook.id} ({webhook.url}) was disabled: {reason}",
                   acknowledged=False, created_at=now)
     session.add(alert)
     record(session, "system_alert", alert_payload(alert))
+
+
+def disabled_rule(webhook: Webhook) -> str:
+    return f"webhook_disabled:{webhook.id}"
+
+
+async def resolve_disabled_alert(session: AsyncSession, webhook: Webhook) -> None:
+    """The webhook was re-enabled or deleted: its `disabled` alert is resolved."""
+    alerts = await session.scalars(select(Alert).where(Alert.rule == disabled_rule(webhook),
+                                                       Alert.status == "active"))
+    for alert in alerts:
+        alert.status = "resolved"
+        alert.resolved_at = utcnow()
+        record(session, "alert_resolved", alert_payload(alert))

@@ -16,6 +16,7 @@ from crazy_gary.kit.unit_of_work import after_commit
 from crazy_gary.realtime.external import ADMIN_EVENT_TYPES
 from crazy_gary.webhooks import signing, workflows
 from crazy_gary.webhooks.addresses import UnsafeURL, check
+from crazy_gary.webhooks.attempts import resolve_disabled_alert
 from crazy_gary.webhooks.dispatch import message_body
 from crazy_gary.webhooks.models import IN_PROGRESS, DeliveryStatus, Webhook, WebhookDelivery
 
@@ -78,9 +79,10 @@ async def update(session: AsyncSession, *, user_id: int, is_admin: bool, webhook
     if "description" in changes:
         row.description = changes["description"]
     if changes.get("enabled") is not None:
-        row.enabled = changes["enabled"]
-        if row.enabled:
+        if changes["enabled"] and not row.enabled:
             row.disabled_reason = None
+            await resolve_disabled_alert(session, row)
+        row.enabled = changes["enabled"]
     row.updated_at = utcnow()
     await session.flush()
     return row
@@ -89,6 +91,7 @@ async def update(session: AsyncSession, *, user_id: int, is_admin: bool, webhook
 async def delete(session: AsyncSession, *, user_id: int, webhook_id: str) -> None:
     """The webhook and its deliveries; running deliveries find it gone and stop."""
     row = await get(session, user_id=user_id, webhook_id=webhook_id)
+    await resolve_disabled_alert(session, row)
     await session.delete(row)
     await session.flush()
 
