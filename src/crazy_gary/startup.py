@@ -2,7 +2,8 @@
 
 Start order: database (migrated) -> telemetry -> event fan-out and its outbox relay ->
 endpoint manager and model service -> tool hub -> durable engine (which recovers this
-executor's workflows, then registers queues and schedules). Stop runs in reverse.
+executor's workflows, then registers queues and schedules) -> webhook dispatcher. Stop runs
+in reverse.
 `runtime.current()` is set before the first service starts (the engine's recovered
 workflows read it) and cleared after the last one stopped.
 """
