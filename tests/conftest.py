@@ -69,6 +69,10 @@ def base_env(data_dir: Path) -> dict[str, str]:
         # A stopping server waits this long for model and tool calls in flight (tests that
         # leave slow calls behind must not hold the session's end).
         "SHUTDOWN_GRACE_SECONDS": "2",
+        # Webhook receivers in tests listen on loopback; retries come within seconds.
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
+        "WEBHOOK_RETRY_SCHEDULE": "0.3,0.6,1,2,4",
+        "WEBHOOK_TIMEOUT_SECONDS": "3",
     }
     if TEST_DATABASE_URL:
         env["DATABASE_URL"] = TEST_DATABASE_URL

@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("infrastructure", {"errors", "durable", "observability"}),
     ("storage", {"direct_reads", "db", "data_versions"}),
     ("services", {"auth", "ratelimit", "realtime", "health", "toolhub", "endpoints", "llm",
-                  "monitoring"}),
+                  "monitoring", "webhooks"}),
     ("domains", {"tasks", "approvals", "agent", "chat", "heavy", "users", "schedules", "models",
                  "migrations"}),
     ("client", {"client", "cli_client"}),

@@ -173,11 +173,25 @@ class Settings(BaseSettings):
     alert_error_rate: float = Field(default=0.05, alias="ALERT_ERROR_RATE")
     alert_p95_latency_ms: float = Field(default=2000.0, alias="ALERT_P95_LATENCY_MS")
 
+    # Webhooks: private/loopback targets are refused unless allowed (tests, closed networks);
+    # the delays (seconds, comma-separated) between a failed attempt and the next; when they
+    # run out the delivery failed and, with no success since it began, the webhook is disabled.
+    webhook_allow_private_networks: bool = Field(default=False,
+                                                 alias="WEBHOOK_ALLOW_PRIVATE_NETWORKS")
+    webhook_retry_schedule: str = Field(default="5,300,1800,7200,18000,36000,36000",
+                                        pattern=r"^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$",
+                                        alias="WEBHOOK_RETRY_SCHEDULE")
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, alias="WEBHOOK_TIMEOUT_SECONDS")
+
     @cached_property
     def resolved_data_dir(self) -> Path:
         path = self.data_dir.expanduser().resolve()
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    @property
+    def webhook_retry_delays(self) -> list[float]:
+        return [float(part) for part in self.webhook_retry_schedule.split(",")]
 
     @property
     def sqlalchemy_url(self) -> str:

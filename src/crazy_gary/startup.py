@@ -2,7 +2,8 @@
 
 Start order: database (migrated) -> telemetry -> event fan-out and its outbox relay ->
 endpoint manager and model service -> tool hub -> durable engine (which recovers this
-executor's workflows, then registers queues and schedules). Stop runs in reverse.
+executor's workflows, then registers queues and schedules) -> webhook dispatcher. Stop runs
+in reverse.
 `runtime.current()` is set before the first service starts (the engine's recovered
 workflows read it) and cleared after the last one stopped.
 """
@@ -41,6 +42,7 @@ from crazy_gary.schedules import engine as schedules_engine
 from crazy_gary.tasks import queue as task_queue
 from crazy_gary.toolhub.hub import ToolHub
 from crazy_gary.users.listing import PageCache
+from crazy_gary.webhooks.dispatch import Dispatcher
 
 # Run right after the engine launched, in this order: queues before the orphan re-enqueue
 # that uses them; schedules last.
@@ -117,6 +119,11 @@ async def start_runtime(settings: Settings, *, kind: str = "serve",
             stack.push_async_callback(built.cluster.stop)
             await built.durable.start(AFTER_LAUNCH)
             stack.push_async_callback(built.durable.stop)
+            # promised webhook events -> deliveries (their workflows need the engine)
+            dispatcher = Dispatcher(built.database,
+                                    retention_days=settings.event_retention_days)
+            await dispatcher.start()
+            stack.push_async_callback(dispatcher.stop)
             # first on the way out: drain, let calls in flight finish, mark this one gone
             stack.push_async_callback(leave, built)
             _settle_heap()

@@ -14,6 +14,7 @@ from crazy_gary.cli_client.ops import endpoints_app, health, heavy_app
 from crazy_gary.cli_client.schedules import schedules_app
 from crazy_gary.cli_client.tasks import run, tasks_app
 from crazy_gary.cli_client.tools import files_app, tools_app
+from crazy_gary.cli_client.webhooks import webhooks_app
 
 
 def register(app: typer.Typer) -> None:
@@ -29,3 +30,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(heavy_app, name="heavy")
     app.add_typer(keys_app, name="keys")
     app.add_typer(schedules_app, name="schedules")
+    app.add_typer(webhooks_app, name="webhooks")

@@ -11,9 +11,10 @@ from crazy_gary.client.schedules import SchedulesArea
 from crazy_gary.client.system import EndpointsArea, HealthArea, HeavyArea, MonitoringArea
 from crazy_gary.client.tasks import ChatArea, TasksArea
 from crazy_gary.client.tools import FilesArea, ToolsArea
+from crazy_gary.client.webhooks import WebhooksArea
 
 AREAS = ("auth", "users", "tasks", "chat", "events", "endpoints", "tools", "files", "heavy",
-         "monitoring", "health", "schedules")
+         "monitoring", "health", "schedules", "webhooks")
 
 
 class AsyncClient:
@@ -42,6 +43,7 @@ class AsyncClient:
         self.monitoring = MonitoringArea(self.core)
         self.health = HealthArea(self.core)
         self.schedules = SchedulesArea(self.core)
+        self.webhooks = WebhooksArea(self.core)
 
     @property
     def token(self) -> str | None:

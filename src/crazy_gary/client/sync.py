@@ -143,6 +143,7 @@ class Client:
     monitoring: Any
     health: Any
     schedules: Any
+    webhooks: Any
 
     @property
     def token(self) -> str | None:

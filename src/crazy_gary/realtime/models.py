@@ -31,3 +31,20 @@ class Event(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class OutgoingEvent(Base):
+    """An event promised to outside subscribers (webhooks), written with the event row; the
+    webhook dispatcher deletes it in the transaction that creates its deliveries."""
+
+    __tablename__ = "outgoing_events"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    type: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True
+    )
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -28,8 +28,9 @@ from crazy_gary.kit.clock import iso
 from crazy_gary.kit.unit_of_work import after_commit
 from crazy_gary.observability.metrics import EVENTS_PUBLISHED
 from crazy_gary.realtime.broker import PublishedEvent
+from crazy_gary.realtime.external import external_type
 from crazy_gary.realtime.fanout import Fanout, get_fanout
-from crazy_gary.realtime.models import Event
+from crazy_gary.realtime.models import Event, OutgoingEvent
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,9 @@ def record(session: AsyncSession, event: str, data: dict[str, Any], *,
     transaction; it is fanned out once that transaction commits, never if it rolls back."""
     row = Event(event=event, data=data, user_id=user_id)
     session.add(row)
+    outgoing = external_type(event, data)
+    if outgoing is not None:  # promised to webhooks in the same transaction
+        session.add(OutgoingEvent(type=outgoing, data=data, user_id=user_id))
     after_commit(session, partial(_fan_out, row))
     return row
 

@@ -1,0 +1,2 @@
+"""Signed webhooks: users subscribe URLs to events; each event is delivered durably
+(at least once, retried with backoff, Standard Webhooks signatures)."""
