@@ -29,7 +29,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("storage", {"direct_reads", "db", "data_versions"}),
     ("services", {"auth", "ratelimit", "realtime", "health", "toolhub", "endpoints", "llm",
                   "monitoring"}),
-    ("domains", {"tasks", "agent", "chat", "heavy", "users", "models", "migrations"}),
+    ("domains", {"usage", "tasks", "agent", "chat", "heavy", "users", "models", "migrations"}),
     ("client", {"client", "cli_client"}),
     ("entry points", {"api_schema", "app", "console", "startup", "asgi", "cli", "__main__"}),
 ]

@@ -13,3 +13,4 @@ from crazy_gary.monitoring.models import (  # noqa: F401
 )
 from crazy_gary.realtime.models import Event  # noqa: F401
 from crazy_gary.tasks.models import Task, TaskStep  # noqa: F401
+from crazy_gary.usage.models import UsageCounter, UsageRecord, UserQuota  # noqa: F401

@@ -24,6 +24,7 @@ from crazy_gary.tasks import queue, service
 from crazy_gary.tasks.models import Task
 from crazy_gary.tasks.schemas import TaskCreate
 from crazy_gary.tasks.status import TaskStatus
+from crazy_gary.usage.quota import ensure_within as ensure_within_quota
 
 
 def turn_description(body: ChatRequest) -> str:
@@ -54,7 +55,9 @@ async def create_turn(session: AsyncSession, *, user_id: int, body: ChatRequest,
 async def open_turn(session: AsyncSession, *, user_id: int, body: ChatRequest,
                     settings: Settings, enqueue: bool) -> Turn:
     """Record the turn and commit it (the caller then waits on or streams it); `enqueue`:
-    hand it to the chat queue once committed (the worker must find the row)."""
+    hand it to the chat queue once committed (the worker must find the row). 429
+    QUOTA_EXCEEDED when a monthly limit of the user is used up."""
+    await ensure_within_quota(session, user_id)
     conversation_id = body.conversation_id or new_id("conv")
     task = await create_turn(session, user_id=user_id, body=body, settings=settings,
                              conversation_id=conversation_id)
