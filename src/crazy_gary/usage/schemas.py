@@ -13,7 +13,10 @@ MonthlyTokens = Annotated[int, Field(ge=0, le=10**15), WHOLE_NUMBER]
 
 
 class QuotaUpdate(RequestBody):
-    """Monthly limits; `null` is unlimited, a limit left out keeps its value."""
+    """Monthly limits; `null` is unlimited, a limit left out keeps its value. Unknown
+    fields are refused (a misspelt limit must not pass as "no change")."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     monthly_tokens: MonthlyTokens | None = Field(
         default=None, description="Prompt + completion tokens per UTC month")
