@@ -10,9 +10,10 @@ from crazy_gary.client.events import EventsArea
 from crazy_gary.client.system import EndpointsArea, HealthArea, HeavyArea, MonitoringArea
 from crazy_gary.client.tasks import ChatArea, TasksArea
 from crazy_gary.client.tools import FilesArea, ToolsArea
+from crazy_gary.client.usage import UsageArea
 
 AREAS = ("auth", "users", "tasks", "chat", "events", "endpoints", "tools", "files", "heavy",
-         "monitoring", "health")
+         "monitoring", "health", "usage")
 
 
 class AsyncClient:
@@ -40,6 +41,7 @@ class AsyncClient:
         self.heavy = HeavyArea(self.core)
         self.monitoring = MonitoringArea(self.core)
         self.health = HealthArea(self.core)
+        self.usage = UsageArea(self.core)
 
     @property
     def token(self) -> str | None:

@@ -142,6 +142,7 @@ class Client:
     heavy: Any
     monitoring: Any
     health: Any
+    usage: Any
 
     @property
     def token(self) -> str | None:
