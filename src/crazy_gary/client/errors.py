@@ -83,7 +83,7 @@ class QuotaExceeded(RateLimited):
     """A monthly usage limit is used up (429 QUOTA_EXCEEDED; never retried): `details`
     says which limit, `used`, `limit` and `resets_at`."""
 
-    codes = ()
+    codes: tuple[str, ...] = ()  # matched by code and status: BY_CODE_AND_STATUS
 
 
 class ServiceUnavailable(ApiError):

@@ -14,8 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crazy_gary.kit.clock import iso
 from crazy_gary.kit.dml import rows_changed
 from crazy_gary.realtime import record
-from crazy_gary.usage.models import UsageCounter, UsageRecord, UserQuota
-from crazy_gary.usage.quota import COST, TOKENS, WARN_FRACTION, period_of, resets_at
+from crazy_gary.usage.models import UsageCounter, UsageRecord
+from crazy_gary.usage.quota import (
+    COST,
+    TOKENS,
+    WARN_FRACTION,
+    limits_of,
+    period_of,
+    resets_at,
+)
 
 KINDS = {"plan": "model", "model": "model", "tool": "tool"}
 
@@ -63,7 +70,7 @@ async def _count(session: AsyncSession, *, user_id: int, period: str, tokens: in
                   "cost_usd": table.cost_usd + statement.excluded.cost_usd})
         .returning(UsageCounter.tokens, UsageCounter.cost_usd, UsageCounter.tokens_warned,
                    UsageCounter.cost_warned))).one()
-    quota = await session.get(UserQuota, user_id)
+    quota = await limits_of(session, user_id)
     if quota is None:
         return
     limits = ((TOKENS, quota.monthly_tokens, totals.tokens, totals.tokens_warned, "tokens_warned"),

@@ -19,7 +19,8 @@ class UsageRecord(Base):
 
     __tablename__ = "usage_records"
     __table_args__ = (Index("ix_usage_records_user_at", "user_id", "at"),
-                      Index("ix_usage_records_at", "at"))
+                      Index("ix_usage_records_at", "at"),
+                      {"sqlite_autoincrement": True})  # ids never reused (migration 0009)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -54,9 +55,11 @@ class UserQuota(Base):
     """Monthly limits set by an admin; NULL is unlimited. No row: no limits."""
 
     __tablename__ = "user_quotas"
+    __table_args__ = {"sqlite_autoincrement": True}
 
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
-                                         primary_key=True)
+                                         unique=True)
     monthly_tokens: Mapped[int | None] = mapped_column(BIG, nullable=True)
     monthly_cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow,

@@ -112,10 +112,15 @@ async def ensure_within(session: AsyncSession, user_id: int) -> None:
         raise refused
 
 
+async def limits_of(session: AsyncSession, user_id: int) -> UserQuota | None:
+    """The user's limits row (one unique-index read), if an admin ever set one."""
+    return await session.scalar(select(UserQuota).where(UserQuota.user_id == user_id))
+
+
 async def set_limits(session: AsyncSession, *, user_id: int,
                      changes: dict[str, Any]) -> None:
     """Set the given limits (None: unlimited); limits not named keep their value."""
-    quota = await session.get(UserQuota, user_id)
+    quota = await limits_of(session, user_id)
     if quota is None:
         quota = UserQuota(user_id=user_id, monthly_tokens=None, monthly_cost_usd=None)
         session.add(quota)

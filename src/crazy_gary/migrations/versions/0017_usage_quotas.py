@@ -36,7 +36,8 @@ def upgrade() -> None:
     sa.Column('day', sa.String(length=10), nullable=False),
     sa.Column('at', crazy_gary.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_usage_records_user_id_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_records'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_records')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('usage_records', schema=None) as batch_op:
         batch_op.create_index('ix_usage_records_user_at', ['user_id', 'at'], unique=False)
@@ -53,12 +54,15 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('user_id', 'period', name=op.f('pk_usage_counters'))
     )
     op.create_table('user_quotas',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('monthly_tokens', BIG, nullable=True),
     sa.Column('monthly_cost_usd', sa.Float(), nullable=True),
     sa.Column('updated_at', crazy_gary.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_quotas_user_id_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_user_quotas'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_quotas')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_user_quotas_user_id')),
+    sqlite_autoincrement=True
     )
     _backfill()
 
