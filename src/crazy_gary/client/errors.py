@@ -70,7 +70,7 @@ class PayloadTooLarge(ApiError):
 
 
 class RateLimited(ApiError):
-    codes = ("RATE_LIMIT_EXCEEDED",)
+    codes: tuple[str, ...] = ("RATE_LIMIT_EXCEEDED",)
     status = 429
 
     @property
