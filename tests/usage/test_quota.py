@@ -153,3 +153,25 @@ async def test_running_task_fails_at_next_model_call_keeping_partial_result(
     assert len(model_standin.requests(script)) == 2  # the third call was never made
     warnings = await _warnings(server, member, task_id)
     assert [w["quota"] for w in warnings] == ["monthly_cost_usd"]
+
+
+async def test_chat_turn_over_the_limit_midway_answers_429(client, register_user, admin,
+                                                           model_standin):
+    member = await register_user()
+    await client.put(f"/api/users/{member.id}/quota", headers=admin.headers,
+                     json={"monthly_tokens": 100})
+    script = tag("chatover")
+    model_standin.script(script, [
+        {"tool_calls": [{"name": "workspace__write_file",
+                         "arguments": {"path": f"{script}.txt", "content": "x"}}],
+         "usage": {"prompt_tokens": 140, "completion_tokens": 10}},
+        {"content": "never asked"}])
+    resp = await client.post("/api/chat", headers=member.headers,
+                             json={"message": f"write it {marker(script)}"})
+    assert resp.status_code == 429, resp.text
+    assert resp.json()["code"] == "QUOTA_EXCEEDED"
+    task = (await client.get(f"/api/tasks/{resp.json()['details']['task_id']}",
+                             headers=member.headers)).json()
+    assert task["status"] == "failed" and task["error"]["code"] == "QUOTA_EXCEEDED"
+    assert [s["kind"] for s in task["result"]["steps"]] == ["model", "tool"]
+    assert len(model_standin.requests(script)) == 1

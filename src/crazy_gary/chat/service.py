@@ -15,7 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crazy_gary.chat.schemas import ChatRequest
 from crazy_gary.config import Settings
 from crazy_gary.db import session_scope
-from crazy_gary.errors import AppError, EndpointUnavailable, ServiceUnavailable, TaskNotFound
+from crazy_gary.errors import (
+    AppError,
+    EndpointUnavailable,
+    ServiceUnavailable,
+    TaskNotFound,
+    UsageQuotaExceeded,
+)
 from crazy_gary.kit.ids import new_id
 from crazy_gary.kit.unit_of_work import after_commit
 from crazy_gary.realtime.broker import PublishedEvent
@@ -102,6 +108,8 @@ async def wait_for_answer(task_id: str, *, within: float) -> Task:
     details = {"task_id": task_id}
     if error.get("code") == "ENDPOINT_UNAVAILABLE":
         raise EndpointUnavailable(error.get("message"), details=details)
+    if error.get("code") == UsageQuotaExceeded.code:  # a limit used up during the turn
+        raise UsageQuotaExceeded(error.get("message"), details=details)
     raise AppError(error.get("message"), code=error.get("code", "CHAT_FAILED"),
                    status_code=503 if error.get("code") != "INTERNAL_ERROR" else 500,
                    details=details)

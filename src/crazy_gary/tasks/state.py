@@ -185,11 +185,9 @@ async def _record_step(
 async def quota_refusal(task_id: str) -> AppError | None:
     """429 QUOTA_EXCEEDED when the task's owner has used up a monthly limit (checked before
     each model call), else None."""
+    owner = select(Task.user_id).where(Task.id == task_id).scalar_subquery()
     async with session_scope() as session:
-        user_id = await session.scalar(select(Task.user_id).where(Task.id == task_id))
-        if user_id is None:
-            return None
-        return await usage_quota.refusal(session, user_id)
+        return await usage_quota.refusal(session, owner)
 
 
 _EVENT_COLUMNS = (Task.id, Task.user_id, Task.title, Task.status, Task.phase, Task.phase_reason,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.db import utcnow
@@ -70,9 +70,13 @@ class Standing:
             f"it resets at {iso(self.resets_at)}", details=details)
 
 
-async def _limited(session: AsyncSession, user_id: int, now: datetime) -> Standing | None:
-    """The user's limits joined with this month's counter (one primary-key read); None
-    when the user has no limits."""
+UserKey = int | ColumnElement[int]  # a user id, or a scalar subquery that finds one
+
+
+async def _limited(session: AsyncSession, user_id: UserKey, now: datetime
+                   ) -> Standing | None:
+    """The user's limits joined with this month's counter (one indexed read); None when
+    the user has no limits."""
     period = period_of(now)
     row = (await session.execute(
         select(UserQuota.monthly_tokens, UserQuota.monthly_cost_usd,
@@ -98,9 +102,9 @@ async def standing(session: AsyncSession, user_id: int) -> Standing:
                     counter.cost_usd if counter else 0.0, period_of(now), resets_at(now))
 
 
-async def refusal(session: AsyncSession, user_id: int) -> UsageQuotaExceeded | None:
-    """Why this user may not spend more this month, or None (one read when the user has
-    limits, one lookup that finds nothing when not)."""
+async def refusal(session: AsyncSession, user_id: UserKey) -> UsageQuotaExceeded | None:
+    """Why this user may not spend more this month, or None: one indexed read (`user_id`
+    may be a scalar subquery, e.g. a task's owner, and it is still one statement)."""
     limited = await _limited(session, user_id, utcnow())
     return limited.refusal() if limited is not None else None
 
