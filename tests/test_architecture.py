@@ -29,8 +29,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("storage", {"direct_reads", "db", "data_versions"}),
     ("services", {"auth", "ratelimit", "realtime", "health", "toolhub", "endpoints", "llm",
                   "monitoring", "webhooks"}),
-    ("domains", {"tasks", "approvals", "agent", "chat", "heavy", "users", "schedules", "models",
-                 "migrations"}),
+    ("domains", {"usage", "tasks", "approvals", "agent", "chat", "heavy", "users", "schedules",
+                 "models", "migrations"}),
     ("client", {"client", "cli_client"}),
     ("entry points", {"api_schema", "app", "console", "startup", "asgi", "cli", "__main__"}),
 ]

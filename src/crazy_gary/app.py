@@ -37,6 +37,7 @@ from crazy_gary.startup import start_runtime
 from crazy_gary.tasks.router import router as tasks_router
 from crazy_gary.toolhub.router import router as mcp_router
 from crazy_gary.toolhub.workspace_router import router as workspace_router
+from crazy_gary.usage.router import router as usage_router
 from crazy_gary.users.router import router as users_router
 from crazy_gary.webhooks.router import router as webhooks_router
 
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, *,
         approvals_router,
         schedules_router,
         webhooks_router,
+        usage_router,
     ):
         app.include_router(router)
     install_console(app)  # after the API: `/` and client-side routes only

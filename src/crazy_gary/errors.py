@@ -132,6 +132,14 @@ class RateLimitExceeded(AppError):
     message = "Rate limit exceeded"
 
 
+class UsageQuotaExceeded(AppError):
+    """A monthly usage limit is reached (the workspace quota uses the same code with 413)."""
+
+    status_code = 429
+    code = "QUOTA_EXCEEDED"
+    message = "Monthly usage quota exceeded"
+
+
 class ServiceUnavailable(AppError):
     status_code = 503
     code = "SERVICE_UNAVAILABLE"

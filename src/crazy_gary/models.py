@@ -15,4 +15,5 @@ from crazy_gary.monitoring.models import (  # noqa: F401
 from crazy_gary.realtime.models import Event, OutgoingEvent  # noqa: F401
 from crazy_gary.schedules.models import Schedule, ScheduleRun  # noqa: F401
 from crazy_gary.tasks.models import Task, TaskStep  # noqa: F401
+from crazy_gary.usage.models import UsageCounter, UsageRecord, UserQuota  # noqa: F401
 from crazy_gary.webhooks.models import Webhook, WebhookDelivery  # noqa: F401

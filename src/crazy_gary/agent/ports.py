@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from crazy_gary.errors import AppError
 from crazy_gary.llm.types import ChatResult
 from crazy_gary.tasks.schemas import TaskSpec
 from crazy_gary.tasks.status import TaskStatus
@@ -55,6 +56,7 @@ class TaskStore(Protocol):
     async def record_step(self, task_id: str, seq: int, **step: Any) -> None: ...
 
     async def recorded_step(self, task_id: str, seq: int) -> tuple[str, str | None] | None: ...
+    async def quota_refusal(self, task_id: str) -> AppError | None: ...
 
     async def finish(self, task_id: str, *, status: TaskStatus, answer: str | None = None,
                      answered_by: str | None = None,

@@ -119,6 +119,9 @@ async def model_step(
     remaining = deadline - time.time()
     if remaining <= 0:
         return TIMED_OUT
+    refused = await task_store().quota_refusal(task_id)
+    if refused is not None:  # a monthly limit is used up: the task ends, keeping its result
+        return Failure(refused.code, refused.message)
     await task_store().set_phase(task_id, _phase_of(kind))
 
     waited = False

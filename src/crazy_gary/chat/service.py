@@ -15,7 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crazy_gary.chat.schemas import ChatRequest
 from crazy_gary.config import Settings
 from crazy_gary.db import session_scope
-from crazy_gary.errors import AppError, EndpointUnavailable, ServiceUnavailable, TaskNotFound
+from crazy_gary.errors import (
+    AppError,
+    EndpointUnavailable,
+    ServiceUnavailable,
+    TaskNotFound,
+    UsageQuotaExceeded,
+)
 from crazy_gary.kit.ids import new_id
 from crazy_gary.kit.unit_of_work import after_commit
 from crazy_gary.realtime.broker import PublishedEvent
@@ -24,6 +30,7 @@ from crazy_gary.tasks import queue, service
 from crazy_gary.tasks.models import Task
 from crazy_gary.tasks.schemas import TaskCreate
 from crazy_gary.tasks.status import TaskStatus
+from crazy_gary.usage.quota import ensure_within as ensure_within_quota
 
 
 def turn_description(body: ChatRequest) -> str:
@@ -55,7 +62,9 @@ async def create_turn(session: AsyncSession, *, user_id: int, body: ChatRequest,
 async def open_turn(session: AsyncSession, *, user_id: int, body: ChatRequest,
                     settings: Settings, enqueue: bool) -> Turn:
     """Record the turn and commit it (the caller then waits on or streams it); `enqueue`:
-    hand it to the chat queue once committed (the worker must find the row)."""
+    hand it to the chat queue once committed (the worker must find the row). 429
+    QUOTA_EXCEEDED when a monthly limit of the user is used up."""
+    await ensure_within_quota(session, user_id)
     conversation_id = body.conversation_id or new_id("conv")
     task = await create_turn(session, user_id=user_id, body=body, settings=settings,
                              conversation_id=conversation_id)
@@ -100,6 +109,8 @@ async def wait_for_answer(task_id: str, *, within: float) -> Task:
     details = {"task_id": task_id}
     if error.get("code") == "ENDPOINT_UNAVAILABLE":
         raise EndpointUnavailable(error.get("message"), details=details)
+    if error.get("code") == UsageQuotaExceeded.code:  # a limit used up during the turn
+        raise UsageQuotaExceeded(error.get("message"), details=details)
     raise AppError(error.get("message"), code=error.get("code", "CHAT_FAILED"),
                    status_code=503 if error.get("code") != "INTERNAL_ERROR" else 500,
                    details=details)

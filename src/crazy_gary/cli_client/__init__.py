@@ -14,6 +14,7 @@ from crazy_gary.cli_client.ops import endpoints_app, health, heavy_app
 from crazy_gary.cli_client.schedules import schedules_app
 from crazy_gary.cli_client.tasks import run, tasks_app
 from crazy_gary.cli_client.tools import files_app, tools_app
+from crazy_gary.cli_client.usage import quota, usage
 from crazy_gary.cli_client.webhooks import webhooks_app
 
 
@@ -23,6 +24,8 @@ def register(app: typer.Typer) -> None:
     app.command()(run)
     app.command()(chat)
     app.command()(health)
+    app.command()(usage)
+    app.command()(quota)
     app.add_typer(tasks_app, name="tasks")
     app.add_typer(endpoints_app, name="endpoints")
     app.add_typer(tools_app, name="tools")

@@ -19,6 +19,7 @@ from crazy_gary.client.errors import (
     NotFoundError,
     PayloadTooLarge,
     PermissionDenied,
+    QuotaExceeded,
     RateLimited,
     ServerError,
     ServiceUnavailable,
@@ -34,6 +35,6 @@ from crazy_gary.client.sync import Client
 __all__ = [
     "ApiError", "AsyncClient", "AuthenticationError", "Client", "ConflictError",
     "CrazyGaryError", "Event", "NotFoundError", "Page", "PayloadTooLarge", "PermissionDenied",
-    "RateLimited", "RetryPolicy", "ServerError", "ServiceUnavailable", "Subscription",
-    "TaskFailed", "Timeout", "TransportError", "ValidationError",
+    "QuotaExceeded", "RateLimited", "RetryPolicy", "ServerError", "ServiceUnavailable",
+    "Subscription", "TaskFailed", "Timeout", "TransportError", "ValidationError",
 ]

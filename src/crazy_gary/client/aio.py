@@ -11,10 +11,11 @@ from crazy_gary.client.schedules import SchedulesArea
 from crazy_gary.client.system import EndpointsArea, HealthArea, HeavyArea, MonitoringArea
 from crazy_gary.client.tasks import ChatArea, TasksArea
 from crazy_gary.client.tools import FilesArea, ToolsArea
+from crazy_gary.client.usage import UsageArea
 from crazy_gary.client.webhooks import WebhooksArea
 
 AREAS = ("auth", "users", "tasks", "chat", "events", "endpoints", "tools", "files", "heavy",
-         "monitoring", "health", "schedules", "webhooks")
+         "monitoring", "health", "schedules", "webhooks", "usage")
 
 
 class AsyncClient:
@@ -44,6 +45,7 @@ class AsyncClient:
         self.health = HealthArea(self.core)
         self.schedules = SchedulesArea(self.core)
         self.webhooks = WebhooksArea(self.core)
+        self.usage = UsageArea(self.core)
 
     @property
     def token(self) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import TypeAdapter
 
-from crazy_gary.client.errors import ApiError, Timeout, TransportError, error_for
+from crazy_gary.client.errors import ApiError, QuotaExceeded, Timeout, TransportError, error_for
 from crazy_gary.client.models import Page, RefreshResponse
 
 T = TypeVar("T")
@@ -160,6 +160,8 @@ class Core:
     def _retry_delay(self, resp: httpx.Response, error: ApiError, attempt: int,
                      waited: float) -> float | None:
         if resp.status_code not in RETRIED_STATUSES or attempt >= self.retry.attempts:
+            return None
+        if isinstance(error, QuotaExceeded):  # waiting seconds will not reset a month
             return None
         delay = retry_after(resp.headers.get("retry-after"))
         if delay is None:

@@ -70,13 +70,20 @@ class PayloadTooLarge(ApiError):
 
 
 class RateLimited(ApiError):
-    codes = ("RATE_LIMIT_EXCEEDED",)
+    codes: tuple[str, ...] = ("RATE_LIMIT_EXCEEDED",)
     status = 429
 
     @property
     def retry_after(self) -> float | None:
         value = self.body.get("retry_after", self.details.get("retry_after"))
         return float(value) if value is not None else None
+
+
+class QuotaExceeded(RateLimited):
+    """A monthly usage limit is used up (429 QUOTA_EXCEEDED; never retried): `details`
+    says which limit, `used`, `limit` and `resets_at`."""
+
+    codes: tuple[str, ...] = ()  # matched by code and status: BY_CODE_AND_STATUS
 
 
 class ServiceUnavailable(ApiError):
@@ -110,6 +117,9 @@ FAMILIES: tuple[type[ApiError], ...] = (
 )
 BY_CODE = {code: cls for cls in FAMILIES for code in cls.codes}
 BY_STATUS = {cls.status: cls for cls in FAMILIES if cls.status is not None}
+# QUOTA_EXCEEDED is the workspace quota with 413 (PayloadTooLarge), the usage quota with 429
+BY_CODE_AND_STATUS: dict[tuple[str, int], type[ApiError]] = {
+    ("QUOTA_EXCEEDED", 429): QuotaExceeded}
 
 
 def error_for(status_code: int, body: Any, request_id: str | None) -> ApiError:
@@ -117,7 +127,8 @@ def error_for(status_code: int, body: Any, request_id: str | None) -> ApiError:
     if not isinstance(body, dict):
         body = {}
     code = str(body.get("code") or f"HTTP_{status_code}")
-    cls = BY_CODE.get(code) or BY_STATUS.get(status_code)
+    cls = (BY_CODE_AND_STATUS.get((code, status_code)) or BY_CODE.get(code)
+           or BY_STATUS.get(status_code))
     if cls is None:
         cls = ServerError if status_code >= 500 else ApiError
     message = str(body.get("error") or body.get("message") or f"HTTP {status_code}")

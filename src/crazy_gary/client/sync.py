@@ -144,6 +144,7 @@ class Client:
     health: Any
     schedules: Any
     webhooks: Any
+    usage: Any
 
     @property
     def token(self) -> str | None:

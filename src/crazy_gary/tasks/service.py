@@ -30,6 +30,7 @@ from crazy_gary.tasks.models import Task, TaskStep
 from crazy_gary.tasks.presenters import event_payload, result_dict, usage_dict
 from crazy_gary.tasks.schemas import StatsRead, TaskCreate
 from crazy_gary.tasks.status import FINAL, UNFINISHED, TaskStatus
+from crazy_gary.usage.quota import ensure_within as ensure_within_quota
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,9 @@ async def create_task(
 
 async def submit_task(session: AsyncSession, *, user_id: int, data: TaskCreate,
                       default_model: str) -> Task:
-    """POST /api/tasks: a new task, queued at once when `auto_start` (one transaction)."""
+    """POST /api/tasks: a new task, queued at once when `auto_start` (one transaction);
+    429 QUOTA_EXCEEDED when a monthly limit of the user is used up."""
+    await ensure_within_quota(session, user_id)
     task = await create_task(session, user_id=user_id, data=data, default_model=default_model)
     if data.auto_start:
         task = await start_task(session, user_id=user_id, task_id=task.id)
@@ -85,7 +88,9 @@ async def submit_task(session: AsyncSession, *, user_id: int, data: TaskCreate,
 
 async def start_task(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
     """`created` -> running/queued; the workflow is enqueued once this commits (the worker
-    must find the task queued). If it cannot be, the task goes back to `created`."""
+    must find the task queued). If it cannot be, the task goes back to `created`.
+    429 QUOTA_EXCEEDED when a monthly limit of the user is used up."""
+    await ensure_within_quota(session, user_id)
     task = await mark_queued(session, user_id=user_id, task_id=task_id)
     after_commit(session, partial(_enqueue_or_unqueue, task.id, user_id, task.priority,
                                   task.origin == "chat"))

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crazy_gary import runtime
 from crazy_gary.config import get_settings
 from crazy_gary.db import session_scope, utcnow
+from crazy_gary.errors import AppError
 from crazy_gary.kit.clock import iso
 from crazy_gary.kit.dml import rows_changed
 from crazy_gary.observability.metrics import TASKS
@@ -29,6 +30,8 @@ from crazy_gary.tasks.models import Task, TaskStep
 from crazy_gary.tasks.presenters import duration_seconds, event_payload, step_dict
 from crazy_gary.tasks.schemas import TaskOptions, TaskSpec
 from crazy_gary.tasks.status import UNFINISHED, TaskStatus
+from crazy_gary.usage import ledger as usage_ledger
+from crazy_gary.usage import quota as usage_quota
 
 log = logging.getLogger(__name__)
 
@@ -178,9 +181,24 @@ async def _record_step(
         row = (await session.execute(
             update(Task).where(Task.id == task_id).values(**values)
             .returning(*_EVENT_COLUMNS).execution_options(synchronize_session=False))).first()
-        if row is not None and row.status == TaskStatus.RUNNING:
+        if row is None:
+            return
+        # billed in the step's transaction: a step recorded once is billed once
+        await usage_ledger.add(
+            session, user_id=row.user_id, task_id=task_id, step_kind=kind, model=model,
+            tool=name, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+            cost_usd=cost_usd, at=now)
+        if row.status == TaskStatus.RUNNING:
             record(session, "task_update", _row_payload(row, step=step_dict(step)),
                    user_id=row.user_id)
+
+
+async def quota_refusal(task_id: str) -> AppError | None:
+    """429 QUOTA_EXCEEDED when the task's owner has used up a monthly limit (checked before
+    each model call), else None."""
+    owner = select(Task.user_id).where(Task.id == task_id).scalar_subquery()
+    async with session_scope() as session:
+        return await usage_quota.refusal(session, owner)
 
 
 _EVENT_COLUMNS = (Task.id, Task.user_id, Task.title, Task.status, Task.phase, Task.phase_reason,
