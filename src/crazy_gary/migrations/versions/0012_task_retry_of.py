@@ -1,13 +1,13 @@
 """A task started by retrying another names it: `tasks.retry_of`.
 
 Revision ID: 0012_task_retry_of
-Revises: 0010_event_outbox
+Revises: 0011_approvals
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0012_task_retry_of'
-down_revision = '0010_event_outbox'
+down_revision = '0011_approvals'
 branch_labels = None
 depends_on = None
 

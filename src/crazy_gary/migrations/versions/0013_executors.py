@@ -5,7 +5,7 @@ The heartbeat rows are only liveness samples (pruned after a day), so they are d
 carried over: every running process registers again on its next start.
 
 Revision ID: 0013_executors
-Revises: 0010_event_outbox
+Revises: 0012_task_retry_of
 """
 import sqlalchemy as sa
 from alembic import op
@@ -13,7 +13,7 @@ from alembic import op
 import crazy_gary.db
 
 revision = '0013_executors'
-down_revision = '0010_event_outbox'
+down_revision = '0012_task_retry_of'
 branch_labels = None
 depends_on = None
 

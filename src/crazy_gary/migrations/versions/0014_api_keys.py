@@ -3,7 +3,7 @@
 The unique index on `key_hash` is the lookup every keyed request makes.
 
 Revision ID: 0014_api_keys
-Revises: 0010_event_outbox
+Revises: 0013_executors
 """
 import sqlalchemy as sa
 from alembic import op
@@ -11,7 +11,7 @@ from alembic import op
 import crazy_gary.db
 
 revision = '0014_api_keys'
-down_revision = '0010_event_outbox'
+down_revision = '0013_executors'
 branch_labels = None
 depends_on = None
 

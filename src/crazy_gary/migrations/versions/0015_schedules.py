@@ -1,7 +1,7 @@
 """Schedules, their runs, and the schedule a task came from.
 
 Revision ID: 0015_schedules
-Revises: 0010_event_outbox
+Revises: 0014_api_keys
 """
 import sqlalchemy as sa
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 import crazy_gary.db
 
 revision = '0015_schedules'
-down_revision = '0010_event_outbox'
+down_revision = '0014_api_keys'
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ transaction of each event webhooks may receive (the dispatcher deletes each row 
 transaction that creates its deliveries).
 
 Revision ID: 0016_webhooks
-Revises: 0010_event_outbox
+Revises: 0015_schedules
 """
 
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ import crazy_gary.db
 
 
 revision = '0016_webhooks'
-down_revision = '0010_event_outbox'
+down_revision = '0015_schedules'
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@
 copied into the ledger and this month's counters, so usage reports cover them too.
 
 Revision ID: 0017_usage_quotas
-Revises: 0010_event_outbox
+Revises: 0016_webhooks
 """
 import sqlalchemy as sa
 from alembic import op
@@ -15,7 +15,7 @@ from alembic import op
 import crazy_gary.db
 
 revision = '0017_usage_quotas'
-down_revision = '0010_event_outbox'
+down_revision = '0016_webhooks'
 branch_labels = None
 depends_on = None
 
