@@ -24,12 +24,12 @@ async def run_task(task_id: str) -> loop.Outcome:
     read is not a step (a step would shift the replayed ones); it is idempotent and the row
     it reads does not change once the retry is created."""
     task_id = DBOS.workflow_id or task_id
-    spec = await begin_step(task_id)
-    if spec is not None and spec.task_id != task_id:
-        spec = await task_store().begin(task_id)
-    if spec is None:  # stopped before it was dequeued, or unknown
-        return loop.Outcome(task_id, "skipped")
-    try:
+    try:  # a failing first read (e.g. a database error) ends the task too
+        spec = await begin_step(task_id)
+        if spec is not None and spec.task_id != task_id:
+            spec = await task_store().begin(task_id)
+        if spec is None:  # stopped before it was dequeued, or unknown
+            return loop.Outcome(task_id, "skipped")
         return await loop.run(spec)
     except Exception as exc:  # a bug must end the task, not leave it running forever
         log.exception("task %s crashed", task_id)

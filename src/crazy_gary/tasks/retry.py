@@ -26,6 +26,7 @@ from crazy_gary.tasks.presenters import event_payload
 from crazy_gary.tasks.schemas import TaskRetry
 from crazy_gary.tasks.service import get_task, list_steps, normalise_model
 from crazy_gary.tasks.status import TaskStatus
+from crazy_gary.usage.quota import ensure_within as ensure_within_quota
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,8 @@ RETRYABLE = (TaskStatus.FAILED, TaskStatus.STOPPED)
 async def retry_task(session: AsyncSession, *, user_id: int, task_id: str, data: TaskRetry,
                      settings: Settings) -> Task:
     """A new running task that resumes `task_id` where it ended (the caller commits; the
-    workflow is forked once that commits)."""
+    workflow is forked once that commits). 429 QUOTA_EXCEEDED when a monthly limit of the
+    user is used up."""
     original = await get_task(session, user_id=user_id, task_id=task_id)
     if original.status not in RETRYABLE:
         raise Conflict(f"Task is {original.status}; only a failed or stopped task can be retried",
@@ -43,6 +45,7 @@ async def retry_task(session: AsyncSession, *, user_id: int, task_id: str, data:
     if original.origin == "chat":
         raise Conflict("A chat turn is not retried: send the message again",
                        details={"origin": original.origin})
+    await ensure_within_quota(session, user_id)  # a retry spends like a new task
     if original.status == TaskStatus.STOPPED:
         await queue.cancel_task(original.id)  # its workflow must not go on beside the retry
     steps = await list_steps(session, task_id=original.id)
