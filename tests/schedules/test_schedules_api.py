@@ -114,6 +114,17 @@ async def test_invalid_cron_or_timezone_is_400_with_the_reason(client, user):
         resp = await client.post("/api/schedules", headers=user.headers,
                                  json={**base, "cron": "0 9 * * *", "overlap": overlap})
         assert resp.status_code == 400
+    # the task's tool policy is checked when the schedule is saved, not at its first tick
+    for policy in ({"default": "maybe"}, {"rules": [{"match": "git.[", "action": "ask"}]}):
+        resp = await client.post("/api/schedules", headers=user.headers, json={
+            **base, "cron": "0 9 * * *", "task": {**template("x"), "tool_policy": policy}})
+        assert resp.status_code == 400, (policy, resp.text)
+    resp = await client.post("/api/schedules", headers=user.headers, json={
+        **base, "cron": "0 9 * * *",
+        "task": {**template("x"), "tool_policy": {"default": "ask"}}})
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["task"]["tool_policy"]["default"] == "ask"
+    await client.delete(f"/api/schedules/{resp.json()['id']}", headers=user.headers)
 
 
 async def test_another_users_schedule_is_404(client, user, other_user):

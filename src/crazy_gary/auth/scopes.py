@@ -56,6 +56,7 @@ ROUTE_SCOPES: Final[dict[tuple[str, str], str]] = {
     ("PUT", "/api/users/{user_id}"): NO_KEYS,  # passwords, emails, roles
     ("DELETE", "/api/users/{user_id}"): NO_KEYS,  # deletes an account
     ("PUT", "/api/users/{user_id}/quota"): ADMIN,
+    ("GET", "/api/users/{user_id}/quota"): ADMIN,
     # tasks
     ("POST", "/api/tasks"): "tasks:write",
     ("GET", "/api/tasks"): "tasks:read",

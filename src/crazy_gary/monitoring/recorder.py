@@ -11,6 +11,7 @@ import socket
 import time
 import uuid
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psutil
@@ -42,6 +43,9 @@ class Telemetry:
         self.started_at = utcnow()
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        # Its own writer thread: the loop's default executor belongs to the durable engine
+        # while it runs and is shut down with it, which a flush must outlive.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="telemetry")
         self.dropped = 0
 
     def record_request(self, row: dict[str, Any]) -> None:
@@ -97,7 +101,8 @@ class Telemetry:
         if not requests and not errors:
             return
         try:
-            await asyncio.to_thread(_write, self.database.blocking_engine, requests, errors)
+            await asyncio.get_running_loop().run_in_executor(
+                self._writer, _write, self.database.blocking_engine, requests, errors)
         except Exception:
             self.dropped += len(requests) + len(errors)
             raise

@@ -10,7 +10,7 @@ from crazy_gary.kit.bodies import RequestBody
 from crazy_gary.llm.names import ModelSpelling
 from crazy_gary.schedules import cron as cron_rules
 from crazy_gary.schedules.status import RunStatus, Trigger
-from crazy_gary.tasks.schemas import MaxSteps, Priority, TokenBudget
+from crazy_gary.tasks.schemas import MaxSteps, Priority, TokenBudget, ToolPolicy
 
 # A literal rather than the StrEnum: strict bodies take a JSON string here.
 OverlapPolicy = Literal["skip", "queue", "allow"]
@@ -30,8 +30,8 @@ class TaskTemplate(RequestBody):
     token_budget: TokenBudget | None = None
     timeout_seconds: float | None = Field(default=None, gt=0, le=86_400)
     tools: list[str] | None = Field(default=None, max_length=200)
-    tool_policy: dict[str, Any] | None = Field(
-        default=None, description="Passed to each task as its tool policy")
+    tool_policy: ToolPolicy | None = Field(
+        default=None, description="Each task's tool policy (checked here, as on POST /api/tasks)")
 
     @field_validator("title", "description")
     @classmethod

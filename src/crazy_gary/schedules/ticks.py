@@ -36,8 +36,7 @@ class Fired:
 
 
 def task_body(template: dict[str, object]) -> TaskCreate:
-    """The schedule's task template as a POST /api/tasks body (tool_policy passed on when
-    tasks take one)."""
+    """The schedule's task template as a POST /api/tasks body."""
     fields = {k: v for k, v in template.items() if k in TaskCreate.model_fields}
     return TaskCreate.model_validate(fields)
 
