@@ -121,7 +121,8 @@ async def start_runtime(settings: Settings, *, kind: str = "serve",
             stack.push_async_callback(built.durable.stop)
             # promised webhook events -> deliveries (their workflows need the engine)
             dispatcher = Dispatcher(built.database,
-                                    retention_days=settings.event_retention_days)
+                                    retention_days=settings.event_retention_days,
+                                    taking_work=lambda: not built.durable.calls.closed)
             await dispatcher.start()
             stack.push_async_callback(dispatcher.stop)
             # first on the way out: drain, let calls in flight finish, mark this one gone

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.realtime.helpers import SSEReader
+from tests.schedules.helpers import create_schedule, wait_runs
 from tests.tasks.helpers import marker, run_task, tag, wait_for
 
 STREAM = "/api/observability/events/stream"
@@ -175,3 +176,24 @@ async def test_chat_turn_over_the_limit_midway_answers_429(client, register_user
     assert task["status"] == "failed" and task["error"]["code"] == "QUOTA_EXCEEDED"
     assert [s["kind"] for s in task["result"]["steps"]] == ["model", "tool"]
     assert len(model_standin.requests(script)) == 1
+
+
+async def test_a_schedule_tick_over_the_quota_is_skipped_with_the_reason(
+        client, register_user, admin, model_standin):
+    member = await register_user()
+    spent = await _answer(client, member, model_standin, [(60, 20), (30, 10)])
+    assert spent["status"] == "completed", spent
+    resp = await client.put(f"/api/users/{member.id}/quota", headers=admin.headers,
+                            json={"monthly_tokens": 100})
+    assert resp.status_code == 200, resp.text
+    schedule = await create_schedule(client, member, tag("quota-tick"), cron="* * * * * *")
+    try:
+        seen = await wait_runs(client, member, schedule["id"], 1, status="skipped")
+    finally:
+        await client.delete(f"/api/schedules/{schedule['id']}", headers=member.headers)
+    skipped = [r for r in seen if r["status"] == "skipped"]
+    assert skipped[0]["task_id"] is None
+    assert "quota" in skipped[0]["reason"].lower(), skipped[0]
+    assert all(r["status"] == "skipped" for r in seen), seen  # no task was started
+    resp = await client.get("/api/tasks", headers=member.headers)
+    assert [t["id"] for t in resp.json()] == [spent["id"]]

@@ -235,7 +235,8 @@ async def verdict_step(task_id: str, seq: int, *, name: str, arguments: Any, out
     """A tool call that did not run (denied, declined, expired, outcome unknown): recorded
     like a call, with the text the model reads instead of a result."""
     await task_store().record_step(task_id, seq, kind="tool", name=name, arguments=arguments,
-                                   outcome=outcome, output=content[:4000], progress=progress)
+                                   outcome=outcome, output=content[:4000], progress=progress,
+                                   billed=False)
     AGENT_STEPS.labels(kind="tool").inc()
     return ToolOutcome(content=content, outcome=outcome)
 

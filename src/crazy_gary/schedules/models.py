@@ -49,5 +49,7 @@ class ScheduleRun(Base):
     task_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The durable workflow of the tick (it starts a queued task once the previous ended).
     workflow_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # why a tick was skipped: the previous run still going, or the owner's monthly quota
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

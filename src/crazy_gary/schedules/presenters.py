@@ -31,4 +31,5 @@ def schedule_read(schedule: Schedule, last_run_at: datetime | None = None) -> Sc
 def run_read(run: ScheduleRun) -> ScheduleRunRead:
     return ScheduleRunRead.model_validate(dict(
         id=run.id, status=run.status, trigger=run.trigger, task_id=run.task_id,
+        reason=run.reason,
         scheduled_for=iso(run.scheduled_for), created_at=iso(run.created_at)))

@@ -117,6 +117,7 @@ class ScheduleRunRead(BaseModel):
     status: RunStatus
     trigger: Trigger
     task_id: str | None
+    reason: str | None = Field(default=None, description="Why a tick was skipped")
     scheduled_for: str
     created_at: str
 

@@ -21,6 +21,7 @@ from crazy_gary.tasks import service as tasks
 from crazy_gary.tasks.models import Task
 from crazy_gary.tasks.schemas import TaskCreate
 from crazy_gary.tasks.status import UNFINISHED, TaskStatus
+from crazy_gary.usage import quota
 
 ORIGIN = "schedule"
 
@@ -79,8 +80,11 @@ async def fire(schedule_id: str, scheduled_for: datetime, *, workflow_id: str,
         run = ScheduleRun(schedule_id=schedule_id, trigger=Trigger.TICK, workflow_id=workflow_id,
                           scheduled_for=scheduled_for, status=RunStatus.FIRED)
         fired: Fired | None = None
-        if busy and schedule.overlap == Overlap.SKIP:
-            run.status = RunStatus.SKIPPED
+        over_quota = await quota.refusal(session, schedule.user_id)
+        if over_quota is not None:  # refused like a new task over the limit, not queued
+            run.status, run.reason = RunStatus.SKIPPED, over_quota.message[:200]
+        elif busy and schedule.overlap == Overlap.SKIP:
+            run.status, run.reason = RunStatus.SKIPPED, "the previous run is still going"
         else:
             held = busy and schedule.overlap == Overlap.QUEUE
             task = await create_run_task(session, schedule, default_model=default_model,

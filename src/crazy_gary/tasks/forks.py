@@ -9,6 +9,10 @@ recorded outputs are replayed, never run again) and the rest runs anew.
 The resume point is the first step that did not complete its work:
 - a model or tool call that returned a failure (it recorded no task step): run it again;
 - a step that raised, or the one a stop cut off (nothing recorded): run it again;
+- a write call a crash interrupted: it runs again as the new task's, which finds the
+  carried-over intent and asks a person first (the crash contract holds across a retry);
+- anything that waits for a person (approval requests and their waits): the retry asks
+  again under its own id, so a decision reaches the task that is running;
 - `agent.finish`: the loop decides again, with the new task's limits (a task that ran out
   of steps or tokens goes on when the retry allows more).
 """
@@ -29,9 +33,12 @@ from crazy_gary.tasks.status import TaskStatus
 
 log = logging.getLogger(__name__)
 
-# The agent's step names (`crazy_gary.agent.steps`), as the engine records them.
-CALL_STEPS = ("agent.model_call", "agent.tool_call")
-FINISH_STEP = "agent.finish"
+# The agent's step names (`crazy_gary.agent.steps`), as the engine records them. Each call
+# step takes one task step seq (a refused or declined call is recorded by its verdict).
+CALL_STEPS = ("agent.model_call", "agent.tool_call", "agent.tool_verdict")
+# Steps replayed as recorded; the scan stops at any other (finish, approvals, waits).
+CARRIED_STEPS = (*CALL_STEPS, "agent.begin", "agent.select_tools", "agent.save_plan")
+INTERRUPTED = "interrupted"  # a tool call's outcome when a crash may have cut it off
 
 
 @dataclass(frozen=True)
@@ -53,10 +60,12 @@ async def resume_point(task_id: str, recorded_seqs: set[int]) -> ResumePoint | N
     calls, start = 0, 1
     for step in steps:
         name = step["function_name"]
-        if step["function_id"] != start or step["error"] is not None or name == FINISH_STEP:
+        if step["function_id"] != start or step["error"] is not None \
+                or name not in CARRIED_STEPS:
             break
         if name in CALL_STEPS:
-            if calls not in recorded_seqs:
+            if calls not in recorded_seqs \
+                    or getattr(step["output"], "outcome", None) == INTERRUPTED:
                 break
             calls += 1
         start += 1

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crazy_gary.approvals import intents
 from crazy_gary.config import Settings
 from crazy_gary.errors import Conflict, ValidationFailed
 from crazy_gary.kit.ids import new_id
@@ -68,6 +69,8 @@ async def retry_task(session: AsyncSession, *, user_id: int, task_id: str, data:
     session.add(task)
     await session.flush()
     session.add_all(_copy(step, task.id) for step in carried)
+    await intents.carry_over(session, from_task=original.id, to_task=task.id,
+                             from_seq=len(carried))
     record(session, "task_created", event_payload(task, retry_of=original.id), user_id=user_id)
     start_step = point.start_step if point is not None else None
     after_commit(session, partial(_start, original.id, task.id, user_id, task.priority,

@@ -149,7 +149,10 @@ async def _record_step(
     cost_usd: float = 0.0,
     latency_ms: float = 0.0,
     progress: int | None = None,
+    billed: bool = True,
 ) -> None:
+    """`billed` False: a call that did not run (refused, declined, expired), recorded for
+    the model and the reader but not counted as usage."""
     now = utcnow()
     step = TaskStep(task_id=task_id, seq=seq, kind=kind, outcome=outcome, name=name,
                     arguments=arguments, output=output, model=model,
@@ -184,10 +187,11 @@ async def _record_step(
         if row is None:
             return
         # billed in the step's transaction: a step recorded once is billed once
-        await usage_ledger.add(
-            session, user_id=row.user_id, task_id=task_id, step_kind=kind, model=model,
-            tool=name, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-            cost_usd=cost_usd, at=now)
+        if billed:
+            await usage_ledger.add(
+                session, user_id=row.user_id, task_id=task_id, step_kind=kind, model=model,
+                tool=name, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                cost_usd=cost_usd, at=now)
         if row.status == TaskStatus.RUNNING:
             record(session, "task_update", _row_payload(row, step=step_dict(step)),
                    user_id=row.user_id)

@@ -92,7 +92,8 @@ def disable(session: AsyncSession, webhook: Webhook, *, reason: str) -> None:
            user_id=webhook.user_id)
     alert = Alert(id=new_id("alert"), rule=disabled_rule(webhook), type="webhook",
                   severity="warning", component="webhooks", status="active",
-                  message=f"Webhook {webhook.id} ({webhook.url}) was disabled: {reason}",
+                  # no URL: alerts reach every admin, and a URL often holds a secret
+                  message=f"Webhook {webhook.id} was disabled: {reason}",
                   acknowledged=False, created_at=now)
     session.add(alert)
     record(session, "system_alert", alert_payload(alert))

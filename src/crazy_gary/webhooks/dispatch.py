@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -131,9 +132,12 @@ async def prune_finished(database: Database, *, older_than: datetime) -> int:
 class Dispatcher:
     """Each process polls for promised events; the claim keeps them from doubling up."""
 
-    def __init__(self, database: Database, *, retention_days: int) -> None:
+    def __init__(self, database: Database, *, retention_days: int,
+                 taking_work: Callable[[], bool] = lambda: True) -> None:
         self.database = database
         self.retention = timedelta(days=retention_days)
+        # False once the process drains: it claims no more events (a survivor does)
+        self.taking_work = taking_work
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -149,6 +153,9 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         next_sweep = loop.time()
         while True:
+            if not self.taking_work():
+                await asyncio.sleep(POLL_SECONDS)
+                continue
             try:
                 await dispatch_pending(self.database)
                 if loop.time() >= next_sweep:

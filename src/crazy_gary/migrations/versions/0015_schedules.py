@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column('trigger', sa.String(length=16), nullable=False),
         sa.Column('task_id', sa.String(length=64), nullable=True),
         sa.Column('workflow_id', sa.String(length=200), nullable=True),
+        sa.Column('reason', sa.String(length=200), nullable=True),
         sa.Column('scheduled_for', crazy_gary.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column('created_at', crazy_gary.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['schedule_id'], ['schedules.id'],
