@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import logging
 import os
 import signal
 
@@ -12,6 +13,12 @@ from rich.console import Console
 
 from crazy_gary import runtime
 from crazy_gary.config import get_settings
+
+log = logging.getLogger(__name__)
+
+# How long a stopping `serve` spends telling the cluster and its stream clients it is
+# leaving before uvicorn's own shutdown starts.
+DRAIN_NOTICE_SECONDS = 5.0
 
 app = typer.Typer(help="Crazy Gary: a self-hostable backend for autonomous AI agents.",
                   no_args_is_help=True)
@@ -36,20 +43,33 @@ def serve(
 
     class DrainingServer(uvicorn.Server):
         """uvicorn, draining the runtime at the first SIGTERM/Ctrl-C: no new work and no
-        new model or tool call at once, event streams told to reconnect (so uvicorn's wait
-        for open connections ends); the lifespan's shutdown then waits for the calls in
-        flight (SHUTDOWN_GRACE_SECONDS) and marks this executor gone."""
+        new model or tool call at once, event streams told to reconnect; only then does
+        uvicorn's own shutdown start (it closes open websockets at once, which would cut
+        the socket.io clients off before they hear `reconnect`). The lifespan's shutdown
+        then waits for the calls in flight (SHUTDOWN_GRACE_SECONDS) and marks this
+        executor gone. A second signal goes straight to uvicorn."""
 
         draining: asyncio.Future[None] | None = None
 
         def handle_exit(self, sig: int, frame: object) -> None:
             current = runtime.running()
-            if current is not None and self.draining is None:
-                asyncio.get_event_loop().call_soon_threadsafe(self._drain, current)
-            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+            if current is None or self.draining is not None:
+                super().handle_exit(sig, frame)  # type: ignore[arg-type]
+                return
+            asyncio.get_event_loop().call_soon_threadsafe(self._drain, current, sig, frame)
 
-        def _drain(self, current: runtime.Runtime) -> None:
-            self.draining = asyncio.ensure_future(drain(current))
+        def _drain(self, current: runtime.Runtime, sig: int, frame: object) -> None:
+            if self.draining is None:
+                self.draining = asyncio.ensure_future(self._drain_then_exit(current, sig, frame))
+
+        async def _drain_then_exit(self, current: runtime.Runtime, sig: int,
+                                   frame: object) -> None:
+            try:
+                await asyncio.wait_for(drain(current), DRAIN_NOTICE_SECONDS)
+            except Exception as exc:  # the shutdown goes on regardless
+                log.warning("drain before shutdown failed: %s", exc)
+            finally:
+                super().handle_exit(sig, frame)  # type: ignore[arg-type]
 
     # Forwarded headers only from the proxies the operator lists (FORWARDED_ALLOW_IPS).
     config = uvicorn.Config(build_asgi(settings), host=host, port=port, log_level=log_level,

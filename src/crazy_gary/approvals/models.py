@@ -50,6 +50,7 @@ class ToolIntent(Base):
     __tablename__ = "tool_intents"
     __table_args__ = (
         UniqueConstraint("task_id", "seq", "attempt", name="uq_tool_intents_task_seq_attempt"),
+        {"sqlite_autoincrement": True},  # ids never reused (migration 0009)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

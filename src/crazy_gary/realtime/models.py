@@ -38,6 +38,7 @@ class OutgoingEvent(Base):
     webhook dispatcher deletes it in the transaction that creates its deliveries."""
 
     __tablename__ = "outgoing_events"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused (migration 0009)
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True

@@ -39,6 +39,7 @@ class ScheduleRun(Base):
     __tablename__ = "schedule_runs"
     __table_args__ = (
         UniqueConstraint("schedule_id", "scheduled_for", name="uq_schedule_runs_tick"),
+        {"sqlite_autoincrement": True},  # ids never reused (migration 0009)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

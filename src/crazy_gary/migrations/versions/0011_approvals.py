@@ -52,7 +52,8 @@ def upgrade() -> None:
     sa.Column('started_at', crazy_gary.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], name=op.f('fk_tool_intents_task_id_tasks'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tool_intents')),
-    sa.UniqueConstraint('task_id', 'seq', 'attempt', name='uq_tool_intents_task_seq_attempt')
+    sa.UniqueConstraint('task_id', 'seq', 'attempt', name='uq_tool_intents_task_seq_attempt'),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table('tool_intents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tool_intents_task_id'), ['task_id'], unique=False)

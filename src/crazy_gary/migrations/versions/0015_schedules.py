@@ -51,6 +51,7 @@ def upgrade() -> None:
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_schedule_runs')),
         sa.UniqueConstraint('schedule_id', 'scheduled_for', name='uq_schedule_runs_tick'),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table('schedule_runs') as batch:
         batch.create_index(batch.f('ix_schedule_runs_schedule_id'), ['schedule_id'],

@@ -27,7 +27,8 @@ def upgrade() -> None:
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('created_at', crazy_gary.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_outgoing_events_user_id_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outgoing_events'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outgoing_events')),
+        sqlite_autoincrement=True,
     )
     op.create_table('webhooks',
     sa.Column('id', sa.String(length=64), nullable=False),
