@@ -4,6 +4,7 @@ for a task to ask (docs/approvals.md)."""
 from __future__ import annotations
 
 import asyncio
+import builtins
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -53,11 +54,11 @@ class ApprovalsArea:
                                      json={k: v for k, v in body.items() if v is not None})
 
     async def wait_pending(self, task_id: str, *, count: int = 1,
-                           within: float | None = None) -> list[ApprovalRead]:
+                           within: float | None = None) -> builtins.list[ApprovalRead]:
         """The task's pending approvals once there are `count` of them (an empty list if
         the task ends first), following its events live; `within` seconds at most."""
 
-        async def watch() -> list[ApprovalRead]:
+        async def watch() -> builtins.list[ApprovalRead]:
             async with Subscription(self._core) as sub:
                 task = await self._task(task_id)  # after subscribing: nothing is missed
                 if len(task.pending_approvals) >= count or task.status in FINAL_STATUSES:
