@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from crazy_gary.cli_client import account
+from crazy_gary.cli_client.approvals import approvals_app
 from crazy_gary.cli_client.chat import chat
 from crazy_gary.cli_client.keys import keys_app
 from crazy_gary.cli_client.ops import endpoints_app, health, heavy_app
@@ -34,3 +35,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")
     app.add_typer(schedules_app, name="schedules")
     app.add_typer(webhooks_app, name="webhooks")
+    app.add_typer(approvals_app, name="approvals")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from crazy_gary.client.accounts import AuthArea, UsersArea
+from crazy_gary.client.approvals import ApprovalsArea
 from crazy_gary.client.core import Core, RetryPolicy, TokenCallback
 from crazy_gary.client.events import EventsArea
 from crazy_gary.client.schedules import SchedulesArea
@@ -15,7 +16,7 @@ from crazy_gary.client.usage import UsageArea
 from crazy_gary.client.webhooks import WebhooksArea
 
 AREAS = ("auth", "users", "tasks", "chat", "events", "endpoints", "tools", "files", "heavy",
-         "monitoring", "health", "schedules", "webhooks", "usage")
+         "monitoring", "health", "schedules", "webhooks", "usage", "approvals")
 
 
 class AsyncClient:
@@ -46,6 +47,7 @@ class AsyncClient:
         self.schedules = SchedulesArea(self.core)
         self.webhooks = WebhooksArea(self.core)
         self.usage = UsageArea(self.core)
+        self.approvals = ApprovalsArea(self.core)
 
     @property
     def token(self) -> str | None:

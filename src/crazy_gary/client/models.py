@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crazy_gary.approvals.schemas import ApprovalRead
 from crazy_gary.auth.api_key_schemas import ApiKeyCreated, ApiKeyRead
 from crazy_gary.auth.schemas import (
     AuthResponse,
@@ -135,7 +136,8 @@ class Page(Generic[T]):
 
 
 __all__ = [
-    "AlertRead", "AllEndpointsStatus", "ApiKeyCreated", "ApiKeyRead", "AuthResponse",
+    "AlertRead", "AllEndpointsStatus", "ApiKeyCreated", "ApiKeyRead", "ApprovalRead",
+    "AuthResponse",
     "BasicHealth", "ChatDone", "ChatResponse",
     "Dashboard", "DetailedHealth", "EndpointStatus", "ErrorLogRead", "Event", "FINAL_STATUSES",
     "Health", "HeavyTool", "ImportResult", "IncidentCreated", "IncidentRead", "MessageResponse",

@@ -145,6 +145,7 @@ class Client:
     schedules: Any
     webhooks: Any
     usage: Any
+    approvals: Any
 
     @property
     def token(self) -> str | None:

@@ -41,11 +41,16 @@ class TasksArea:
                      priority: str = "medium", auto_start: bool = False,
                      max_steps: int | None = None, token_budget: int | None = None,
                      timeout_seconds: float | None = None,
-                     tools: list[str] | None = None) -> TaskCreated:
+                     tools: list[str] | None = None,
+                     tool_policy: dict[str, Any] | None = None,
+                     approval_timeout_seconds: float | None = None) -> TaskCreated:
+        """`tool_policy`: `{"default": "ask", "rules": [{"match": GLOB, "action": ...}]}`
+        (docs/approvals.md): calls it asks about wait for `approvals.approve`/`deny`."""
         body = {"title": title, "description": description, "model": model,
                 "priority": priority, "auto_start": auto_start, "max_steps": max_steps,
                 "token_budget": token_budget, "timeout_seconds": timeout_seconds,
-                "tools": tools}
+                "tools": tools, "tool_policy": tool_policy,
+                "approval_timeout_seconds": approval_timeout_seconds}
         return await self._core.call("POST", "/api/tasks", TaskCreated,
                                      json={k: v for k, v in body.items() if v is not None})
 
