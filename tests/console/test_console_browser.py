@@ -354,7 +354,8 @@ def test_pending_approval_appears_live_and_approves_with_edited_arguments(
     assert f"{script}-edited.md" in tool_results(model_standin, script)[0]
 
 
-def test_deny_with_a_comment_on_the_task_page(browser, console_url, person, model_standin, http):
+def test_deny_with_a_comment_on_the_task_page(browser, console_url, person, model_standin, http,
+                                              screenshots):
     signed_in_as(browser, console_url, person)
     script = tag("console-deny")
     model_standin.script(script, [
@@ -372,6 +373,7 @@ def test_deny_with_a_comment_on_the_task_page(browser, console_url, person, mode
     wait(browser, lambda d: "awaiting_approval" in text_of(d, ".task-status"))
     assert text_of(browser, f"{card} .tool") == "workspace.write_file"
     assert gone(browser, f"{card} .approval-head a")  # no link to the page it is on
+    shot(browser, screenshots, "task-approval")
     set_field(browser, browser.find_element(By.CSS_SELECTOR, f"{card} input[name=comment]"),
               "Not this file, please")
     browser.find_element(By.CSS_SELECTOR, f"{card} button[data-decision=deny]").click()
