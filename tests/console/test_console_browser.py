@@ -391,13 +391,17 @@ def test_retry_a_failed_task_opens_the_new_task(browser, console_url, person, mo
                                                 http):
     signed_in_as(browser, console_url, person)
     script = tag("console-retry")
-    model_standin.script(script, [PLAN, {"error": 503, "message": "down"}], by="turn")
+    # A model too slow for the task's time limit fails it with TASK_TIMEOUT. (A model error
+    # would not do here: the call falls back to 120b and wakes it, which test_wake_an_endpoint
+    # needs asleep.)
+    model_standin.script(script, [PLAN, {"content": "Too late.", "delay": 10}], by="turn")
     created = http.post("/api/tasks", headers=auth(http, person), json={
-        "title": f"Flaky {script}", "description": f"[[script:{script}]]",
-        "model": "gpt-oss-20b", "auto_start": True})
+        "title": f"Slow {script}", "description": f"[[script:{script}]]",
+        "model": "gpt-oss-20b", "auto_start": True, "timeout_seconds": 3})
     failed_id = created.json()["task_id"]
     go(browser, f"/tasks/{failed_id}")
-    wait(browser, lambda d: text_of(d, ".task-status .badge") == "failed", timeout=60)
+    wait(browser, lambda d: text_of(d, ".task-status .badge") == "failed", timeout=40)
+    wait(browser, lambda d: "TASK_TIMEOUT" in text_of(d, ".alert.error"))
     model_standin.script(script, [PLAN, {"content": "Second time lucky."}], by="turn")
     retry = wait(browser, lambda d: next((b for b in d.find_elements(
         By.CSS_SELECTOR, ".task-status .actions button") if b.text == "Retry"), None))
