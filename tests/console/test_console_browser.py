@@ -354,6 +354,41 @@ def test_pending_approval_appears_live_and_approves_with_edited_arguments(
     assert f"{script}-edited.md" in tool_results(model_standin, script)[0]
 
 
+def test_approval_decided_elsewhere_leaves_the_list_live(browser, console_url, model_standin,
+                                                          http):
+    who = register(http, name="Elsewhere Decider")
+    sign_in(browser, console_url, who)
+    go(browser, "/approvals")
+    find(browser, ".empty")
+    script = tag("console-elsewhere")
+    model_standin.script(script, [PLAN, write_turn(script, "# Draft", "Writing."),
+                                  {"content": "Left alone."}])
+    task_id = http.post("/api/tasks", headers=auth(http, who), json={
+        "title": f"Elsewhere {script}", "description": f"[[script:{script}]]",
+        "model": "gpt-oss-20b", "auto_start": True,
+        "tool_policy": {"default": "ask"}}).json()["task_id"]
+    find(browser, "article.approval", timeout=40)
+    wait(browser, lambda d: pending_badge(d) == "1")
+    # A card fits a phone's width.
+    browser.set_window_size(390, 844)
+    try:
+        time.sleep(0.3)
+        wait(browser, lambda d: overflow(d) <= 1, timeout=4,
+             message="the approval card scrolls sideways at phone width")
+    finally:
+        browser.set_window_size(1280, 800)
+    # Something typed in the card, then the approval is decided through the API.
+    browser.find_element(By.CSS_SELECTOR, "article.approval input[name=comment]").send_keys("hm")
+    [pending] = http.get(f"/api/tasks/{task_id}", headers=auth(http, who)).json()[
+        "pending_approvals"]
+    decided = http.post(f"/api/approvals/{pending['id']}", headers=auth(http, who),
+                        json={"decision": "deny"})
+    assert decided.status_code == 200, decided.text
+    wait(browser, lambda d: gone(d, "article.approval"), message="the card stayed")
+    wait(browser, lambda d: pending_badge(d) == "")
+    find(browser, ".empty")
+
+
 def test_deny_with_a_comment_on_the_task_page(browser, console_url, person, model_standin, http,
                                               screenshots):
     signed_in_as(browser, console_url, person)
