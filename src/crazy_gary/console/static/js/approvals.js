@@ -3,7 +3,7 @@
 // and the pending count shown on the menu.
 
 import { api, request } from './api.js';
-import { clear, debounce, field, fmtTime, h, replace } from './dom.js';
+import { debounce, field, fmtTime, h, replace } from './dom.js';
 import * as live from './sse.js';
 import { busy, errorBox, link, notice } from './ui.js';
 
@@ -103,8 +103,7 @@ export function approvalList(container, options = {}) {
     for (const a of list) add(a);
     options.onChange?.(cards.size);
   }
-  function reset() { clear(container); cards.clear(); }
-  return { add, remove, sync, reset, has: (id) => cards.has(id), get size() { return cards.size; } };
+  return { add, remove, sync, has: (id) => cards.has(id), get size() { return cards.size; } };
 }
 
 // The number of the user's pending approvals, kept current from the live events.
