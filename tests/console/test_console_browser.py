@@ -265,6 +265,194 @@ def test_stop_a_running_task(browser, console_url, person, model_standin, http):
     assert body["status"] == "stopped"
 
 
+def write_turn(script: str, content: str, reason: str) -> dict:
+    """A model turn calling the built-in write_file (a tool the console instance always has)."""
+    return {"content": reason, "tool_calls": [{"name": "workspace__write_file", "arguments": {
+        "path": f"{script}.md", "content": content}}]}
+
+
+def tool_results(model_standin, script: str) -> list[str]:
+    """What the tools answered, as the model read it in its last request."""
+    return [m["content"] for m in model_standin.requests(script)[-1]["messages"]
+            if m["role"] == "tool"]
+
+
+def pending_badge(driver) -> str:
+    return driver.execute_script(
+        "const e = document.querySelector('header nav a[href=\"/approvals\"] .count');"
+        "return e && !e.hidden ? e.textContent : ''")
+
+
+def set_field(driver, element, text: str) -> None:
+    element.clear()
+    element.send_keys(text)
+
+
+def test_pending_approval_appears_live_and_approves_with_edited_arguments(
+        browser, console_url, model_standin, http, screenshots):
+    who = register(http, name="Avery Approver")  # a user of its own: the count starts at 0
+    sign_in(browser, console_url, who)
+    go(browser, "/approvals")
+    find(browser, ".empty")
+    assert pending_badge(browser) == ""
+    script = tag("console-approve")
+    model_standin.script(script, [
+        PLAN, write_turn(script, "# Draft", "I will write the notes to a file."),
+        {"content": "The notes are written."}])
+    created = http.post("/api/tasks", headers=auth(http, who), json={
+        "title": f"Needs approval {script}", "description": f"[[script:{script}]]",
+        "model": "gpt-oss-20b", "auto_start": True, "tool_policy": {"default": "ask"}})
+    assert created.status_code == 201, created.text
+    task_id = created.json()["task_id"]
+    # The card and the menu's count arrive over the live channel (no reload).
+    browser.execute_script("window.__sameDocument = true")
+    card = "article.approval"
+    find(browser, card, timeout=40)
+    wait(browser, lambda d: pending_badge(d) == "1", message="no pending count on the menu")
+    assert text_of(browser, f"{card} .tool") == "workspace.write_file"
+    assert "I will write the notes to a file." in text_of(browser, f"{card} .reason")
+    wait(browser, lambda d: text_of(d, f"{card} .approval-head a") == f"Needs approval {script}")
+    assert browser.find_element(By.CSS_SELECTOR, f"{card} .approval-head a").get_attribute(
+        "href").endswith(f"/tasks/{task_id}")
+    facts = text_of(browser, f"{card} .facts")
+    assert "Requested" in facts and "Expires" in facts
+    args = browser.find_element(By.CSS_SELECTOR, f"{card} textarea[name=arguments]")
+    assert json.loads(args.get_attribute("value")) == {"path": f"{script}.md",
+                                                       "content": "# Draft"}
+    assert text_of(browser, ".toolbar .muted") == "1 pending"
+    shot(browser, screenshots, "approvals")
+
+    # Arguments the tool's schema refuses: the server's 400 is shown, nothing is lost.
+    broken = json.dumps({"path": f"{script}.md", "content": 5})
+    set_field(browser, args, broken)
+    browser.find_element(By.CSS_SELECTOR, f"{card} button[data-decision=approve]").click()
+    error = find(browser, f"{card} .alert.error")
+    assert "VALIDATION_ERROR" in error.text
+    assert args.get_attribute("value") == broken
+    assert http.get(f"/api/tasks/{task_id}", headers=auth(http, who)).json()[
+        "phase"] == "awaiting_approval"
+    # Not JSON at all: said at once, nothing sent.
+    set_field(browser, args, "{not json")
+    browser.find_element(By.CSS_SELECTOR, f"{card} button[data-decision=approve]").click()
+    wait(browser, lambda d: "not valid JSON" in text_of(d, f"{card} .alert.error"))
+
+    edited = {"path": f"{script}-edited.md", "content": "# Edited by a person"}
+    set_field(browser, args, json.dumps(edited))
+    browser.find_element(By.CSS_SELECTOR, f"{card} button[data-decision=approve]").click()
+    wait(browser, lambda d: "Approved with edited arguments" in text_of(d, f"{card} .alert.ok"))
+    wait(browser, lambda d: gone(d, card), message="the decided approval stays listed")
+    wait(browser, lambda d: pending_badge(d) == "")
+    find(browser, ".empty")
+    assert browser.execute_script("return window.__sameDocument") is True
+    deadline = time.monotonic() + 40
+    while (task := http.get(f"/api/tasks/{task_id}", headers=auth(http, who)).json())[
+            "status"] != "completed":
+        assert time.monotonic() < deadline, task
+        time.sleep(0.2)
+    [step] = [s for s in task["result"]["steps"] if s["kind"] == "tool"]
+    assert step["arguments"] == edited, step
+    assert f"{script}-edited.md" in tool_results(model_standin, script)[0]
+
+
+def test_approval_decided_elsewhere_leaves_the_list_live(browser, console_url, model_standin,
+                                                          http):
+    who = register(http, name="Elsewhere Decider")
+    sign_in(browser, console_url, who)
+    go(browser, "/approvals")
+    find(browser, ".empty")
+    script = tag("console-elsewhere")
+    model_standin.script(script, [PLAN, write_turn(script, "# Draft", "Writing."),
+                                  {"content": "Left alone."}])
+    task_id = http.post("/api/tasks", headers=auth(http, who), json={
+        "title": f"Elsewhere {script}", "description": f"[[script:{script}]]",
+        "model": "gpt-oss-20b", "auto_start": True,
+        "tool_policy": {"default": "ask"}}).json()["task_id"]
+    find(browser, "article.approval", timeout=40)
+    wait(browser, lambda d: pending_badge(d) == "1")
+    # A card fits a phone's width.
+    browser.set_window_size(390, 844)
+    try:
+        time.sleep(0.3)
+        wait(browser, lambda d: overflow(d) <= 1, timeout=4,
+             message="the approval card scrolls sideways at phone width")
+    finally:
+        browser.set_window_size(1280, 800)
+    # Something typed in the card, then the approval is decided through the API.
+    browser.find_element(By.CSS_SELECTOR, "article.approval input[name=comment]").send_keys("hm")
+    [pending] = http.get(f"/api/tasks/{task_id}", headers=auth(http, who)).json()[
+        "pending_approvals"]
+    decided = http.post(f"/api/approvals/{pending['id']}", headers=auth(http, who),
+                        json={"decision": "deny"})
+    assert decided.status_code == 200, decided.text
+    wait(browser, lambda d: gone(d, "article.approval"), message="the card stayed")
+    wait(browser, lambda d: pending_badge(d) == "")
+    find(browser, ".empty")
+
+
+def test_deny_with_a_comment_on_the_task_page(browser, console_url, person, model_standin, http,
+                                              screenshots):
+    signed_in_as(browser, console_url, person)
+    script = tag("console-deny")
+    model_standin.script(script, [
+        PLAN, write_turn(script, "# Overwrite", "I will overwrite the file."),
+        {"content": "I left the file alone."}])
+    created = http.post("/api/tasks", headers=auth(http, person), json={
+        "title": f"Denied {script}", "description": f"[[script:{script}]]",
+        "model": "gpt-oss-20b", "auto_start": True,
+        "tool_policy": {"rules": [{"match": "workspace.write_*", "action": "ask"}]}})
+    assert created.status_code == 201, created.text
+    task_id = created.json()["task_id"]
+    go(browser, f"/tasks/{task_id}")
+    card = ".task-approvals article.approval"
+    find(browser, card, timeout=40)
+    wait(browser, lambda d: "awaiting_approval" in text_of(d, ".task-status"))
+    assert text_of(browser, f"{card} .tool") == "workspace.write_file"
+    assert gone(browser, f"{card} .approval-head a")  # no link to the page it is on
+    shot(browser, screenshots, "task-approval")
+    set_field(browser, browser.find_element(By.CSS_SELECTOR, f"{card} input[name=comment]"),
+              "Not this file, please")
+    browser.find_element(By.CSS_SELECTOR, f"{card} button[data-decision=deny]").click()
+    wait(browser, lambda d: "Denied" in text_of(d, f"{card} .alert.ok"))
+    wait(browser, lambda d: text_of(d, ".task-status .badge") == "completed", timeout=40)
+    wait(browser, lambda d: gone(d, card))
+    [told] = tool_results(model_standin, script)
+    assert "declined" in told and "Not this file, please" in told
+    outcomes = [e.get_attribute("textContent") for e in browser.find_elements(
+        By.CSS_SELECTOR, ".timeline .step.s-tool .outcome")]
+    assert outcomes == ["declined"], outcomes
+
+
+def test_retry_a_failed_task_opens_the_new_task(browser, console_url, person, model_standin,
+                                                http):
+    signed_in_as(browser, console_url, person)
+    script = tag("console-retry")
+    # A model too slow for the task's time limit fails it with TASK_TIMEOUT. (A model error
+    # would not do here: the call falls back to 120b and wakes it, which test_wake_an_endpoint
+    # needs asleep.)
+    model_standin.script(script, [PLAN, {"content": "Too late.", "delay": 10}], by="turn")
+    created = http.post("/api/tasks", headers=auth(http, person), json={
+        "title": f"Slow {script}", "description": f"[[script:{script}]]",
+        "model": "gpt-oss-20b", "auto_start": True, "timeout_seconds": 3})
+    failed_id = created.json()["task_id"]
+    go(browser, f"/tasks/{failed_id}")
+    wait(browser, lambda d: text_of(d, ".task-status .badge") == "failed", timeout=40)
+    wait(browser, lambda d: "TASK_TIMEOUT" in text_of(d, ".alert.error"))
+    model_standin.script(script, [PLAN, {"content": "Second time lucky."}], by="turn")
+    retry = wait(browser, lambda d: next((b for b in d.find_elements(
+        By.CSS_SELECTOR, ".task-status .actions button") if b.text == "Retry"), None))
+    retry.click()
+    wait(browser, lambda d: "/tasks/task_" in d.current_url
+         and not d.current_url.endswith(failed_id), message="not taken to the retry")
+    retry_id = browser.current_url.split("/")[-1]
+    wait(browser, lambda d: text_of(d, ".task-status .badge") == "completed", timeout=40)
+    assert text_of(browser, ".facts a[href^='/tasks/']") == failed_id  # "Retry of"
+    assert http.get(f"/api/tasks/{retry_id}", headers=auth(http, person)).json()[
+        "retry_of"] == failed_id
+    # A completed task offers no retry.
+    assert not [b for b in browser.find_elements(By.CSS_SELECTOR, ".task-status .actions button")
+                if b.text == "Retry"]
+
+
 def test_chat_streams_tokens_and_links_the_task(browser, console_url, person, model_standin,
                                                 screenshots):
     signed_in_as(browser, console_url, person)
@@ -536,8 +724,8 @@ def test_keyboard_and_phone_width(browser, console_url, screenshots):
     assert browser.switch_to.active_element.get_attribute("id") == "main"
     browser.set_window_size(390, 844)
     try:
-        for path in ("/tasks", "/chat", "/models", "/tools", "/workspace", "/heavy",
-                     "/monitoring", "/admin", "/account"):
+        for path in ("/tasks", "/approvals", "/chat", "/models", "/tools", "/workspace",
+                     "/heavy", "/monitoring", "/admin", "/account"):
             go(browser, path)
             find(browser, "main h1")
             # once the page has settled (its data loaded), nothing is wider than the screen

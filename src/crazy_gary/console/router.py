@@ -27,7 +27,8 @@ HEADERS = {
 }
 
 PAGES = ("/", "/login", "/register", "/account", "/tasks", "/tasks/new", "/tasks/{task_id}",
-         "/chat", "/models", "/tools", "/workspace", "/heavy", "/monitoring", "/admin")
+         "/approvals", "/chat", "/models", "/tools", "/workspace", "/heavy", "/monitoring",
+         "/admin")
 
 router = APIRouter(include_in_schema=False)
 

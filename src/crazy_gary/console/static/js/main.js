@@ -4,6 +4,7 @@ import * as auth from './api.js';
 import { h, replace, setTitle } from './dom.js';
 import * as live from './sse.js';
 import { setNavigator } from './ui.js';
+import { onPendingCount } from './approvals.js';
 import loginPage from './pages/login.js';
 import accountPage from './pages/account.js';
 import tasksPage from './pages/tasks.js';
@@ -16,6 +17,7 @@ import workspacePage from './pages/workspace.js';
 import heavyPage from './pages/heavy.js';
 import monitoringPage from './pages/monitoring.js';
 import adminPage from './pages/admin.js';
+import approvalsPage from './pages/approvals.js';
 
 const ROUTES = [
   [/^\/login$/, loginPage, { public: true }],
@@ -24,6 +26,7 @@ const ROUTES = [
   [/^\/(tasks)?$/, tasksPage],
   [/^\/tasks\/new$/, newTaskPage],
   [/^\/tasks\/([^/]+)$/, taskPage],
+  [/^\/approvals$/, approvalsPage],
   [/^\/chat$/, chatPage],
   [/^\/models$/, modelsPage],
   [/^\/tools$/, toolsPage],
@@ -34,7 +37,7 @@ const ROUTES = [
 ];
 
 const NAV = [
-  ['/tasks', 'Tasks'], ['/chat', 'Chat'], ['/models', 'Models'], ['/tools', 'Tools'],
+  ['/tasks', 'Tasks'], ['/chat', 'Chat'], ['/approvals', 'Approvals'], ['/models', 'Models'], ['/tools', 'Tools'],
   ['/workspace', 'Workspace'], ['/heavy', 'Heavy'], ['/monitoring', 'Monitoring'],
 ];
 
@@ -51,6 +54,14 @@ function buildShell() {
   const nav = h('nav', { 'aria-label': 'Main' }, h('ul', {}, NAV.map(([path, label]) =>
     h('li', {}, h('a', { href: path, 'data-link': '' }, label)))));
   const adminItem = h('li', {}, h('a', { href: '/admin', 'data-link': '' }, 'Admin'));
+  // The pending approvals' count on the menu, hidden at zero.
+  const pendingBadge = h('span', { class: 'count', hidden: true });
+  nav.querySelector('a[href="/approvals"]').append(' ', pendingBadge);
+  const offPending = onPendingCount((n) => {
+    pendingBadge.textContent = String(n);
+    pendingBadge.hidden = !n;
+    pendingBadge.setAttribute('aria-label', `${n} pending`);
+  });
   const who = h('a', { href: '/account', 'data-link': '', class: 'who' });
   const header = h('header', { class: 'top' },
     h('a', { href: '/tasks', 'data-link': '', class: 'brand' }, 'Crazy Gary'),
@@ -64,7 +75,7 @@ function buildShell() {
   update(auth.user());
   const offAuth = auth.onAuthChange(update);
   replace(app, header, main);
-  return { header, nav, main, dispose: () => { offStatus(); offAuth(); } };
+  return { header, nav, main, dispose: () => { offStatus(); offAuth(); offPending(); } };
 }
 
 function match(pathname) {

@@ -1,12 +1,15 @@
-// One task: plan, live timeline of steps, answer, artifacts, Stop.
+// One task: plan, live timeline of steps, answer, artifacts, its pending approvals, Stop
+// and Retry.
 
 import { api, download } from '../api.js';
 import { badge, clear, fmtCost, fmtMs, fmtNum, fmtTime, h, json, replace, setTitle } from '../dom.js';
+import { approvalList } from '../approvals.js';
 import { renderMarkdown } from '../markdown.js';
 import * as live from '../sse.js';
-import { busy, errorBox, pageHeader } from '../ui.js';
+import { busy, errorBox, navigate, pageHeader } from '../ui.js';
 
 const OPEN = new Set(['created', 'running']);
+const RETRYABLE = new Set(['failed', 'stopped']);
 
 function pretty(text) {
   if (typeof text !== 'string') return JSON.stringify(text, null, 2);
@@ -55,8 +58,13 @@ export default {
     const answer = h('section', { class: 'card answer', hidden: true });
     const artifacts = h('section', { class: 'card', hidden: true });
     const description = h('section', { class: 'card' });
+    // The calls waiting for the owner's decision (phase awaiting_approval).
+    const approvalHolder = h('div');
+    const approvalsBox = h('section', { class: 'task-approvals', hidden: true },
+      h('h2', {}, 'Waiting for your approval'), approvalHolder);
+    const approvals = approvalList(approvalHolder, { showTask: false, onChange: (n) => { approvalsBox.hidden = n === 0; } });
     main.append(head, h('div', { class: 'task-status' }, status, phase, h('span', { class: 'bar' }, bar, pct), actions),
-      out, facts, plan, answer, artifacts,
+      out, approvalsBox, facts, plan, answer, artifacts,
       h('section', { class: 'card' }, h('h2', {}, 'Steps'), totals, timeline), description);
 
     function renderPlan(items) {
@@ -96,6 +104,15 @@ export default {
         stop.addEventListener('click', () => busy(stop, async () => { await api(`/api/tasks/${encodeURIComponent(id)}/stop`, { method: 'POST' }); await load(); }, out));
         actions.append(stop);
       }
+      // A failed or stopped task goes on as a new task (docs/tasks.md); chat turns cannot.
+      if (RETRYABLE.has(task.status) && task.origin !== 'chat') {
+        const retry = h('button', { type: 'button', class: 'primary' }, 'Retry');
+        retry.addEventListener('click', () => busy(retry, async () => {
+          const made = await api(`/api/tasks/${encodeURIComponent(id)}/retry`, { method: 'POST' });
+          navigate(`/tasks/${encodeURIComponent(made.task_id)}`);
+        }, out));
+        actions.append(retry);
+      }
     }
 
     function render() {
@@ -107,9 +124,11 @@ export default {
         ['Priority', task.priority], ['Origin', task.origin],
         ['Created', fmtTime(task.created_at)], ['Started', fmtTime(task.started_at)], ['Finished', fmtTime(task.completed_at)],
       ].flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v || '—')]));
+      if (task.retry_of) facts.append(h('dt', {}, 'Retry of'), h('dd', {}, h('a', { href: `/tasks/${encodeURIComponent(task.retry_of)}`, 'data-link': '' }, task.retry_of)));
       if (task.conversation_id) facts.append(h('dt', {}, 'Conversation'), h('dd', {}, h('a', { href: `/chat?conversation=${encodeURIComponent(task.conversation_id)}`, 'data-link': '' }, 'open in Chat')));
       replace(description, h('details', {}, h('summary', {}, h('h2', { class: 'inline' }, 'Description')),
         h('pre', { class: 'output' }, task.description)));
+      approvals.sync(task.status === 'running' ? task.pending_approvals || [] : []);
       const result = task.result || {};
       renderPlan(task.plan || result.plan);
       for (const step of result.steps || []) addStep(step);
@@ -154,6 +173,12 @@ export default {
       }
     };
     const offs = ['task_update', 'task_completed'].map((n) => live.on(n, onEvent));
+    offs.push(live.on('approval_requested', (data) => {
+      if (data.task_id === id && task && data.status === 'pending') approvals.add(data);
+    }));
+    offs.push(live.on('approval_decided', (data) => {
+      if (data.task_id === id) approvals.remove(data.id || data.approval_id);
+    }));
     load();
     return () => { offs.forEach((off) => off()); clearTimeout(reload); };
   },
