@@ -398,16 +398,24 @@ def test_deny_with_a_comment_on_the_task_page(browser, console_url, person, mode
         {"content": "I left the file alone."}])
     created = http.post("/api/tasks", headers=auth(http, person), json={
         "title": f"Denied {script}", "description": f"[[script:{script}]]",
-        "model": "gpt-oss-20b", "auto_start": True,
+        "model": "gpt-oss-20b",
         "tool_policy": {"rules": [{"match": "workspace.write_*", "action": "ask"}]}})
     assert created.status_code == 201, created.text
     task_id = created.json()["task_id"]
-    go(browser, f"/tasks/{task_id}")
+    go(browser, f"/tasks/{task_id}")  # opened before it starts
+    find(browser, "dl.facts dt")
+    started = http.post(f"/api/tasks/{task_id}/start", headers=auth(http, person))
+    assert started.status_code == 200, started.text
     card = ".task-approvals article.approval"
     find(browser, card, timeout=40)
     wait(browser, lambda d: "awaiting_approval" in text_of(d, ".task-status"))
     assert text_of(browser, f"{card} .tool") == "workspace.write_file"
     assert gone(browser, f"{card} .approval-head a")  # no link to the page it is on
+    # the start time appears once it starts, without a reload
+    wait(browser, lambda d: d.execute_script(
+        "const dt = [...document.querySelectorAll('dl.facts dt')]"
+        ".find((e) => e.textContent === 'Started');"
+        "return dt ? dt.nextElementSibling.textContent : null;") not in (None, "\u2014"))
     shot(browser, screenshots, "task-approval")
     set_field(browser, browser.find_element(By.CSS_SELECTOR, f"{card} input[name=comment]"),
               "Not this file, please")

@@ -170,6 +170,8 @@ export default {
       if (name === 'task_completed' || !OPEN.has(task.status)) {
         clearTimeout(reload);
         reload = setTimeout(load, 150);  // the answer, totals and artifacts
+      } else if (!task.started_at && data.phase && data.phase !== 'queued' && !reload) {
+        reload = setTimeout(() => { reload = null; load(); }, 150);  // it started: its start time
       }
     };
     const offs = ['task_update', 'task_completed'].map((n) => live.on(n, onEvent));
