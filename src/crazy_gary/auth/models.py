@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crazy_gary.db import Base, UTCDateTime, utcnow
 
 ROLES = ("user", "admin")
+USER_ID_MAX = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 
 
 class User(Base):

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from crazy_gary.auth.dependencies import AdminUser, CurrentUser
+from crazy_gary.auth.models import USER_ID_MAX
 from crazy_gary.db import SessionDep
 from crazy_gary.kit.clock import IsoDateTime
 from crazy_gary.kit.openapi import error_responses
@@ -28,7 +29,7 @@ async def get_usage(
     to: Annotated[IsoDateTime | None, Query(description="End (exclusive); default: now")
                   ] = None,
     group_by: Annotated[GroupBy | None, Query()] = None,
-    user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1,
+    user_id: Annotated[int | None, Query(ge=1, le=USER_ID_MAX,
                                          description="Another user (admins only)")] = None,
     scope: Annotated[Literal["me", "all"], Query(description="`all`: every user (admins)")
                      ] = "me",

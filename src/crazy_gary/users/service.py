@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.auth import service as accounts
-from crazy_gary.auth.models import User
+from crazy_gary.auth.models import USER_ID_MAX, User
 from crazy_gary.auth.passwords import password_problems, verify_password
 from crazy_gary.auth.principal import SignedInUser
 from crazy_gary.auth.validation import normalize_email
@@ -27,7 +27,6 @@ from crazy_gary.kit.pagination import Page
 from crazy_gary.users.schemas import UserCreate, UserRead, UserUpdate
 from crazy_gary.users.work import stop_work
 
-MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 
 
 _t = User.__table__.c
@@ -53,7 +52,7 @@ async def list_users(database: Database, *, page: Page) -> tuple[list[UserRead],
 
 async def get_user(session: AsyncSession, user_id: int) -> User | None:
     """The user with this id; ids outside the column's range simply do not exist."""
-    if not 0 < user_id <= MAX_ID:
+    if not 0 < user_id <= USER_ID_MAX:
         return None
     return await session.get(User, user_id)
 
