@@ -37,8 +37,8 @@ from crazy_gary.realtime.fanout import Fanout
 from crazy_gary.realtime.outbox import Relay
 from crazy_gary.realtime.revocation import StreamGuard
 from crazy_gary.runtime import Runtime
-from crazy_gary.tasks import forks as task_forks
 from crazy_gary.schedules import engine as schedules_engine
+from crazy_gary.tasks import forks as task_forks
 from crazy_gary.tasks import queue as task_queue
 from crazy_gary.toolhub.hub import ToolHub
 from crazy_gary.users.listing import PageCache

@@ -27,8 +27,6 @@ from crazy_gary.kit.pagination import Page
 from crazy_gary.users.schemas import UserCreate, UserRead, UserUpdate
 from crazy_gary.users.work import stop_work
 
-
-
 _t = User.__table__.c
 # Named as in the response schema (users.schemas.UserRead).
 LISTED = (_t.id, _t.username, _t.email, _t.name, _t.role, _t.created_at, _t.last_login,
