@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crazy_gary.auth.models import RefreshToken, User
+from crazy_gary.auth.models import USER_ID_MAX, RefreshToken, User
 from crazy_gary.auth.passwords import hash_password, password_problems, verify_password
 from crazy_gary.auth.tokens import (
     REFRESH,
@@ -23,6 +23,13 @@ from crazy_gary.config import Settings
 from crazy_gary.errors import AuthRequired, InvalidCredentials, UserExists, ValidationFailed
 from crazy_gary.kit.clock import utcnow
 from crazy_gary.kit.dml import rows_changed
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    """The user with this id; ids outside the column's range simply do not exist."""
+    if not 0 < user_id <= USER_ID_MAX:
+        return None
+    return await session.get(User, user_id)
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crazy_gary.auth.models import USER_ID_MAX, User
 from crazy_gary.auth.principal import SignedInUser
+from crazy_gary.auth.service import get_user
 from crazy_gary.db import utcnow
 from crazy_gary.errors import InsufficientPermissions, NotFound, ValidationFailed
 from crazy_gary.usage import quota, report
@@ -17,8 +17,7 @@ from crazy_gary.usage.schemas import QuotaRead, QuotaUsed, UsageReport
 
 
 async def _existing(session: AsyncSession, user_id: int) -> None:
-    """Ids outside the column's range simply do not exist (PostgreSQL would refuse them)."""
-    if not 0 < user_id <= USER_ID_MAX or await session.get(User, user_id) is None:
+    if await get_user(session, user_id) is None:
         raise NotFound("User not found")
 
 

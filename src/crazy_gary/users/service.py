@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crazy_gary.auth import service as accounts
-from crazy_gary.auth.models import USER_ID_MAX, User
+from crazy_gary.auth.models import User
 from crazy_gary.auth.passwords import password_problems, verify_password
 from crazy_gary.auth.principal import SignedInUser
 from crazy_gary.auth.validation import normalize_email
@@ -48,20 +48,13 @@ async def list_users(database: Database, *, page: Page) -> tuple[list[UserRead],
     return [], (await fetch_all(database, _COUNT))[0]["total"]
 
 
-async def get_user(session: AsyncSession, user_id: int) -> User | None:
-    """The user with this id; ids outside the column's range simply do not exist."""
-    if not 0 < user_id <= USER_ID_MAX:
-        return None
-    return await session.get(User, user_id)
-
-
 async def get_visible_user(
     session: AsyncSession, *, actor: SignedInUser, user_id: int
 ) -> User:
     """A user sees themself; an admin sees everyone; any other id does not exist."""
     if not actor.is_admin and actor.id != user_id:
         raise NotFound("User not found")
-    user = await get_user(session, user_id)
+    user = await accounts.get_user(session, user_id)
     if user is None:
         raise NotFound("User not found")
     return user
@@ -128,7 +121,7 @@ async def delete_user(session: AsyncSession, *, user_id: int) -> None:
     orchestrations, events and refresh tokens go by foreign-key cascade); the last admin
     stays. Its running work is stopped first, so no worker writes for a user that is gone.
     The caller commits, then removes the workspace (`remove_workspace`)."""
-    user = await get_user(session, user_id)
+    user = await accounts.get_user(session, user_id)
     if user is None:
         raise NotFound("User not found")
     if user.is_admin:
