@@ -16,13 +16,12 @@ import argparse
 import asyncio
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -30,6 +29,8 @@ import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "src"), str(REPO)]
+
+from bench.results_log import append_report  # noqa: E402
 
 
 def script_for(steps: int) -> list[dict]:
@@ -155,12 +156,7 @@ def main() -> None:
     args = parser.parse_args()
     load = os.getloadavg()
     report = asyncio.run(main_async(args))
-    header = (f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
-              f"{os.cpu_count()} cores, Python {platform.python_version()}, "
-              f"load average before {load[0]:.1f} / after {os.getloadavg()[0]:.1f}\n")
-    print(header + report)
-    with open(REPO / "bench" / "results" / "agent_overhead.md", "a") as fh:
-        fh.write(header + report + "\n")
+    append_report("agent_overhead.md", report, load[0])
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import math
 import os
-import platform
 import random
 import signal
 import statistics
@@ -31,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -40,6 +39,8 @@ import sqlalchemy as sa
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "src"), str(REPO)]
+
+from bench.results_log import append_report  # noqa: E402
 
 MODEL_SECONDS = 2.0
 
@@ -251,12 +252,7 @@ def main() -> None:
     args = parser.parse_args()
     load = os.getloadavg()
     report = "\n".join(asyncio.run(main_async(args)))
-    header = (f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
-              f"{os.cpu_count()} cores, Python {platform.python_version()}, "
-              f"load average before {load[0]:.1f} / after {os.getloadavg()[0]:.1f}\n")
-    print(header + report)
-    with open(REPO / "bench" / "results" / "many_agents.md", "a") as fh:
-        fh.write(header + report + "\n")
+    append_report("many_agents.md", report, load[0])
 
 
 if __name__ == "__main__":
