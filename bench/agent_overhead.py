@@ -34,11 +34,13 @@ from bench.results_log import append_report  # noqa: E402
 
 
 def script_for(steps: int) -> list[dict]:
-    """`steps` model turns: a plan, steps-1 tool turns (list_files), a final answer."""
+    """`steps` model turns: a plan, steps-1 tool turns (list_files), a final answer. The path
+    alternates between two spellings of the workspace root, so no call repeats the one before
+    (LOOP_REPEAT_LIMIT identical calls in a row would stop for approval)."""
     replies: list[dict] = [{"content": "1. look\n2. answer"}]
-    for _ in range(steps - 1):
+    for i in range(steps - 1):
         replies.append({"tool_calls": [{"name": "workspace__list_files",
-                                        "arguments": {"path": "."}}]})
+                                        "arguments": {"path": "./" if i % 2 else "."}}]})
     replies.append({"content": "done"})
     return replies
 

@@ -130,12 +130,13 @@ async def watch(proc: psutil.Process, peak: dict, stop: asyncio.Event) -> None:
 
 
 def profiler(pid: int, path: str | None) -> subprocess.Popen | None:
-    """py-spy sampling the server during the batch (collapsed stacks for a flame graph)."""
+    """py-spy sampling the server during the batch (collapsed stacks for a flame graph).
+    Only the thread holding the GIL is sampled, so the stacks show where the CPU goes."""
     if not path:
         return None
     spy = Path(sys.executable).with_name("py-spy")
     return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--format", "raw",
-                             "--rate", "200", "--output", path, "--nonblocking"],
+                             "--rate", "200", "--output", path, "--nonblocking", "--gil"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

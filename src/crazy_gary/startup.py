@@ -110,6 +110,7 @@ async def start_runtime(settings: Settings, *, kind: str = "serve",
             await relay.start()
             stack.push_async_callback(relay.stop)
             stack.push_async_callback(built.endpoints.close)
+            stack.push_async_callback(built.models.close)
             await built.hub.start()  # connections come up in the background
             stack.push_async_callback(built.hub.close)
             # registered and beating before the engine recovers this executor's

@@ -66,6 +66,11 @@ class ModelService:
             self._clients[(key, base_url)] = cached
         return cached
 
+    async def close(self) -> None:
+        """Close the clients' connections (on the loop the runtime stops on)."""
+        for client in self._clients.values():
+            await client.close()
+
     async def _prepare(self, key: str, on_wait: OnWait | None) -> ModelClient:
         base_url = await self.manager.ensure_ready(key, on_wait=on_wait)
         await self.manager.touch(key)

@@ -1,10 +1,14 @@
-"""Outgoing HTTP spans: model calls (the openai SDK), HF API and MCP-over-HTTP all go
-through httpx, so one hook on `httpx.AsyncClient.send` traces them inside any trace."""
+"""Outgoing HTTP spans. The HF API, MCP over HTTP and webhooks go through httpx, so one
+hook on `httpx.AsyncClient.send` traces them inside any trace; the model client (aiohttp,
+see llm.clients) opens its `model.chat` span through `model_call_span`."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from opentelemetry import trace
@@ -57,3 +61,22 @@ def instrument_httpx() -> None:
         # Patching the class is the point: the SDKs build their own clients, so no per-client
         # hook reaches them; mypy forbids assigning to a method.
         httpx.AsyncClient.send = _traced_send  # type: ignore[method-assign]
+
+
+@contextmanager
+def model_call_span(url: str, method: str, model: str) -> Iterator[trace.Span | None]:
+    """A `model.chat` client span around one model request inside a traced operation (None
+    outside one); the caller sets `http.response.status_code` on it."""
+    if not trace.get_current_span().is_recording():
+        yield None
+        return
+    parts = urlsplit(url)
+    with tracer.start_as_current_span("model.chat", kind=SpanKind.CLIENT, attributes={
+            "http.request.method": method, "server.address": parts.hostname or "",
+            "url.path": parts.path or "/",
+            "model": model}, record_exception=False) as span:
+        try:
+            yield span
+        except Exception as exc:
+            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            raise
