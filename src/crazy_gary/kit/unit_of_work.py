@@ -43,11 +43,16 @@ def _rolled_back(session: Session, previous_transaction: SessionTransaction) -> 
         session.info.pop(_COLLECTED, None)
 
 
-async def run_committed(session: AsyncSession) -> None:
-    """Run the jobs of committed transactions; every job runs, the first failure is raised."""
-    jobs = session.sync_session.info.pop(_COMMITTED, None)
+def committed_jobs(session: Session) -> list[AfterCommit]:
+    """Take the jobs of the session's committed transactions (to run on the event loop)."""
+    jobs: list[AfterCommit] = session.info.pop(_COMMITTED, None) or []
+    return jobs
+
+
+async def run_jobs(jobs: list[AfterCommit]) -> None:
+    """Run committed jobs in order; every job runs, the first failure is raised."""
     failure: BaseException | None = None
-    for job in jobs or ():
+    for job in jobs:
         try:
             await job()
         except Exception as exc:
@@ -57,6 +62,11 @@ async def run_committed(session: AsyncSession) -> None:
                 log.exception("after-commit job failed")
     if failure is not None:
         raise failure
+
+
+async def run_committed(session: AsyncSession) -> None:
+    """Run the jobs of the session's committed transactions."""
+    await run_jobs(committed_jobs(session.sync_session))
 
 
 class UnitOfWorkSession(AsyncSession):

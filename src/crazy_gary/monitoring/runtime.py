@@ -33,6 +33,7 @@ class TelemetryServices:
         setup_tracing(settings, self.spans)
         instrument_httpx()
         instrument_engine(database.engine.sync_engine)  # direct reads trace themselves
+        instrument_engine(database.blocking_engine)  # agent steps' thread transactions
         log_handler.install(self.log_handler)
         self.recorder.start(kind=kind, executor_id=settings.executor_id)
 

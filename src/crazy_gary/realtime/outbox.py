@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from crazy_gary.db import Database, session_scope, utcnow
 from crazy_gary.kit.clock import iso
@@ -38,7 +39,7 @@ RELAY_BATCH = 500
 MARK_SECONDS = 1.0
 
 
-def record(session: AsyncSession, event: str, data: dict[str, Any], *,
+def record(session: AsyncSession | Session, event: str, data: dict[str, Any], *,
            user_id: int | None = None) -> Event:
     """Log an event (owned by a user, or the system when user_id is None) in the caller's
     transaction; it is fanned out once that transaction commits, never if it rolls back."""

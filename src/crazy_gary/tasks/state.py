@@ -4,6 +4,9 @@ transaction (the event is fanned out once that commits).
 Every write is conditional on the task still running, so a stop (which writes
 `stopped` first) is never overwritten by a step that was already in flight, and
 every write is idempotent so a step re-run after a crash changes nothing twice.
+
+The writes every step makes run as synchronous transactions in one worker-thread hop
+each (`db.thread_transaction`): the agent makes them for every model and tool call.
 """
 
 from __future__ import annotations
@@ -16,14 +19,14 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from crazy_gary import runtime
 from crazy_gary.config import get_settings
-from crazy_gary.db import session_scope, utcnow
+from crazy_gary.db import session_scope, thread_transaction, utcnow
 from crazy_gary.errors import AppError
 from crazy_gary.kit.clock import iso
-from crazy_gary.kit.dml import rows_changed
+from crazy_gary.kit.dml import rows_changed_now
 from crazy_gary.observability.metrics import TASKS
 from crazy_gary.realtime import record
 from crazy_gary.tasks.models import Task, TaskStep
@@ -36,40 +39,45 @@ from crazy_gary.usage import quota as usage_quota
 log = logging.getLogger(__name__)
 
 
-def _record_task(session: AsyncSession, task: Task, **extra: Any) -> None:
+def _record_task(session: Session, task: Task, **extra: Any) -> None:
     record(session, "task_update", event_payload(task, **extra), user_id=task.user_id)
 
 
 async def begin(task_id: str) -> TaskSpec | None:
     """Mark the task running (planning) and return what the agent needs; None if not runnable."""
-    async with session_scope() as session:
-        # Locked until this commits (PostgreSQL): a stop committed after the read would
-        # otherwise be overwritten by the write below. SQLite serialises writers itself.
-        task = await session.get(Task, task_id, with_for_update=True)
-        if task is None or task.status not in UNFINISHED:
-            return None
-        now = utcnow()
-        task.status = TaskStatus.RUNNING
-        task.phase = "planning"
-        task.phase_reason = None
-        task.started_at = task.started_at or now
-        task.executor_id = get_settings().executor_id
-        task.updated_at = now
-        spec = TaskSpec(
-            task_id=task.id, user_id=task.user_id, title=task.title,
-            description=task.description, model=task.model,
-            options=TaskOptions.of(task.options), started_at=task.started_at.timestamp(),
-            conversation_id=task.conversation_id, origin=task.origin,
-            history=await _history(session, task) if task.conversation_id else [])
-        _record_task(session, task)
-    runtime.current().task_phases[task_id] = ("planning", None)
+    executor_id = get_settings().executor_id
+    spec = await thread_transaction(lambda session: _begin(session, task_id, executor_id))
+    if spec is not None:
+        runtime.current().task_phases[task_id] = ("planning", None)
     return spec
 
 
-async def _history(session: AsyncSession, task: Task, turns: int = 20
-                   ) -> list[dict[str, str]]:
+def _begin(session: Session, task_id: str, executor_id: str) -> TaskSpec | None:
+    # Locked until this commits (PostgreSQL): a stop committed after the read would
+    # otherwise be overwritten by the write below. SQLite serialises writers itself.
+    task = session.get(Task, task_id, with_for_update=True)
+    if task is None or task.status not in UNFINISHED:
+        return None
+    now = utcnow()
+    task.status = TaskStatus.RUNNING
+    task.phase = "planning"
+    task.phase_reason = None
+    task.started_at = task.started_at or now
+    task.executor_id = executor_id
+    task.updated_at = now
+    spec = TaskSpec(
+        task_id=task.id, user_id=task.user_id, title=task.title,
+        description=task.description, model=task.model,
+        options=TaskOptions.of(task.options), started_at=task.started_at.timestamp(),
+        conversation_id=task.conversation_id, origin=task.origin,
+        history=_history(session, task) if task.conversation_id else [])
+    _record_task(session, task)
+    return spec
+
+
+def _history(session: Session, task: Task, turns: int = 20) -> list[dict[str, str]]:
     """Earlier answered turns of the same conversation, oldest first."""
-    rows = await session.scalars(
+    rows = session.scalars(
         select(Task).where(Task.conversation_id == task.conversation_id,
                            Task.user_id == task.user_id, Task.id != task.id,
                            Task.created_at <= task.created_at, Task.answer.is_not(None))
@@ -86,38 +94,42 @@ async def set_phase(task_id: str, phase: str, reason: str | None = None) -> None
     if runtime.current().task_phases.get(task_id) == (phase, reason):
         return
     runtime.current().task_phases[task_id] = (phase, reason)
-    async with session_scope() as session:
-        changed = await rows_changed(
-            session, update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING,
-                               (Task.phase != phase) | (Task.phase.is_(None))
-                               | (func.coalesce(Task.phase_reason, "") != (reason or "")))
-            .values(phase=phase, phase_reason=reason, updated_at=utcnow())
-            .execution_options(synchronize_session=False))
-        if changed != 1:
-            return
-        _record_task(session, await session.get_one(Task, task_id))
+    await thread_transaction(lambda session: _set_phase(session, task_id, phase, reason))
+
+
+def _set_phase(session: Session, task_id: str, phase: str, reason: str | None) -> None:
+    changed = rows_changed_now(
+        session, update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING,
+                           (Task.phase != phase) | (Task.phase.is_(None))
+                           | (func.coalesce(Task.phase_reason, "") != (reason or "")))
+        .values(phase=phase, phase_reason=reason, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if changed == 1:
+        _record_task(session, session.get_one(Task, task_id))
 
 
 async def save_plan(task_id: str, plan: list[str], progress: int) -> None:
-    async with session_scope() as session:
-        changed = await rows_changed(
-            session, update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING)
-            .values(plan=plan, phase="acting", phase_reason=None,
-                    progress=case((Task.progress < progress, progress), else_=Task.progress),
-                    updated_at=utcnow())
-            .execution_options(synchronize_session=False))
-        if changed != 1:
-            return
-        _record_task(session, await session.get_one(Task, task_id), plan=plan)
+    await thread_transaction(lambda session: _save_plan(session, task_id, plan, progress))
     # the next model call's set_phase("acting") then writes nothing (one transaction less)
     runtime.current().task_phases[task_id] = ("acting", None)
+
+
+def _save_plan(session: Session, task_id: str, plan: list[str], progress: int) -> None:
+    changed = rows_changed_now(
+        session, update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING)
+        .values(plan=plan, phase="acting", phase_reason=None,
+                progress=case((Task.progress < progress, progress), else_=Task.progress),
+                updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if changed == 1:
+        _record_task(session, session.get_one(Task, task_id), plan=plan)
 
 
 async def record_step(task_id: str, seq: int, **step: Any) -> None:
     """Add one step (once per seq) and its usage to the task; progress only moves forward.
     A step that ends after its task was deleted (with its owner) records nothing."""
     try:
-        await _record_step(task_id, seq, **step)
+        await thread_transaction(lambda session: _record_step(session, task_id, seq, **step))
     except IntegrityError:
         async with session_scope() as session:
             if await session.scalar(select(Task.id).where(Task.id == task_id)) is not None:
@@ -134,7 +146,8 @@ async def recorded_step(task_id: str, seq: int) -> tuple[str, str | None] | None
     return (row.outcome, row.output) if row is not None else None
 
 
-async def _record_step(
+def _record_step(
+    session: Session,
     task_id: str,
     seq: int,
     *,
@@ -158,51 +171,49 @@ async def _record_step(
                     arguments=arguments, output=output, model=model,
                     prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
                     cost_usd=cost_usd, latency_ms=latency_ms, created_at=now)
-    async with session_scope() as session:
-        # one statement both inserts and tells whether this seq was already recorded
-        insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)
-        inserted = await session.scalar(
-            insert(TaskStep).values(
-                task_id=task_id, seq=seq, kind=kind, outcome=outcome, name=name,
-                arguments=arguments, output=output, model=model, prompt_tokens=prompt_tokens,
-                completion_tokens=completion_tokens, cost_usd=cost_usd, latency_ms=latency_ms,
-                created_at=now)
-            .on_conflict_do_nothing(index_elements=["task_id", "seq"])
-            .returning(TaskStep.id))
-        if inserted is None:
-            return
-        values: dict[str, Any] = dict(
-            prompt_tokens=Task.prompt_tokens + prompt_tokens,
-            completion_tokens=Task.completion_tokens + completion_tokens,
-            total_tokens=Task.total_tokens + prompt_tokens + completion_tokens,
-            cost_usd=Task.cost_usd + cost_usd, updated_at=utcnow())
-        if progress is not None:
-            capped = min(progress, 99)
-            values["progress"] = case(
-                (sa_and(Task.status == TaskStatus.RUNNING, Task.progress < capped), capped),
-                else_=Task.progress)
-        row = (await session.execute(
-            update(Task).where(Task.id == task_id).values(**values)
-            .returning(*_EVENT_COLUMNS).execution_options(synchronize_session=False))).first()
-        if row is None:
-            return
-        # billed in the step's transaction: a step recorded once is billed once
-        if billed:
-            await usage_ledger.add(
-                session, user_id=row.user_id, task_id=task_id, step_kind=kind, model=model,
-                tool=name, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                cost_usd=cost_usd, at=now)
-        if row.status == TaskStatus.RUNNING:
-            record(session, "task_update", _row_payload(row, step=step_dict(step)),
-                   user_id=row.user_id)
+    # one statement both inserts and tells whether this seq was already recorded
+    insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)
+    inserted = session.scalar(
+        insert(TaskStep).values(
+            task_id=task_id, seq=seq, kind=kind, outcome=outcome, name=name,
+            arguments=arguments, output=output, model=model, prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens, cost_usd=cost_usd, latency_ms=latency_ms,
+            created_at=now)
+        .on_conflict_do_nothing(index_elements=["task_id", "seq"])
+        .returning(TaskStep.id))
+    if inserted is None:
+        return
+    values: dict[str, Any] = dict(
+        prompt_tokens=Task.prompt_tokens + prompt_tokens,
+        completion_tokens=Task.completion_tokens + completion_tokens,
+        total_tokens=Task.total_tokens + prompt_tokens + completion_tokens,
+        cost_usd=Task.cost_usd + cost_usd, updated_at=utcnow())
+    if progress is not None:
+        capped = min(progress, 99)
+        values["progress"] = case(
+            (sa_and(Task.status == TaskStatus.RUNNING, Task.progress < capped), capped),
+            else_=Task.progress)
+    row = session.execute(
+        update(Task).where(Task.id == task_id).values(**values)
+        .returning(*_EVENT_COLUMNS).execution_options(synchronize_session=False)).first()
+    if row is None:
+        return
+    # billed in the step's transaction: a step recorded once is billed once
+    if billed:
+        usage_ledger.add(
+            session, user_id=row.user_id, task_id=task_id, step_kind=kind, model=model,
+            tool=name, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+            cost_usd=cost_usd, at=now)
+    if row.status == TaskStatus.RUNNING:
+        record(session, "task_update", _row_payload(row, step=step_dict(step)),
+               user_id=row.user_id)
 
 
 async def quota_refusal(task_id: str) -> AppError | None:
     """429 QUOTA_EXCEEDED when the task's owner has used up a monthly limit (checked before
     each model call), else None."""
     owner = select(Task.user_id).where(Task.id == task_id).scalar_subquery()
-    async with session_scope() as session:
-        return await usage_quota.refusal(session, owner)
+    return await thread_transaction(lambda session: usage_quota.refusal_now(session, owner))
 
 
 _EVENT_COLUMNS = (Task.id, Task.user_id, Task.title, Task.status, Task.phase, Task.phase_reason,
@@ -229,28 +240,34 @@ async def finish(
     """End a running task as completed, failed (or stopped, a streamed turn whose client
     left); returns the task's final status."""
     runtime.current().task_phases.pop(task_id, None)
-    async with session_scope() as session:
-        now = utcnow()
-        values: dict[str, Any] = dict(status=status, phase=None, phase_reason=None,
-                                      updated_at=now, completed_at=now, error=error)
-        if answer is not None:
-            values["answer"] = answer
-        if answered_by is not None:
-            values["answered_by"] = answered_by
-        if status == TaskStatus.COMPLETED:
-            values["progress"] = 100
-        changed = await rows_changed(
-            session,
-            update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING)
-            .values(**values)
-            .execution_options(synchronize_session=False)) == 1
-        task = await session.get(Task, task_id)
-        if task is not None and changed:
-            _record_task(session, task)
-            record(session, "task_completed",
-                   event_payload(task, duration=duration_seconds(task)), user_id=task.user_id)
-    if task is None:
-        return "missing"
+    changed, final = await thread_transaction(
+        lambda session: _finish(session, task_id, status, answer, answered_by, error))
     if changed:
         TASKS.labels(status=status).inc()
-    return task.status
+    return final
+
+
+def _finish(session: Session, task_id: str, status: TaskStatus, answer: str | None,
+            answered_by: str | None, error: dict[str, str] | None) -> tuple[bool, str]:
+    now = utcnow()
+    values: dict[str, Any] = dict(status=status, phase=None, phase_reason=None,
+                                  updated_at=now, completed_at=now, error=error)
+    if answer is not None:
+        values["answer"] = answer
+    if answered_by is not None:
+        values["answered_by"] = answered_by
+    if status == TaskStatus.COMPLETED:
+        values["progress"] = 100
+    changed = rows_changed_now(
+        session,
+        update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING)
+        .values(**values)
+        .execution_options(synchronize_session=False)) == 1
+    task = session.get(Task, task_id)
+    if task is None:
+        return False, "missing"
+    if changed:
+        _record_task(session, task)
+        record(session, "task_completed",
+               event_payload(task, duration=duration_seconds(task)), user_id=task.user_id)
+    return changed, task.status

@@ -1,5 +1,6 @@
 """Writing usage: one ledger row per model call or tool call, the month's counter row, and
-the 80 % `quota_warning`, all in the caller's transaction (the one recording the step)."""
+the 80 % `quota_warning`, all in the caller's transaction (the one recording the step, a
+synchronous session run by `db.thread_transaction`)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,17 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from crazy_gary.kit.clock import iso
-from crazy_gary.kit.dml import rows_changed
+from crazy_gary.kit.dml import rows_changed_now
 from crazy_gary.realtime import record
 from crazy_gary.usage.models import UsageCounter, UsageRecord
 from crazy_gary.usage.quota import (
     COST,
     TOKENS,
     WARN_FRACTION,
-    limits_of,
+    limits_now,
     period_of,
     resets_at,
 )
@@ -27,8 +28,8 @@ from crazy_gary.usage.quota import (
 KINDS = {"plan": "model", "model": "model", "tool": "tool"}
 
 
-async def add(
-    session: AsyncSession,
+def add(
+    session: Session,
     *,
     user_id: int,
     task_id: str | None,
@@ -51,11 +52,11 @@ async def add(
         at=at))
     tokens = prompt_tokens + completion_tokens
     if tokens or cost_usd:
-        await _count(session, user_id=user_id, period=period_of(at), tokens=tokens,
+        _count(session, user_id=user_id, period=period_of(at), tokens=tokens,
                      cost_usd=cost_usd, at=at)
 
 
-async def _count(session: AsyncSession, *, user_id: int, period: str, tokens: int,
+def _count(session: Session, *, user_id: int, period: str, tokens: int,
                  cost_usd: float, at: datetime) -> None:
     """Add to the month's counter; warn once per limit when it passes 80 %."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -63,14 +64,14 @@ async def _count(session: AsyncSession, *, user_id: int, period: str, tokens: in
         user_id=user_id, period=period, tokens=tokens, cost_usd=cost_usd,
         tokens_warned=False, cost_warned=False)
     table = UsageCounter.__table__.c
-    totals = (await session.execute(
+    totals = (session.execute(
         statement.on_conflict_do_update(
             index_elements=["user_id", "period"],
             set_={"tokens": table.tokens + statement.excluded.tokens,
                   "cost_usd": table.cost_usd + statement.excluded.cost_usd})
         .returning(UsageCounter.tokens, UsageCounter.cost_usd, UsageCounter.tokens_warned,
                    UsageCounter.cost_warned))).one()
-    quota = await limits_of(session, user_id)
+    quota = limits_now(session, user_id)
     if quota is None:
         return
     limits = ((TOKENS, quota.monthly_tokens, totals.tokens, totals.tokens_warned, "tokens_warned"),
@@ -79,7 +80,7 @@ async def _count(session: AsyncSession, *, user_id: int, period: str, tokens: in
         if limit is None or warned or used < WARN_FRACTION * limit:
             continue
         # Conditional: two steps crossing 80 % at once send one warning between them.
-        won = await rows_changed(session, update(UsageCounter).where(
+        won = rows_changed_now(session, update(UsageCounter).where(
             UsageCounter.user_id == user_id, UsageCounter.period == period,
             getattr(UsageCounter, flag).is_(False)).values({flag: True})
             .execution_options(synchronize_session=False))

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from crazy_gary.db import utcnow
 from crazy_gary.errors import UsageQuotaExceeded
@@ -73,18 +74,17 @@ class Standing:
 UserKey = int | ColumnElement[int]  # a user id, or a scalar subquery that finds one
 
 
-async def _limited(session: AsyncSession, user_id: UserKey, now: datetime
-                   ) -> Standing | None:
+def _limited(session: Session, user_id: UserKey, now: datetime) -> Standing | None:
     """The user's limits joined with this month's counter (one indexed read); None when
     the user has no limits."""
     period = period_of(now)
-    row = (await session.execute(
+    row = session.execute(
         select(UserQuota.monthly_tokens, UserQuota.monthly_cost_usd,
                UsageCounter.tokens, UsageCounter.cost_usd)
         .select_from(UserQuota)
         .outerjoin(UsageCounter, and_(UsageCounter.user_id == UserQuota.user_id,
                                       UsageCounter.period == period))
-        .where(UserQuota.user_id == user_id))).first()
+        .where(UserQuota.user_id == user_id)).first()
     if row is None:
         return None
     return Standing(row.monthly_tokens, row.monthly_cost_usd, int(row.tokens or 0),
@@ -94,7 +94,7 @@ async def _limited(session: AsyncSession, user_id: UserKey, now: datetime
 async def standing(session: AsyncSession, user_id: int) -> Standing:
     """Limits (None: unlimited) and this month's use."""
     now = utcnow()
-    limited = await _limited(session, user_id, now)
+    limited = await session.run_sync(_limited, user_id, now)
     if limited is not None:
         return limited
     counter = await session.get(UsageCounter, (user_id, period_of(now)))
@@ -102,11 +102,16 @@ async def standing(session: AsyncSession, user_id: int) -> Standing:
                     counter.cost_usd if counter else 0.0, period_of(now), resets_at(now))
 
 
-async def refusal(session: AsyncSession, user_id: UserKey) -> UsageQuotaExceeded | None:
+def refusal_now(session: Session, user_id: UserKey) -> UsageQuotaExceeded | None:
     """Why this user may not spend more this month, or None: one indexed read (`user_id`
     may be a scalar subquery, e.g. a task's owner, and it is still one statement)."""
-    limited = await _limited(session, user_id, utcnow())
+    limited = _limited(session, user_id, utcnow())
     return limited.refusal() if limited is not None else None
+
+
+async def refusal(session: AsyncSession, user_id: UserKey) -> UsageQuotaExceeded | None:
+    """`refusal_now` in an async session."""
+    return await session.run_sync(refusal_now, user_id)
 
 
 async def ensure_within(session: AsyncSession, user_id: int) -> None:
@@ -118,7 +123,12 @@ async def ensure_within(session: AsyncSession, user_id: int) -> None:
 
 async def limits_of(session: AsyncSession, user_id: int) -> UserQuota | None:
     """The user's limits row (one unique-index read), if an admin ever set one."""
-    return await session.scalar(select(UserQuota).where(UserQuota.user_id == user_id))
+    return await session.run_sync(limits_now, user_id)
+
+
+def limits_now(session: Session, user_id: int) -> UserQuota | None:
+    """`limits_of` in a synchronous session."""
+    return session.scalar(select(UserQuota).where(UserQuota.user_id == user_id))
 
 
 async def set_limits(session: AsyncSession, *, user_id: int,
