@@ -89,6 +89,20 @@ def moved_on(sys_engine: sa.Engine, ids: list[str], dead: str) -> int:
             "AND executor_id <> :dead AND status <> 'ENQUEUED'"), {"ids": ids, "dead": dead}))
 
 
+def connections(engine: sa.Engine) -> int:
+    """Server connections to the cluster's two databases (its own and the engine's)."""
+    with engine.connect() as conn:
+        return int(conn.scalar(sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname IN (:db, :sys)"),
+            {"db": engine.url.database, "sys": f"{engine.url.database}_dbos_sys"}))
+
+
+async def watch_connections(engine: sa.Engine, peak: list[int], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        peak[0] = max(peak[0], await asyncio.to_thread(connections, engine))
+        await asyncio.sleep(0.5)
+
+
 def claimed_by(engine: sa.Engine, executor: str) -> str | None:
     with engine.connect() as conn:
         return conn.scalar(sa.text("SELECT claimed_by FROM executors WHERE executor_id = :e"),
@@ -240,6 +254,8 @@ async def main_async(args) -> list[str]:
             tags = {task_id: tag for _, task_id, tag in made}
             ids = list(tags)
             load_before = os.getloadavg()[0]
+            peak, stop = [0], asyncio.Event()
+            watcher = asyncio.create_task(watch_connections(engine, peak, stop))
             started = time.perf_counter()
             killer = asyncio.create_task(
                 kill_halfway(cluster, ids, (engine, sys_engine), args, started))
@@ -250,6 +266,8 @@ async def main_async(args) -> list[str]:
             if not done:
                 batch.cancel()
             kill = await killer
+            stop.set()
+            await watcher
             requests = standin.requests()
     finally:
         stop_cluster(cluster)
@@ -259,7 +277,8 @@ async def main_async(args) -> list[str]:
     engine.dispose()
     sys_engine.dispose()
     return report(args, per_user, one_elapsed, elapsed, load_before, kill, rows,
-                  repeats(requests, tags, kill), cluster)
+                  repeats(requests, tags, kill), cluster) + [
+        f"  - peak PostgreSQL connections to the cluster's databases {peak[0]}"]
 
 
 def report(args, per_user, one_elapsed, elapsed, load_before, kill: Kill, rows, found,
