@@ -165,7 +165,8 @@ ADMIN_PASSWORD = "Adm1n-password-failover"
 
 
 class Cluster:
-    """An API process (`<name>-api`) and a worker (`<name>-worker`) on a fresh database."""
+    """An API process (`<name>-api`) and a worker (`<name>-worker`) on a fresh database;
+    `launch` starts a successor of either under a new executor id."""
 
     def __init__(self, base_env: dict, model_standin, name: str) -> None:
         self.name = name
