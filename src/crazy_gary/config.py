@@ -31,6 +31,13 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("./data"), alias="CRAZY_GARY_DATA_DIR")
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    # Connections a process may open to a PostgreSQL database (SQLite ignores them): the
+    # application pool and its overflow, and the durable engine's pool on its own database.
+    # Processes times their sum must fit the server's max_connections (docs/scaling.md).
+    database_pool_size: int = Field(default=20, ge=1, alias="DATABASE_POOL_SIZE")
+    database_max_overflow: int = Field(default=20, ge=0, alias="DATABASE_MAX_OVERFLOW")
+    system_database_pool_size: int = Field(default=20, ge=1,
+                                           alias="SYSTEM_DATABASE_POOL_SIZE")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     redis_namespace: str = Field(default="crazy_gary", alias="REDIS_NAMESPACE")
     jwt_secret_key_value: str | None = Field(default=None, alias="JWT_SECRET_KEY")

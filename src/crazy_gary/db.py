@@ -115,11 +115,17 @@ POOL_TIMEOUT_SECONDS = 120.0
 SQLITE_BUSY_SECONDS = 120
 
 
+# Connections of the application pool on PostgreSQL (DATABASE_POOL_SIZE /
+# DATABASE_MAX_OVERFLOW), and at most this many for the direct reads' own pool.
+POOL_SIZE, MAX_OVERFLOW, DIRECT_READ_POOL_MAX = 20, 20, 10
+
+
 class Database:
     """One engine and session factory per process."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str, *, pool_size: int = POOL_SIZE,
+                 max_overflow: int = MAX_OVERFLOW) -> None:
+        self.url, self.pool_size = url, pool_size
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict = {"pool_pre_ping": not self.is_sqlite, "pool_timeout": POOL_TIMEOUT_SECONDS}
         if self.is_sqlite:
@@ -128,27 +134,31 @@ class Database:
             # connection back; a second "reset" rollback would be one more thread hop.
             kwargs["pool_reset_on_return"] = None
         else:
-            kwargs.update(pool_size=20, max_overflow=20)
+            kwargs.update(pool_size=pool_size, max_overflow=max_overflow)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False,
                                               class_=UnitOfWorkSession)
-        self.direct_reader = _direct_reader(self.engine.url)
+        self.direct_reader = _direct_reader(self.engine.url,
+                                            min(DIRECT_READ_POOL_MAX, pool_size))
 
     @cached_property
     def blocking_engine(self) -> Engine:
         """A synchronous engine on the same database for work handed to a worker thread
-        (batched telemetry writes), so it never holds the event loop."""
+        (agent-step transactions, batched telemetry writes), so it never holds the event
+        loop."""
         url = self.engine.url
         if self.is_sqlite:
             engine = create_engine(url.set(drivername="sqlite"),
                                    connect_args={"timeout": SQLITE_BUSY_SECONDS})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
+        # within the configured pool size, so DATABASE_POOL_SIZE bounds this one too
         return create_engine(url.set(drivername="postgresql+psycopg"),
-                             pool_size=TRANSACTION_THREADS, max_overflow=2,
-                             pool_pre_ping=True, pool_timeout=POOL_TIMEOUT_SECONDS)
+                             pool_size=min(TRANSACTION_THREADS, self.pool_size),
+                             max_overflow=0, pool_pre_ping=True,
+                             pool_timeout=POOL_TIMEOUT_SECONDS)
 
     @cached_property
     def transaction_threads(self) -> ThreadPoolExecutor:
@@ -231,12 +241,12 @@ async def thread_transaction(work: Callable[[Session], T],
     return result
 
 
-def _direct_reader(url: URL) -> SQLiteReader | PostgresReader | None:
+def _direct_reader(url: URL, pool_max: int) -> SQLiteReader | PostgresReader | None:
     if url.get_backend_name() == "sqlite":
         return None if url.database in (None, "", ":memory:") else SQLiteReader(url.database)
     if url.get_backend_name() == "postgresql":
         return PostgresReader(url.set(drivername="postgresql").render_as_string(
-            hide_password=False))
+            hide_password=False), max_size=pool_max)
     return None
 
 

@@ -47,16 +47,16 @@ def system_database_engine(settings: Settings) -> sa.Engine | None:
     url = settings.dbos_system_database_url
     if not url.startswith("sqlite"):
         return None
-    engine = sa.create_engine(url, pool_size=SYSTEM_POOL_SIZE, max_overflow=0,
+    engine = sa.create_engine(url, pool_size=settings.system_database_pool_size, max_overflow=0,
                               pool_timeout=30, connect_args={"timeout": 30})
     sa.event.listen(engine, "connect", sqlite_system_connection)
     return engine
 
 
-# Connections to the engine's system database, and threads for its blocking calls. Every
-# checkpoint is a short call handed to a thread; a task waiting on a model holds neither,
-# so these bound the engine's bursts, not the number of tasks in flight.
-SYSTEM_POOL_SIZE = 20
+# Threads for the engine's blocking calls; its connections to the system database are
+# SYSTEM_DATABASE_POOL_SIZE (20). Every checkpoint is a short call handed to a thread; a
+# task waiting on a model holds neither, so these bound the engine's bursts, not the number
+# of tasks in flight.
 EXECUTOR_THREADS = 64
 
 
@@ -72,7 +72,7 @@ def engine_config(settings: Settings, system_engine: sa.Engine | None = None) ->
         # exports over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set; the trace context
         # travels with queued and recovered workflows, so one task is one trace.
         "enable_otlp": True,
-        "sys_db_pool_size": SYSTEM_POOL_SIZE,
+        "sys_db_pool_size": settings.system_database_pool_size,
         "max_executor_threads": EXECUTOR_THREADS,
     }
     if system_engine is not None:

@@ -59,7 +59,8 @@ AFTER_LAUNCH: tuple[Callable[[], Awaitable[None]], ...] = (
 
 def build_runtime(settings: Settings, *, socket_servers: Sequence[Any] = ()) -> Runtime:
     """Every service, constructed (nothing connects or starts yet)."""
-    database = Database(settings.sqlalchemy_url)
+    database = Database(settings.sqlalchemy_url, pool_size=settings.database_pool_size,
+                        max_overflow=settings.database_max_overflow)
     fanout = Fanout(settings)
     for sio in socket_servers:
         fanout.add_socket_server(sio)

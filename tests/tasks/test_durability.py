@@ -4,36 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.support import REPO, ProcessServer, register, subprocess_env
-from tests.tasks.helpers import counter_lines, marker, tag
-
-
-def mcp_config(directory: Path, counter_file: Path) -> Path:
-    env = subprocess_env({"COUNTER_FILE": str(counter_file)})
-    path = directory / "mcp.json"
-    path.write_text(json.dumps({"mcpServers": {"counter": {
-        "command": sys.executable, "args": ["-m", "tests.fakes.counter_mcp"], "cwd": str(REPO),
-        "env": {k: env[k] for k in ("PYTHONPATH", "COUNTER_FILE", "PATH")}}}}))
-    return path
-
-
-def process_env(base_env: dict, model_standin, data_dir: Path, counter_file: Path,
-                executor: str) -> dict:
-    env = {**base_env, "CRAZY_GARY_DATA_DIR": str(data_dir),
-           "MODEL_120B_BASE_URL": model_standin.url, "MODEL_20B_BASE_URL": model_standin.url,
-           "MCP_CONFIG": str(mcp_config(data_dir, counter_file)),
-           "CRAZY_GARY_EXECUTOR_ID": executor, "MODEL_RETRY_BACKOFF_SECONDS": "0.05"}
-    # embedded mode: SQLite in the data dir, no Redis (empty overrides what the parent
-    # process's environment may carry)
-    env.update(DATABASE_URL="", REDIS_URL="")
-    return env
+from tests.support import ProcessServer, register
+from tests.tasks.helpers import counter_lines, marker, process_env, tag, wait_final
 
 
 async def wait_counted(model_standin, script: str, count: int, within: float = 60) -> None:
@@ -41,16 +19,6 @@ async def wait_counted(model_standin, script: str, count: int, within: float = 6
     while len(model_standin.requests(script)) < count:
         assert time.monotonic() < deadline, f"only {len(model_standin.requests(script))} calls"
         await asyncio.sleep(0.05)
-
-
-async def wait_final(client, headers, task_id: str, within: float = 60) -> dict:
-    deadline = time.monotonic() + within
-    while True:
-        body = (await client.get(f"/api/tasks/{task_id}", headers=headers)).json()
-        if body["status"] in ("completed", "failed", "stopped"):
-            return body
-        assert time.monotonic() < deadline, body
-        await asyncio.sleep(0.1)
 
 
 async def test_sigkill_mid_task_resumes_from_last_completed_step(base_env, model_standin):

@@ -12,129 +12,26 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import tempfile
-import time
-from collections import Counter
-from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
-from crazy_gary.config import Settings, to_sync_url
-from tests.fakes.openai_standin import turn_of
-from tests.support import ProcessServer, login, register
-from tests.tasks.helpers import counter_lines, marker, tag
-from tests.tasks.test_durability import process_env, wait_final
-from tests.tasks.test_workers import fresh_database, running_steps, safe_to_kill, wait_log
+from tests.support import register
+from tests.tasks.helpers import (
+    Cluster,
+    asked_by_turn,
+    counter_lines,
+    script_tasks,
+    tag,
+    until,
+    wait_final,
+)
+from tests.tasks.test_workers import running_steps, safe_to_kill
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 pytestmark = [pytest.mark.skipif(not TEST_DATABASE_URL,
                                  reason="two processes share work only on PostgreSQL"),
               pytest.mark.timeout(300)]  # two process starts: slow on a loaded machine
-ADMIN_PASSWORD = "Adm1n-password-failover"
-
-
-class Cluster:
-    """An API process (`<name>-api`) and a worker (`<name>-worker`) on a fresh database."""
-
-    def __init__(self, base_env: dict, model_standin, name: str) -> None:
-        self.name = name
-        self.url = fresh_database(TEST_DATABASE_URL, name)
-        self.data_dir = Path(tempfile.mkdtemp(prefix=f"cg-{name}-"))
-        self.counter_file = self.data_dir / "counter.log"
-        self.base_env, self.standin = base_env, model_standin
-        self.api_id, self.worker_id = f"{name}-api", f"{name}-worker"
-        self.api = ProcessServer(self.env_for(self.api_id))
-        self.worker = ProcessServer(self.env_for(self.worker_id), command="worker")
-        sys_url = to_sync_url(Settings(DATABASE_URL=self.url).dbos_system_database_url)
-        self.sys_engine = create_engine(sys_url.replace("postgresql://",
-                                                        "postgresql+psycopg://"))
-        self.engine = create_engine(self.url.replace("postgresql://", "postgresql+psycopg://"))
-
-    def env_for(self, executor: str) -> dict:
-        env = process_env(self.base_env, self.standin, self.data_dir, self.counter_file,
-                          executor)
-        # Two users of up to 3 running tasks each, 3 a process: both processes hold tasks.
-        env.update(DATABASE_URL=self.url, TASK_WORKER_CONCURRENCY="3",
-                   TASK_PER_USER_CONCURRENCY="3", EXECUTOR_DEAD_AFTER_SECONDS="3",
-                   SHUTDOWN_GRACE_SECONDS="20", REDIS_URL=TEST_REDIS_URL or "")
-        return env
-
-    def start(self) -> Cluster:
-        self.api.start()
-        self.worker.start()
-        wait_log(self.worker, f"worker {self.worker_id} running")
-        return self
-
-    def stop(self) -> None:
-        for proc in (self.api, self.worker):
-            if proc.proc is not None and proc.proc.poll() is None:
-                proc.proc.send_signal(signal.SIGCONT)
-            proc.stop()
-        self.sys_engine.dispose()
-        self.engine.dispose()
-
-    def registry(self) -> dict[str, dict]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(text("SELECT * FROM executors")).mappings().all()
-        return {row["executor_id"]: dict(row) for row in rows}
-
-    def error_messages(self) -> list[str]:
-        with self.engine.connect() as conn:
-            return list(conn.execute(text("SELECT message FROM error_logs")).scalars())
-
-    def final_executors(self, ids: list[str]) -> set[str]:
-        with self.sys_engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT executor_id FROM dbos.workflow_status WHERE workflow_uuid = ANY(:ids)"),
-                {"ids": ids}).all()
-        return {row[0] for row in rows}
-
-    async def admin(self, client: httpx.AsyncClient):
-        """An administrator of this cluster's database, made as create-admin makes one."""
-        from crazy_gary.users.bootstrap import ensure_admin  # after the session's settings
-
-        email = f"admin-{self.name}@example.com"
-        await ensure_admin(Settings(DATABASE_URL=self.url), email=email,
-                           password=ADMIN_PASSWORD, name="Admin")
-        return await login(client, email, ADMIN_PASSWORD)
-
-    async def start_tasks(self, client: httpx.AsyncClient, scripts: list[str]):
-        users = [await register(client), await register(client)]
-        owner_of = {}
-        for n, script in enumerate(scripts):
-            headers = users[n % 2].headers
-            resp = await client.post("/api/tasks", headers=headers, json={
-                "title": script, "description": f"tally {marker(script)}", "auto_start": True})
-            assert resp.status_code == 201, resp.text
-            owner_of[resp.json()["task_id"]] = headers
-        return owner_of
-
-
-def script_tasks(model_standin, scripts: list[str], *, answer_delay: float = 0,
-                 act_delay: float = 0) -> None:
-    """Plan, one tally tool call, the answer; replies keyed on the conversation (turn), so
-    a request sent again gets the reply it was sent for."""
-    for script in scripts:
-        model_standin.script(script, [
-            {"content": "1. tally\n2. answer"},
-            {"tool_calls": [{"name": "counter__tally", "arguments": {"label": script}}],
-             "delay": act_delay},
-            {"content": f"done {script}", "delay": answer_delay}], by="turn")
-
-
-def asked_by_turn(model_standin, script: str) -> Counter:
-    return Counter(turn_of(r["messages"]) for r in model_standin.requests(script))
-
-
-async def until(check, within: float = 60, every: float = 0.05):
-    deadline = time.monotonic() + within
-    while not (result := check()):
-        assert time.monotonic() < deadline, "condition never held"
-        await asyncio.sleep(every)
-    return result
 
 
 async def test_sigkilled_worker_tasks_finish_on_the_survivor(base_env, model_standin):

@@ -17,26 +17,18 @@ from sqlalchemy import create_engine, text
 from crazy_gary.config import Settings, to_sync_url
 from tests.fakes.openai_standin import turn_of
 from tests.support import ProcessServer, register
-from tests.tasks.helpers import counter_lines, marker, tag
-from tests.tasks.test_durability import process_env, wait_final
+from tests.tasks.helpers import (
+    counter_lines,
+    fresh_database,
+    marker,
+    process_env,
+    tag,
+    wait_final,
+    wait_log,
+)
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs TEST_DATABASE_URL")
-
-
-def fresh_database(url: str, suffix: str) -> str:
-    """A new, empty PostgreSQL database beside the test one (and no engine tables yet)."""
-    base, _, name = url.rpartition("/")
-    name = name.split("?")[0]
-    target = f"{name}_{suffix}"
-    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://") + "/postgres",
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        for db in (target, f"{target}_dbos_sys"):
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{target}"'))
-    admin.dispose()
-    return f"{base}/{target}"
 
 
 def executors(url: str) -> dict[str, str | None]:
@@ -81,14 +73,6 @@ def safe_to_kill(steps: dict[str, tuple[int, int]]) -> bool:
     """The worker runs tasks, one of them past its (completed) tool call, none inside one."""
     return (any(tools for _, tools in steps.values())
             and not any(tool_in_flight(s) for s in steps.values()))
-
-
-def wait_log(proc: ProcessServer, needle: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while needle not in proc.log():
-        assert proc.proc.poll() is None, proc.log()[-3000:]
-        assert time.monotonic() < deadline, proc.log()[-3000:]
-        time.sleep(0.1)
 
 
 async def test_two_workers_share_tasks_and_a_restarted_worker_recovers(base_env, model_standin):
