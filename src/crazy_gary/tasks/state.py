@@ -12,10 +12,10 @@ each (`db.thread_transaction`): the agent makes them for every model and tool ca
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Float, Integer, Table, bindparam, case, func, select, update
 from sqlalchemy import and_ as sa_and
-from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from crazy_gary import runtime
 from crazy_gary.config import get_settings
-from crazy_gary.db import session_scope, thread_transaction, utcnow
+from crazy_gary.db import UTCDateTime, session_scope, thread_transaction, utcnow
 from crazy_gary.errors import AppError
 from crazy_gary.kit.clock import iso
 from crazy_gary.kit.dml import rows_changed_now
@@ -172,30 +172,20 @@ def _record_step(
                     prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
                     cost_usd=cost_usd, latency_ms=latency_ms, created_at=now)
     # one statement both inserts and tells whether this seq was already recorded
-    insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)
-    inserted = session.scalar(
-        insert(TaskStep).values(
-            task_id=task_id, seq=seq, kind=kind, outcome=outcome, name=name,
-            arguments=arguments, output=output, model=model, prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens, cost_usd=cost_usd, latency_ms=latency_ms,
-            created_at=now)
-        .on_conflict_do_nothing(index_elements=["task_id", "seq"])
-        .returning(TaskStep.id))
+    inserted = session.scalar(_STEP_INSERT[session.get_bind().dialect.name], dict(
+        task_id=task_id, seq=seq, kind=kind, outcome=outcome, name=name,
+        arguments=arguments, output=output, model=model, prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens, cost_usd=cost_usd, latency_ms=latency_ms,
+        created_at=now))
     if inserted is None:
         return
-    values: dict[str, Any] = dict(
-        prompt_tokens=Task.prompt_tokens + prompt_tokens,
-        completion_tokens=Task.completion_tokens + completion_tokens,
-        total_tokens=Task.total_tokens + prompt_tokens + completion_tokens,
-        cost_usd=Task.cost_usd + cost_usd, updated_at=utcnow())
-    if progress is not None:
-        capped = min(progress, 99)
-        values["progress"] = case(
-            (sa_and(Task.status == TaskStatus.RUNNING, Task.progress < capped), capped),
-            else_=Task.progress)
-    row = session.execute(
-        update(Task).where(Task.id == task_id).values(**values)
-        .returning(*_EVENT_COLUMNS).execution_options(synchronize_session=False)).first()
+    totals = dict(task_id=task_id, prompt=prompt_tokens, completion=completion_tokens,
+                  cost=cost_usd, at=utcnow())
+    if progress is None:
+        row = session.execute(_ADD_STEP_TOTALS, totals).first()
+    else:
+        row = session.execute(_ADD_STEP_TOTALS_AND_PROGRESS,
+                              {**totals, "progress": min(progress, 99)}).first()
     if row is None:
         return
     # billed in the step's transaction: a step recorded once is billed once
@@ -209,15 +199,45 @@ def _record_step(
                user_id=row.user_id)
 
 
+_EVENT_COLUMNS = (Task.id, Task.user_id, Task.title, Task.status, Task.phase, Task.phase_reason,
+                  Task.progress, Task.updated_at)
+
+
+# Built once: constructing these statements (and their cache keys) per step cost more CPU
+# than running them.
+_STEPS = cast(Table, TaskStep.__table__)
+_STEP_INSERT = {
+    name: insert(_STEPS).on_conflict_do_nothing(index_elements=["task_id", "seq"])
+    .returning(_STEPS.c.id)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+_STEP_TOTALS = dict(
+    prompt_tokens=Task.prompt_tokens + bindparam("prompt", type_=Integer),
+    completion_tokens=Task.completion_tokens + bindparam("completion", type_=Integer),
+    total_tokens=Task.total_tokens + bindparam("prompt", type_=Integer)
+    + bindparam("completion", type_=Integer),
+    cost_usd=Task.cost_usd + bindparam("cost", type_=Float),
+    updated_at=bindparam("at", type_=UTCDateTime()))
+_ADD_STEP_TOTALS = (
+    update(Task).where(Task.id == bindparam("task_id")).values(**_STEP_TOTALS)
+    .returning(*_EVENT_COLUMNS).execution_options(synchronize_session=False))
+_ADD_STEP_TOTALS_AND_PROGRESS = (
+    update(Task).where(Task.id == bindparam("task_id")).values(
+        **_STEP_TOTALS, progress=case(
+            (sa_and(Task.status == TaskStatus.RUNNING,
+                    Task.progress < bindparam("progress", type_=Integer)),
+             bindparam("progress", type_=Integer)),
+            else_=Task.progress))
+    .returning(*_EVENT_COLUMNS).execution_options(synchronize_session=False))
+
+_OWNER_STANDING = usage_quota.standing_query(
+    select(Task.user_id).where(Task.id == bindparam("task_id")).scalar_subquery())
+
+
 async def quota_refusal(task_id: str) -> AppError | None:
     """429 QUOTA_EXCEEDED when the task's owner has used up a monthly limit (checked before
     each model call), else None."""
-    owner = select(Task.user_id).where(Task.id == task_id).scalar_subquery()
-    return await thread_transaction(lambda session: usage_quota.refusal_now(session, owner))
-
-
-_EVENT_COLUMNS = (Task.id, Task.user_id, Task.title, Task.status, Task.phase, Task.phase_reason,
-                  Task.progress, Task.updated_at)
+    return await thread_transaction(lambda session: usage_quota.refusal_by(
+        session, _OWNER_STANDING, {"task_id": task_id}))
 
 
 def _row_payload(row: Any, **extra: Any) -> dict[str, Any]:

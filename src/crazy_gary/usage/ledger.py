@@ -5,9 +5,9 @@ synchronous session run by `db.thread_transaction`)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 from crazy_gary.kit.clock import iso
 from crazy_gary.kit.dml import rows_changed_now
 from crazy_gary.realtime import record
-from crazy_gary.usage.models import UsageCounter, UsageRecord
+from crazy_gary.usage.models import UsageCounter, UsageRecord, UserQuota
 from crazy_gary.usage.quota import (
     COST,
     TOKENS,
     WARN_FRACTION,
-    limits_now,
     period_of,
     resets_at,
 )
@@ -45,7 +44,7 @@ def add(
     kind = KINDS.get(step_kind)
     if kind is None:
         return
-    session.add(UsageRecord(
+    session.execute(_RECORD_INSERT, dict(
         user_id=user_id, task_id=task_id, kind=kind, model=model if kind == "model" else None,
         tool=tool if kind == "tool" else None, prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens, cost_usd=cost_usd, day=at.date().isoformat(),
@@ -53,25 +52,35 @@ def add(
     tokens = prompt_tokens + completion_tokens
     if tokens or cost_usd:
         _count(session, user_id=user_id, period=period_of(at), tokens=tokens,
-                     cost_usd=cost_usd, at=at)
+               cost_usd=cost_usd, at=at)
+
+
+def _counter_upsert(insert: Any) -> Any:
+    statement = insert(UsageCounter.__table__)
+    table = UsageCounter.__table__.c
+    return (statement.on_conflict_do_update(
+        index_elements=["user_id", "period"],
+        set_={"tokens": table.tokens + statement.excluded.tokens,
+              "cost_usd": table.cost_usd + statement.excluded.cost_usd})
+        .returning(table.tokens, table.cost_usd, table.tokens_warned, table.cost_warned))
+
+
+# Built once: constructing these statements (and their cache keys) per step cost more CPU
+# than running them.
+_RECORD_INSERT = insert(cast(Table, UsageRecord.__table__))
+_COUNTER_UPSERT = {"postgresql": _counter_upsert(pg_insert),
+                   "sqlite": _counter_upsert(sqlite_insert)}
+_LIMITS = select(UserQuota.monthly_tokens, UserQuota.monthly_cost_usd).where(
+    UserQuota.user_id == bindparam("user_id"))
 
 
 def _count(session: Session, *, user_id: int, period: str, tokens: int,
-                 cost_usd: float, at: datetime) -> None:
+           cost_usd: float, at: datetime) -> None:
     """Add to the month's counter; warn once per limit when it passes 80 %."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(UsageCounter).values(
+    totals = session.execute(_COUNTER_UPSERT[session.get_bind().dialect.name], dict(
         user_id=user_id, period=period, tokens=tokens, cost_usd=cost_usd,
-        tokens_warned=False, cost_warned=False)
-    table = UsageCounter.__table__.c
-    totals = (session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["user_id", "period"],
-            set_={"tokens": table.tokens + statement.excluded.tokens,
-                  "cost_usd": table.cost_usd + statement.excluded.cost_usd})
-        .returning(UsageCounter.tokens, UsageCounter.cost_usd, UsageCounter.tokens_warned,
-                   UsageCounter.cost_warned))).one()
-    quota = limits_now(session, user_id)
+        tokens_warned=False, cost_warned=False)).one()
+    quota = session.execute(_LIMITS, {"user_id": user_id}).first()
     if quota is None:
         return
     limits = ((TOKENS, quota.monthly_tokens, totals.tokens, totals.tokens_warned, "tokens_warned"),

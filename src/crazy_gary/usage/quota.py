@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -71,20 +71,29 @@ class Standing:
             f"it resets at {iso(self.resets_at)}", details=details)
 
 
-UserKey = int | ColumnElement[int]  # a user id, or a scalar subquery that finds one
+StandingQuery = Select[int | None, float | None, int, float]
 
 
-def _limited(session: Session, user_id: UserKey, now: datetime) -> Standing | None:
-    """The user's limits joined with this month's counter (one indexed read); None when
-    the user has no limits."""
+def standing_query(owner: ColumnElement[int]) -> StandingQuery:
+    """The limits of the user `owner` finds (a bound `user_id`, or a scalar subquery such as
+    a task's owner) joined with the counter of the bound `period`: one indexed read. Build
+    it once: constructing a statement costs more than running this one."""
+    return (select(UserQuota.monthly_tokens, UserQuota.monthly_cost_usd,
+                   UsageCounter.tokens, UsageCounter.cost_usd)
+            .select_from(UserQuota)
+            .outerjoin(UsageCounter, and_(UsageCounter.user_id == UserQuota.user_id,
+                                          UsageCounter.period == bindparam("period")))
+            .where(UserQuota.user_id == owner))
+
+
+_OF_USER = standing_query(bindparam("user_id"))
+
+
+def _limited(session: Session, query: StandingQuery, params: dict[str, Any],
+             now: datetime) -> Standing | None:
+    """The user's limits and this month's use; None when the user has no limits."""
     period = period_of(now)
-    row = session.execute(
-        select(UserQuota.monthly_tokens, UserQuota.monthly_cost_usd,
-               UsageCounter.tokens, UsageCounter.cost_usd)
-        .select_from(UserQuota)
-        .outerjoin(UsageCounter, and_(UsageCounter.user_id == UserQuota.user_id,
-                                      UsageCounter.period == period))
-        .where(UserQuota.user_id == user_id)).first()
+    row = session.execute(query, {**params, "period": period}).first()
     if row is None:
         return None
     return Standing(row.monthly_tokens, row.monthly_cost_usd, int(row.tokens or 0),
@@ -94,7 +103,7 @@ def _limited(session: Session, user_id: UserKey, now: datetime) -> Standing | No
 async def standing(session: AsyncSession, user_id: int) -> Standing:
     """Limits (None: unlimited) and this month's use."""
     now = utcnow()
-    limited = await session.run_sync(_limited, user_id, now)
+    limited = await session.run_sync(_limited, _OF_USER, {"user_id": user_id}, now)
     if limited is not None:
         return limited
     counter = await session.get(UsageCounter, (user_id, period_of(now)))
@@ -102,16 +111,17 @@ async def standing(session: AsyncSession, user_id: int) -> Standing:
                     counter.cost_usd if counter else 0.0, period_of(now), resets_at(now))
 
 
-def refusal_now(session: Session, user_id: UserKey) -> UsageQuotaExceeded | None:
-    """Why this user may not spend more this month, or None: one indexed read (`user_id`
-    may be a scalar subquery, e.g. a task's owner, and it is still one statement)."""
-    limited = _limited(session, user_id, utcnow())
+def refusal_by(session: Session, query: StandingQuery, params: dict[str, Any]
+               ) -> UsageQuotaExceeded | None:
+    """Why the user `query` (a `standing_query`) finds may not spend more this month, or
+    None."""
+    limited = _limited(session, query, params, utcnow())
     return limited.refusal() if limited is not None else None
 
 
-async def refusal(session: AsyncSession, user_id: UserKey) -> UsageQuotaExceeded | None:
-    """`refusal_now` in an async session."""
-    return await session.run_sync(refusal_now, user_id)
+async def refusal(session: AsyncSession, user_id: int) -> UsageQuotaExceeded | None:
+    """Why this user may not spend more this month, or None: one indexed read."""
+    return await session.run_sync(refusal_by, _OF_USER, {"user_id": user_id})
 
 
 async def ensure_within(session: AsyncSession, user_id: int) -> None:
