@@ -52,9 +52,10 @@ from bench.many_agents import gather_limited, run_all, running_counter, script  
 from bench.results_log import append_report  # noqa: E402
 
 MODEL_SECONDS = 2.0
-# Per process: 6 + 4 application connections, up to 6 direct reads, 8 for the engine plus
-# its listener, a few for telemetry: about 30, so three processes stay under 100.
-POOLS = {"DATABASE_POOL_SIZE": "6", "DATABASE_MAX_OVERFLOW": "4",
+# Per process: 5 + 3 application connections, up to 5 direct reads, up to 5 for step
+# transactions and telemetry (never more than the pool size), 8 for the engine plus its
+# listener: about 27, so three processes stay under 100.
+POOLS = {"DATABASE_POOL_SIZE": "5", "DATABASE_MAX_OVERFLOW": "3",
          "SYSTEM_DATABASE_POOL_SIZE": "8"}
 
 
