@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
 from bench.results_log import append_report  # noqa: E402
+from bench.standin import start_standin  # noqa: E402
 
 
 def script_for(steps: int) -> list[dict]:
@@ -81,8 +82,7 @@ def overhead_per_step(task: dict) -> float:
 
 
 async def main_async(args) -> str:
-    from tests.fakes.openai_standin import RemoteModelServer
-    from tests.support import ProcessServer, free_port, register, subprocess_env, wait_http
+    from tests.support import ProcessServer, register
 
     data_dir = tempfile.mkdtemp(prefix="cg-bench-")
     env = {"CRAZY_GARY_DATA_DIR": data_dir, "RATE_LIMITS_ENABLED": "false",
@@ -91,15 +91,10 @@ async def main_async(args) -> str:
            "TASK_WORKER_CONCURRENCY": str(args.concurrency), "MCP_CONFIG": ""}
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
-        from tests.tasks.test_workers import fresh_database
+        from tests.tasks.helpers import fresh_database
         base, _, name = args.database_url.rpartition("/")
         env["DATABASE_URL"] = fresh_database(f"{base}/{name}", "bench")
-    port = free_port()
-    standin_proc = subprocess.Popen(  # noqa: ASYNC220 - once, before measuring
-        [sys.executable, "-m", "tests.fakes.openai_standin", "--port", str(port)],
-        env=subprocess_env(), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_http(f"http://127.0.0.1:{port}/v1/models")
-    standin = RemoteModelServer(port=port)
+    standin_proc, standin = start_standin()  # once, before measuring
     env.update(MODEL_120B_BASE_URL=standin.url, MODEL_20B_BASE_URL=standin.url)
     try:
         server = ProcessServer(env).start()

@@ -34,7 +34,6 @@ import math
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +49,7 @@ sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
 from bench.many_agents import gather_limited, run_all, running_counter, script  # noqa: E402
 from bench.results_log import append_report  # noqa: E402
+from bench.standin import start_standin  # noqa: E402
 
 MODEL_SECONDS = 2.0
 # Per process: 5 + 3 application connections, up to 5 direct reads, up to 5 for step
@@ -211,9 +211,8 @@ async def create_scripted(client, users, prefix: str, count: int, standin,
 
 
 async def main_async(args) -> list[str]:
-    from tests.fakes.openai_standin import RemoteModelServer
-    from tests.support import free_port, register, subprocess_env, wait_http
-    from tests.tasks.test_workers import fresh_database
+    from tests.support import register
+    from tests.tasks.helpers import fresh_database
 
     from crazy_gary.config import Settings, to_sync_url
 
@@ -225,12 +224,7 @@ async def main_async(args) -> list[str]:
            "RATE_LIMITS_ENABLED": "false", "HUGGINGFACE_API_KEY": "bench", "MCP_CONFIG": "",
            "TASK_PER_USER_CONCURRENCY": str(per_user),
            "EXECUTOR_DEAD_AFTER_SECONDS": str(args.dead_after), **POOLS}
-    port = free_port()
-    standin_proc = subprocess.Popen(  # noqa: ASYNC220 - once, before measuring
-        [sys.executable, "-m", "tests.fakes.openai_standin", "--port", str(port)],
-        env=subprocess_env(), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_http(f"http://127.0.0.1:{port}/v1/models")
-    standin = RemoteModelServer(port=port)
+    standin_proc, standin = start_standin()  # once, before measuring
     env.update(MODEL_120B_BASE_URL=standin.url, MODEL_20B_BASE_URL=standin.url)
     engine = sql_engine(database_url)
     sys_engine = sql_engine(to_sync_url(

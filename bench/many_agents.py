@@ -41,6 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
 from bench.results_log import append_report  # noqa: E402
+from bench.standin import start_standin  # noqa: E402
 
 MODEL_SECONDS = 2.0
 
@@ -141,8 +142,7 @@ def profiler(pid: int, path: str | None) -> subprocess.Popen | None:
 
 
 async def main_async(args) -> list[str]:
-    from tests.fakes.openai_standin import RemoteModelServer
-    from tests.support import ProcessServer, free_port, register, subprocess_env, wait_http
+    from tests.support import ProcessServer, register
 
     data_dir = tempfile.mkdtemp(prefix="cg-many-")
     per_user = math.ceil(args.tasks / args.users)
@@ -152,14 +152,9 @@ async def main_async(args) -> list[str]:
     if args.worker_concurrency:
         env["TASK_WORKER_CONCURRENCY"] = str(args.worker_concurrency)
     if args.database_url:
-        from tests.tasks.test_workers import fresh_database
+        from tests.tasks.helpers import fresh_database
         env["DATABASE_URL"] = fresh_database(args.database_url, "many")
-    port = free_port()
-    standin_proc = subprocess.Popen(  # noqa: ASYNC220 - once, before measuring
-        [sys.executable, "-m", "tests.fakes.openai_standin", "--port", str(port)],
-        env=subprocess_env(), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_http(f"http://127.0.0.1:{port}/v1/models")
-    standin = RemoteModelServer(port=port)
+    standin_proc, standin = start_standin()  # once, before measuring
     env.update(MODEL_120B_BASE_URL=standin.url, MODEL_20B_BASE_URL=standin.url)
     server = ProcessServer(env)
     database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir}/crazy_gary.db"

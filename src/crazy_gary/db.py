@@ -8,8 +8,8 @@ without a session (through `direct_reads`: see its docstring).
 `thread_transaction` runs a whole transaction of synchronous ORM/Core code in one worker
 thread on the blocking engine, for the writes every agent step makes: through the async
 engine each statement is a round trip between the event loop and the driver's thread
-(with aiosqlite, a hop to its thread and back per statement), which measured about 2.5x
-the wall time and 2.2x the CPU of the same transaction in one hop (bench/db_paths.py).
+(with aiosqlite, a hop to its thread and back per statement): a four-statement
+transaction took 1.7x the time in one hop untraced and 2.2x traced (bench/db_paths.py).
 """
 
 from __future__ import annotations
