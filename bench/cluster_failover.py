@@ -52,9 +52,9 @@ from bench.results_log import append_report  # noqa: E402
 from bench.standin import start_standin  # noqa: E402
 
 MODEL_SECONDS = 2.0
-# Per process: 5 + 3 application connections, up to 5 direct reads, up to 5 for step
-# transactions and telemetry (never more than the pool size), 8 for the engine plus its
-# listener: about 27, so three processes stay under 100.
+# Per process: 5 + 3 application connections, up to 5 direct reads, up to 5 + 2 for step
+# transactions, heartbeats and telemetry, 8 for the engine plus its listener: about 29, so
+# three processes stay under 100.
 POOLS = {"DATABASE_POOL_SIZE": "5", "DATABASE_MAX_OVERFLOW": "3",
          "SYSTEM_DATABASE_POOL_SIZE": "8"}
 

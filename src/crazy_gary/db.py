@@ -154,10 +154,11 @@ class Database:
                                    connect_args={"timeout": SQLITE_BUSY_SECONDS})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
-        # within the configured pool size, so DATABASE_POOL_SIZE bounds this one too
+        # within the configured pool size, so DATABASE_POOL_SIZE bounds this one too, plus
+        # two so the registry's heartbeat never queues behind a burst of step writes
         return create_engine(url.set(drivername="postgresql+psycopg"),
                              pool_size=min(TRANSACTION_THREADS, self.pool_size),
-                             max_overflow=0, pool_pre_ping=True,
+                             max_overflow=2, pool_pre_ping=True,
                              pool_timeout=POOL_TIMEOUT_SECONDS)
 
     @cached_property
