@@ -36,10 +36,21 @@ def tag(prefix: str) -> str:
 
 def wait(driver, condition, timeout: float = 25, message: str = ""):
     # Pages re-render on live events: an element found a moment ago may be gone; poll again.
-    return WebDriverWait(driver, timeout, poll_frequency=0.1,
-                         ignored_exceptions=(NoSuchElementException,
-                                             StaleElementReferenceException)).until(
-        lambda d: condition(d), message)
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                             ignored_exceptions=(NoSuchElementException,
+                                                 StaleElementReferenceException)).until(
+            lambda d: condition(d), message)
+    except TimeoutException as exc:
+        raise TimeoutException(f"{message} {page_state(driver)}".strip()) from exc
+
+
+def page_state(driver) -> str:
+    """What a person would see when a wait gives up: the address, the alerts, the console."""
+    alerts = driver.execute_script(
+        "return [...document.querySelectorAll('.alert')].map(e => e.innerText)")
+    logs = [f"{e['level']} {e['message']}" for e in driver.get_log("browser")]
+    return f"(at {driver.current_url}; alerts: {alerts}; browser log: {logs[-10:]})"
 
 
 def find(driver, css: str, timeout: float = 25):
