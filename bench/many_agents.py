@@ -12,6 +12,10 @@ memory growth and thread count, failed tasks and logged errors, and the latency 
     .venv/bin/python bench/many_agents.py --tasks 1000 --users 34 \
         [--database-url postgresql://postgres@127.0.0.1:5432/bench_many]
 
+With `--api-only` (PostgreSQL only) the layout is scaled out instead: one `serve` process
+with TASK_WORKER_CONCURRENCY=0 answers the API and one `crazy-gary worker` runs every task;
+memory, threads and CPU are then the worker's, the latency probe goes to the API process.
+
 Users are spread round-robin; the per-user cap (TASK_PER_USER_CONCURRENCY) is set to
 ceil(tasks / users) so every task may run at once and only the process limit is tested.
 Results are appended to bench/results/many_agents.md with machine, date and load.
@@ -143,6 +147,7 @@ def profiler(pid: int, path: str | None) -> subprocess.Popen | None:
 
 async def main_async(args) -> list[str]:
     from tests.support import ProcessServer, register
+    from tests.tasks.helpers import wait_log
 
     data_dir = tempfile.mkdtemp(prefix="cg-many-")
     per_user = math.ceil(args.tasks / args.users)
@@ -156,11 +161,19 @@ async def main_async(args) -> list[str]:
         env["DATABASE_URL"] = fresh_database(args.database_url, "many")
     standin_proc, standin = start_standin()  # once, before measuring
     env.update(MODEL_120B_BASE_URL=standin.url, MODEL_20B_BASE_URL=standin.url)
-    server = ProcessServer(env)
+    if args.api_only:
+        env["REDIS_URL"] = args.redis_url or ""
+    server = ProcessServer({**env, "TASK_WORKER_CONCURRENCY": "0"} if args.api_only else env)
+    worker = ProcessServer({**env, "CRAZY_GARY_EXECUTOR_ID": "bench-many-worker"},
+                           command="worker") if args.api_only else None
     database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir}/crazy_gary.db"
     try:
         server.start()
+        if worker is not None:
+            worker.start()
+            wait_log(worker, "worker bench-many-worker running")
     except BaseException:
+        server.stop()
         standin_proc.terminate()
         raise
     backend = "PostgreSQL" if args.database_url else "SQLite"
@@ -179,7 +192,8 @@ async def main_async(args) -> list[str]:
                                     headers=users[0].headers)).json()
             assert one["status"] == "completed", one
             tasks = await create_tasks(client, users, "many", args.tasks)
-            proc = psutil.Process(server.proc.pid)
+            runner = worker or server  # the process that runs the tasks
+            proc = psutil.Process(runner.proc.pid)
             rss_before = proc.memory_info().rss
             peak = {"rss": rss_before, "threads": proc.num_threads()}
             cpu_before = sum(proc.cpu_times()[:2])
@@ -188,7 +202,7 @@ async def main_async(args) -> list[str]:
             side = [asyncio.create_task(probe(client, tasks, latencies, stop)),
                     asyncio.create_task(watch(proc, peak, stop))]
             load_before = os.getloadavg()[0]
-            spy = profiler(server.proc.pid, args.profile)
+            spy = profiler(runner.proc.pid, args.profile)
             elapsed = await run_all(client, tasks, running=running)
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
@@ -201,24 +215,29 @@ async def main_async(args) -> list[str]:
                  for user, task_id in tasks])
             bodies = [r.json() for r in details]
     finally:
-        server.stop()
+        for process in (server, worker):
+            if process is not None:
+                process.stop()
         standin_proc.terminate()
         standin_proc.wait(10)
-    errors = [line for line in server.log().splitlines() if "ERROR" in line or "Traceback" in line]
+    logs = server.log() + (worker.log() if worker is not None else "")
+    errors = [line for line in logs.splitlines() if "ERROR" in line or "Traceback" in line]
     failed = [b for b in bodies if b["status"] != "completed"]
     durations = [seconds_between(b) for b in bodies if b["status"] == "completed"]
     one_task = seconds_between(one)
     ratio = elapsed / one_elapsed
     lines = [
         f"- {backend}, {args.tasks} tasks x 3 model calls of {args.model_seconds:g} s from "
-        f"{args.users} users (per-user cap {per_user}), one process "
-        f"(TASK_WORKER_CONCURRENCY {args.worker_concurrency or 'default'}):",
+        f"{args.users} users (per-user cap {per_user}), "
+        + ("an API-only serve process and one worker" if args.api_only else "one process")
+        + f" (TASK_WORKER_CONCURRENCY {args.worker_concurrency or 'default'}):",
         f"  - one task alone {one_elapsed:.2f} s (running {one_task:.2f} s); all {args.tasks}: "
         f"{elapsed:.2f} s = {ratio:.2f}x one task; task running time p50 "
         f"{statistics.median(durations) if durations else float('nan'):.2f} s, max "
         f"{max(durations) if durations else float('nan'):.2f} s",
         f"  - failed/unfinished {len(failed)}, ERROR lines in the server log {len(errors)}",
-        f"  - memory: RSS {rss_before / 2**20:.0f} MB before, peak {peak['rss'] / 2**20:.0f} MB "
+        f"  - {'the worker' if args.api_only else 'the process'}: RSS "
+        f"{rss_before / 2**20:.0f} MB before, peak {peak['rss'] / 2**20:.0f} MB "
         f"(growth {(peak['rss'] - rss_before) / 2**20:.0f} MB); peak threads {peak['threads']}; "
         f"server CPU {cpu:.1f} s ({cpu * 1000 / (args.tasks * 4):.1f} ms per step)",
         f"  - GET /api/tasks/{{id}} meanwhile: {len(latencies)} requests, p50 "
@@ -243,9 +262,15 @@ def main() -> None:
     parser.add_argument("--model-seconds", type=float, default=MODEL_SECONDS)
     parser.add_argument("--worker-concurrency", type=int, default=0,
                         help="TASK_WORKER_CONCURRENCY for the server (0: its default)")
+    parser.add_argument("--api-only", action="store_true",
+                        help="an API-only serve process plus one worker (needs --database-url)")
+    parser.add_argument("--redis-url", default=os.environ.get("TEST_REDIS_URL"),
+                        help="Redis for the two processes' event fan-out (with --api-only)")
     parser.add_argument("--profile", default=None,
                         help="write py-spy's collapsed stacks of the server to this file")
     args = parser.parse_args()
+    if args.api_only and not args.database_url:
+        parser.error("--api-only needs --database-url (two processes share PostgreSQL)")
     load = os.getloadavg()
     report = "\n".join(asyncio.run(main_async(args)))
     append_report("many_agents.md", report, load[0])

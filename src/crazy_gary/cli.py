@@ -86,6 +86,10 @@ def worker() -> None:
     from crazy_gary.startup import start_runtime
 
     settings = get_settings()
+    if settings.task_worker_concurrency == 0:
+        console.print("[red]TASK_WORKER_CONCURRENCY=0 leaves a worker nothing to run; "
+                      "set it above 0 (0 is for API-only `serve` processes)[/red]")
+        raise typer.Exit(2)
     install_log_redaction()
 
     async def run() -> None:

@@ -131,7 +131,8 @@ class Settings(BaseSettings):
     # The most tasks (and, apart, chat turns) one process runs at once. Agents are I/O-bound:
     # a task waiting on a model holds no thread, only its coroutine and a little memory, so
     # the ceiling is sized for waiting work, not for cores (docs/scaling.md, "Measured").
-    task_worker_concurrency: int = Field(default=1000, ge=1, alias="TASK_WORKER_CONCURRENCY")
+    # 0 on `serve`: an API-only process that takes no queued work (workers run it).
+    task_worker_concurrency: int = Field(default=1000, ge=0, alias="TASK_WORKER_CONCURRENCY")
     task_tool_result_chars: int = Field(default=8000, alias="TASK_TOOL_RESULT_CHARS")
     task_tool_timeout_seconds: float = Field(default=120.0, alias="TASK_TOOL_TIMEOUT_SECONDS")
     task_tool_search_threshold: int = Field(default=24, alias="TASK_TOOL_SEARCH_THRESHOLD")

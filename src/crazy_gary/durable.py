@@ -193,6 +193,13 @@ class DurableEngine:
         self.calls = CallGate()
         self.system_engine: sa.Engine | None = None
 
+    @property
+    def takes_queued_work(self) -> bool:
+        """False on an API-only process (TASK_WORKER_CONCURRENCY=0): it dequeues nothing.
+        Its own workflows (and those of dead executors it recovers) that were not queued,
+        such as webhook deliveries, still run here."""
+        return self.settings.task_worker_concurrency > 0
+
     def queue(self, name: str) -> Queue:
         try:
             return self.queues[name]
@@ -204,6 +211,10 @@ class DurableEngine:
         queues and schedules (`after_launch`, in order)."""
         self.system_engine = system_database_engine(self.settings)
         DBOS(config=engine_config(self.settings, self.system_engine))
+        if not self.takes_queued_work:
+            DBOS.listen_queues([])
+            log.warning("TASK_WORKER_CONCURRENCY=0: this process takes no queued work "
+                        "(tasks, chat turns, orchestrations); `crazy-gary worker` runs it")
         DBOS.launch()
         self.launched = True
         for hook in after_launch:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -16,7 +18,7 @@ from sqlalchemy import create_engine, text
 
 from crazy_gary.config import Settings, to_sync_url
 from tests.fakes.openai_standin import turn_of
-from tests.support import ProcessServer, register
+from tests.support import ProcessServer, register, subprocess_env
 from tests.tasks.helpers import (
     counter_lines,
     fresh_database,
@@ -163,3 +165,53 @@ async def test_two_workers_share_tasks_and_a_restarted_worker_recovers(base_env,
         done_at_kill = at_kill[task_id][0] if task_id in at_kill else 3
         assert all(n == 1 for turn, n in asked.items() if turn < done_at_kill), (script, asked)
         assert all(n <= 2 for n in asked.values()), (script, asked)
+
+
+async def test_an_api_only_serve_leaves_every_task_to_the_workers(base_env, model_standin):
+    url = fresh_database(TEST_DATABASE_URL, "apionly")
+    data_dir = Path(tempfile.mkdtemp(prefix="cg-apionly-"))
+    counter_file = data_dir / "counter.log"
+
+    def env_for(executor: str, concurrency: str) -> dict:
+        env = process_env(base_env, model_standin, data_dir, counter_file, executor)
+        env.update(DATABASE_URL=url, TASK_WORKER_CONCURRENCY=concurrency)
+        return env
+
+    api = ProcessServer(env_for("ao-api", "0")).start()
+    worker = None
+    scripts = [tag("ao") for _ in range(3)]
+    for script in scripts:
+        model_standin.script(script, [{"content": "1. answer"}, {"content": f"done {script}"}])
+    try:
+        async with httpx.AsyncClient(base_url=api.url, timeout=30) as client:
+            user = await register(client)
+            ids = []
+            for script in scripts:
+                resp = await client.post("/api/tasks", headers=user.headers, json={
+                    "title": script, "description": f"answer {marker(script)}",
+                    "auto_start": True})
+                assert resp.status_code == 201, resp.text
+                ids.append(resp.json()["task_id"])
+            # No worker yet: the API process accepts the tasks and runs none of them.
+            await asyncio.sleep(3)
+            waiting = [(await client.get(f"/api/tasks/{t}", headers=user.headers)).json()
+                       for t in ids]
+            assert [(t["status"], t["phase"]) for t in waiting] == [("running", "queued")] * 3
+            assert model_standin.requests(scripts[0]) == []
+            worker = ProcessServer(env_for("ao-worker", "10"), command="worker").start()
+            tasks = [await wait_final(client, user.headers, t, within=60) for t in ids]
+    finally:
+        for proc in (api, worker):
+            if proc is not None:
+                proc.stop()
+    assert [t["status"] for t in tasks] == ["completed"] * 3, tasks
+    assert set(executors(url).values()) == {"ao-worker"}
+
+
+def test_a_worker_refuses_to_run_nothing(base_env, model_standin, tmp_path):
+    env = process_env(base_env, model_standin, tmp_path, tmp_path / "counter.log", "ao-none")
+    env.update(DATABASE_URL=TEST_DATABASE_URL, TASK_WORKER_CONCURRENCY="0")
+    done = subprocess.run([sys.executable, "-m", "crazy_gary", "worker"],
+                          env=subprocess_env(env), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "TASK_WORKER_CONCURRENCY=0" in done.stdout
