@@ -163,8 +163,14 @@ async def main_async(args) -> list[str]:
     env.update(MODEL_120B_BASE_URL=standin.url, MODEL_20B_BASE_URL=standin.url)
     if args.api_only:
         env["REDIS_URL"] = args.redis_url or ""
-    server = ProcessServer({**env, "TASK_WORKER_CONCURRENCY": "0"} if args.api_only else env)
-    worker = ProcessServer({**env, "CRAZY_GARY_EXECUTOR_ID": "bench-many-worker"},
+    # Two processes must fit PostgreSQL's 100 connections (docs/scaling.md, "Connections"):
+    # about 35 for the API process and 51 for the worker with these pools.
+    server = ProcessServer({**env, "TASK_WORKER_CONCURRENCY": "0", "DATABASE_POOL_SIZE": "8",
+                            "DATABASE_MAX_OVERFLOW": "4", "SYSTEM_DATABASE_POOL_SIZE": "4"}
+                           if args.api_only else env)
+    worker = ProcessServer({**env, "CRAZY_GARY_EXECUTOR_ID": "bench-many-worker",
+                            "DATABASE_POOL_SIZE": "12", "DATABASE_MAX_OVERFLOW": "6",
+                            "SYSTEM_DATABASE_POOL_SIZE": "12"},
                            command="worker") if args.api_only else None
     database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir}/crazy_gary.db"
     try:

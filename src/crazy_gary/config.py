@@ -10,7 +10,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MODEL_KEYS = ("120b", "20b")
@@ -70,6 +70,12 @@ class Settings(BaseSettings):
                                            alias="ENDPOINT_AUTO_SLEEP_CHECK_CRON")
 
     mcp_config: Path | None = Field(default=None, alias="MCP_CONFIG")
+
+    @field_validator("mcp_config", mode="before")
+    @classmethod
+    def _no_mcp_config_when_empty(cls, value: Any) -> Any:
+        """MCP_CONFIG= (empty) means no MCP servers, not the current directory."""
+        return None if isinstance(value, str) and not value.strip() else value
     mcp_call_timeout_seconds: float = Field(default=60.0, alias="MCP_CALL_TIMEOUT_SECONDS")
     mcp_connect_timeout_seconds: float = Field(default=30.0, alias="MCP_CONNECT_TIMEOUT_SECONDS")
     mcp_backoff_initial_seconds: float = Field(default=0.5, alias="MCP_BACKOFF_INITIAL_SECONDS")

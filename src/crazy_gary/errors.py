@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -146,6 +148,38 @@ class ServiceUnavailable(AppError):
     message = "Service unavailable"
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    message = "The database is not accepting work right now; try again shortly"
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
+
+
+DATABASE_RETRY_AFTER_SECONDS = 2
+# PostgreSQL SQLSTATEs meaning "not now" and "nothing was written": a connection refused or
+# not possible yet, insufficient resources (too many connections, disk or memory full).
+# A connection lost mid-request is not among them: its transaction may have committed.
+_UNAVAILABLE_SQLSTATES = ("08001", "08004", "53", "57P03")
+_SQLITE_BUSY = ("database is locked", "database table is locked")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether a database error is the database refusing work for now, before anything was
+    written (no pooled connection free in time, a connection refused, a locked SQLite file),
+    so the same request may simply be sent again; anything else is a fault."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if isinstance(state, str):
+        return state.startswith(_UNAVAILABLE_SQLSTATES)
+    if isinstance(exc, OperationalError) and type(exc.orig).__module__.startswith("psycopg"):
+        # psycopg reports a refused connection without a SQLSTATE
+        return str(exc.orig).startswith("connection failed:")
+    return str(exc.orig).strip() in _SQLITE_BUSY
+
+
 class EndpointUnavailable(ServiceUnavailable):
     code = "ENDPOINT_UNAVAILABLE"
     message = "Model endpoint not available"
@@ -208,6 +242,14 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
         return render(request, AppError(message, code=code, status_code=exc.status_code,
                                         headers=headers))
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        if not database_unavailable(exc):
+            return await _unexpected(request, exc)
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path,
+                    str(exc).splitlines()[0][:300])
+        return render(request, DatabaseUnavailable())
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
