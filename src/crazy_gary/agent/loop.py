@@ -27,6 +27,7 @@ from crazy_gary.tasks.schemas import TaskSpec
 from crazy_gary.tasks.status import TaskStatus
 
 CHAT_MAX_STEPS = 8
+PLAN_PROGRESS = 5  # percent, once the plan is saved
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,12 @@ def _assistant_message(out: ModelTurn) -> dict[str, Any]:
     return message
 
 
-async def run(spec: TaskSpec) -> Outcome:
-    """Plan, then act with tools until a final answer or a limit; returns the outcome."""
+async def run(spec: TaskSpec, toolset: Toolset | None = None) -> Outcome:
+    """Plan, then act with tools until a final answer or a limit; returns the outcome.
+
+    `toolset` is what the task's first step chose. Without it the workflow was started
+    before that step chose tools (its replay must meet the steps it recorded): the tools
+    are then chosen by their own step, and the plan saved by its own step too."""
     settings = get_settings()
     task_id, opts = spec.task_id, spec.options
     max_steps = int(opts.max_steps
@@ -72,21 +77,25 @@ async def run(spec: TaskSpec) -> Outcome:
                        f"Used {used_tokens} tokens, over the budget of {budget}")
 
     watch, waited = gate.LoopWatch(settings.loop_repeat_limit), gate.Waited()
-    toolset = await select_tools_step(spec.user_id, spec.description[:2000], opts.tools)
+    separate_steps = toolset is None
+    if toolset is None:
+        toolset = await select_tools_step(spec.user_id, spec.description[:2000], opts.tools)
     messages = prompts.task_messages(spec)
 
     plan: list[str] = []
     if not spec.is_chat and opts.plan:
         out = await model_step(task_id, seq, model=spec.model,
                                messages=prompts.plan_messages(messages), tools=None,
-                               deadline=deadline, kind="plan", progress=2)
+                               deadline=deadline, kind="plan", progress=2,
+                               plan_progress=None if separate_steps else PLAN_PROGRESS)
         seq += 1
         if isinstance(out, Failure):
             return await fail(out)
         used_tokens += out.total_tokens
         answered_by = out.model
         plan = prompts.parse_plan(out.content or "")
-        await save_plan_step(task_id, plan, 5)
+        if separate_steps:
+            await save_plan_step(task_id, plan, PLAN_PROGRESS)
         messages.append({"role": "assistant", "content": "Plan:\n" + "\n".join(
             f"{i}. {step}" for i, step in enumerate(plan, 1))})
         messages.append({"role": "user", "content": "Now carry out the plan."})

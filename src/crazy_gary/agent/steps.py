@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from dbos import DBOS
 
+from crazy_gary.agent import prompts
 from crazy_gary.agent import tools as agent_tools
 from crazy_gary.agent.ports import (
     Failure,
@@ -60,13 +62,38 @@ def task_store() -> TaskStore:
     return state
 
 
+@dataclass(frozen=True)
+class Started:
+    """What the task's first step returns: the task, and the tools offered to it."""
+
+    spec: TaskSpec
+    toolset: Toolset
+
+
 @DBOS.step(name="agent.begin")
-async def begin_step(task_id: str) -> TaskSpec | None:
-    return await task_store().begin(task_id)
+async def begin_step(task_id: str) -> Started | TaskSpec | None:
+    """Mark the task running and choose its tools, in one checkpoint; None if it is not
+    runnable. (Workflows started before this step chose the tools too recorded a bare
+    TaskSpec here, then `agent.select_tools` and, after the plan, `agent.save_plan`: their
+    replay takes that path again, see `loop.run`.)"""
+    spec = await task_store().begin(task_id)
+    if spec is None:
+        return None
+    return Started(spec, await select_tools(spec))
+
+
+async def select_tools(spec: TaskSpec) -> Toolset:
+    return await _select_tools(spec.user_id, spec.description[:2000], spec.options.tools)
 
 
 @DBOS.step(name="agent.select_tools")
 async def select_tools_step(user_id: int, query: str, allow: list[str] | None) -> Toolset:
+    """The tool choice as its own step, replayed by workflows started before `begin_step`
+    made it."""
+    return await _select_tools(user_id, query, allow)
+
+
+async def _select_tools(user_id: int, query: str, allow: list[str] | None) -> Toolset:
     """The tools offered for this task (fixed for the task's life, so replays agree)."""
     settings = get_settings()
     hub = tool_port()
@@ -114,8 +141,10 @@ async def model_step(
     deadline: float,
     kind: str,
     progress: int,
+    plan_progress: int | None = None,
 ) -> ModelTurn | Failure:
-    """One model call; returns content, tool calls and usage, or why it failed."""
+    """One model call; returns content, tool calls and usage, or why it failed. A plan
+    call given `plan_progress` also records the plan it got, in the same write."""
     remaining = deadline - time.time()
     if remaining <= 0:
         return TIMED_OUT
@@ -151,11 +180,16 @@ async def model_step(
     prompt, completion = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
     cost = estimate_cost(get_settings(), result.model or model, prompt, completion)
     calls = [ToolCallRequest(c.id, c.name, c.arguments) for c in result.tool_calls]
-    await task_store().record_step(
-        task_id, seq, kind=kind, model=result.model, output=result.content,
+    step = dict(
+        kind=kind, model=result.model, output=result.content,
         arguments=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls] or None,
         prompt_tokens=prompt, completion_tokens=completion,
         cost_usd=cost, latency_ms=latency_ms, progress=progress)
+    if kind == "plan" and plan_progress is not None:
+        await task_store().record_plan_step(
+            task_id, seq, prompts.parse_plan(result.content or ""), plan_progress, **step)
+    else:
+        await task_store().record_step(task_id, seq, **step)
     AGENT_STEPS.labels(kind=kind).inc()
     return ModelTurn(content=result.content, reasoning=result.reasoning, tool_calls=calls,
                      total_tokens=prompt + completion, model=result.model,
@@ -243,6 +277,8 @@ async def verdict_step(task_id: str, seq: int, *, name: str, arguments: Any, out
 
 @DBOS.step(name="agent.save_plan")
 async def save_plan_step(task_id: str, plan: list[str], progress: int) -> None:
+    """The plan as its own step, replayed by workflows started before the plan's model
+    step recorded it."""
     await task_store().save_plan(task_id, plan, progress)
 
 

@@ -8,7 +8,7 @@ from dbos import DBOS
 
 from crazy_gary.agent import loop
 from crazy_gary.agent.ports import Failure
-from crazy_gary.agent.steps import begin_step, finish_step, task_store
+from crazy_gary.agent.steps import Started, begin_step, finish_step, task_store
 from crazy_gary.tasks.status import TaskStatus
 
 log = logging.getLogger(__name__)
@@ -25,12 +25,15 @@ async def run_task(task_id: str) -> loop.Outcome:
     it reads does not change once the retry is created."""
     task_id = DBOS.workflow_id or task_id
     try:  # a failing first read (e.g. a database error) ends the task too
-        spec = await begin_step(task_id)
+        started = await begin_step(task_id)
+        # (a bare spec: recorded by a workflow started before the first step chose the tools)
+        spec, toolset = ((started.spec, started.toolset) if isinstance(started, Started)
+                         else (started, None))
         if spec is not None and spec.task_id != task_id:
             spec = await task_store().begin(task_id)
         if spec is None:  # stopped before it was dequeued, or unknown
             return loop.Outcome(task_id, "skipped")
-        return await loop.run(spec)
+        return await loop.run(spec, toolset)
     except Exception as exc:  # a bug must end the task, not leave it running forever
         log.exception("task %s crashed", task_id)
         failure = Failure("INTERNAL_ERROR", f"Agent error: {type(exc).__name__}")

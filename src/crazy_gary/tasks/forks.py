@@ -1,7 +1,8 @@
 """Where a retried task's durable workflow resumes, and the fork that resumes it there.
 
 A task's workflow (`agent/workflows.py run_task`) checkpoints each step in order: the
-start (`agent.begin`), the tool selection, then one step per model call and per tool call
+start with the tool selection (`agent.begin`; workflows of the earlier layout also have
+`agent.select_tools` and `agent.save_plan`), then one step per model call and per tool call
 (numbered by the task's step `seq`), and finally `agent.finish`. A retry forks that
 workflow under the new task's id: the steps before the resume point are copied (their
 recorded outputs are replayed, never run again) and the rest runs anew.

@@ -12,6 +12,7 @@ each (`db.thread_transaction`): the agent makes them for every model and tool ca
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, cast
 
 from sqlalchemy import Float, Integer, Table, bindparam, case, func, select, update
@@ -114,6 +115,18 @@ async def save_plan(task_id: str, plan: list[str], progress: int) -> None:
     runtime.current().task_phases[task_id] = ("acting", None)
 
 
+async def record_plan_step(task_id: str, seq: int, plan: list[str], plan_progress: int,
+                           **step: Any) -> None:
+    """`record_step` of the plan's model call and `save_plan`, in one transaction."""
+
+    def write(session: Session) -> None:
+        _record_step(session, task_id, seq, **step)
+        _save_plan(session, task_id, plan, plan_progress)
+
+    await _write_step(task_id, seq, write)
+    runtime.current().task_phases[task_id] = ("acting", None)
+
+
 def _save_plan(session: Session, task_id: str, plan: list[str], progress: int) -> None:
     changed = rows_changed_now(
         session, update(Task).where(Task.id == task_id, Task.status == TaskStatus.RUNNING)
@@ -128,8 +141,13 @@ def _save_plan(session: Session, task_id: str, plan: list[str], progress: int) -
 async def record_step(task_id: str, seq: int, **step: Any) -> None:
     """Add one step (once per seq) and its usage to the task; progress only moves forward.
     A step that ends after its task was deleted (with its owner) records nothing."""
+    await _write_step(task_id, seq,
+                      lambda session: _record_step(session, task_id, seq, **step))
+
+
+async def _write_step(task_id: str, seq: int, write: Callable[[Session], None]) -> None:
     try:
-        await thread_transaction(lambda session: _record_step(session, task_id, seq, **step))
+        await thread_transaction(write)
     except IntegrityError:
         async with session_scope() as session:
             if await session.scalar(select(Task.id).where(Task.id == task_id)) is not None:
