@@ -90,13 +90,16 @@ async def create_tasks(client, users, tag: str, count: int) -> list[tuple[object
     return await gather_limited([create(i) for i in range(count)])
 
 
-async def run_all(client, tasks, *, running) -> float:
+async def run_all(client, tasks, *, running, marks: dict | None = None) -> float:
     """Start every task at once; the seconds until the last one ended. Completion is read
-    from the database (`running()`), so polling for it costs the server nothing."""
+    from the database (`running()`), so polling for it costs the server nothing. `marks`
+    gets the moment every start had been answered (`started`)."""
     started = time.perf_counter()
     starts = await gather_limited(
         [client.post(f"/api/tasks/{task_id}/start", headers=user.headers)
          for user, task_id in tasks], limit=64)
+    if marks is not None:
+        marks["started"] = time.perf_counter()
     refused = [f"{r.status_code} {r.text[:200]}" for r in starts if r.status_code != 200]
     if refused:
         print(f"{len(refused)} starts refused, first: {refused[0]}", flush=True)
@@ -116,13 +119,15 @@ def running_counter(database_url: str):
     return running
 
 
-async def probe(client, tasks, latencies: list[float], stop: asyncio.Event) -> None:
-    """GET /api/tasks/{id} of random tasks, one at a time, while the batch runs."""
+async def probe(client, tasks, latencies: list[tuple[float, float]],
+                stop: asyncio.Event) -> None:
+    """GET /api/tasks/{id} of random tasks, one at a time, while the batch runs; each as
+    (when it was sent, milliseconds)."""
     while not stop.is_set():
         user, task_id = random.choice(tasks)
         began = time.perf_counter()
         resp = await client.get(f"/api/tasks/{task_id}", headers=user.headers)
-        latencies.append((time.perf_counter() - began) * 1000)
+        latencies.append((began, (time.perf_counter() - began) * 1000))
         assert resp.status_code == 200, resp.text
         await asyncio.sleep(0.02)
 
@@ -203,13 +208,14 @@ async def main_async(args) -> list[str]:
             rss_before = proc.memory_info().rss
             peak = {"rss": rss_before, "threads": proc.num_threads()}
             cpu_before = sum(proc.cpu_times()[:2])
-            latencies: list[float] = []
+            latencies: list[tuple[float, float]] = []
+            marks: dict[str, float] = {}
             stop = asyncio.Event()
             side = [asyncio.create_task(probe(client, tasks, latencies, stop)),
                     asyncio.create_task(watch(proc, peak, stop))]
             load_before = os.getloadavg()[0]
             spy = profiler(runner.proc.pid, args.profile)
-            elapsed = await run_all(client, tasks, running=running)
+            elapsed = await run_all(client, tasks, running=running, marks=marks)
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(30)
@@ -231,6 +237,8 @@ async def main_async(args) -> list[str]:
     failed = [b for b in bodies if b["status"] != "completed"]
     durations = [seconds_between(b) for b in bodies if b["status"] == "completed"]
     one_task = seconds_between(one)
+    every = [ms for _, ms in latencies]
+    after_starts = [ms for sent, ms in latencies if sent >= marks.get("started", 0.0)]
     ratio = elapsed / one_elapsed
     lines = [
         f"- {backend}, {args.tasks} tasks x 3 model calls of {args.model_seconds:g} s from "
@@ -246,9 +254,10 @@ async def main_async(args) -> list[str]:
         f"{rss_before / 2**20:.0f} MB before, peak {peak['rss'] / 2**20:.0f} MB "
         f"(growth {(peak['rss'] - rss_before) / 2**20:.0f} MB); peak threads {peak['threads']}; "
         f"server CPU {cpu:.1f} s ({cpu * 1000 / (args.tasks * 4):.1f} ms per step)",
-        f"  - GET /api/tasks/{{id}} meanwhile: {len(latencies)} requests, p50 "
-        f"{statistics.median(latencies):.1f} ms, p99 {pct(latencies, 0.99):.1f} ms, max "
-        f"{max(latencies):.1f} ms",
+        f"  - GET /api/tasks/{{id}} meanwhile: {len(every)} requests, p50 "
+        f"{statistics.median(every):.1f} ms, p99 {pct(every, 0.99):.1f} ms, max "
+        f"{max(every):.1f} ms; the {len(after_starts)} sent once every start was answered: "
+        f"p50 {statistics.median(after_starts):.1f} ms, p99 {pct(after_starts, 0.99):.1f} ms",
         f"  - load average at the start of the batch {load_before:.1f}",
     ]
     if errors:
