@@ -1,14 +1,14 @@
 """Failover under load: N tasks of three 2-second model calls, started at once by 34 users,
 on two workers sharing one PostgreSQL database, one worker SIGKILLed halfway.
 
-Topology: one `crazy-gary serve` (the API; it runs at most `--api-concurrency` tasks
-itself, so the workers hold the work) and two `crazy-gary worker` processes with executor
-ids of their own, all on one fresh database. The model is the stand-in in a subprocess;
-every task has a script of its own (`[[script:cf-<n>]]`, replies keyed by turn: a request
-sent again gets the reply it was sent for), so the stand-in's request log tells how often
-each (task, turn) was asked. When half the tasks have completed (or after `--kill-at`
-seconds), the worker holding more unfinished tasks is stopped (SIGSTOP), its checkpointed
-model calls are read, and it is SIGKILLed.
+Topology: one `crazy-gary serve` (the API; by default API-only, TASK_WORKER_CONCURRENCY=0,
+or running up to `--api-concurrency` tasks itself) and two `crazy-gary worker` processes
+with executor ids of their own, all on one fresh database. The model is the stand-in in a
+subprocess; every task has a script of its own (`[[script:cf-<n>]]`, replies keyed by
+turn: a request sent again gets the reply it was sent for), so the stand-in's request log
+tells how often each (task, turn) was asked. When half the tasks have completed (or after
+`--kill-at` seconds), the worker holding more unfinished tasks is stopped (SIGSTOP), its
+checkpointed model calls are read, and it is SIGKILLed.
 
 Measured: the wall time of all N against one task alone; after the kill, when a survivor
 claimed the dead worker, and when its tasks resumed (their workflows running on another
@@ -294,9 +294,11 @@ def report(args, per_user, one_elapsed, elapsed, load_before, kill: Kill, rows, 
                                 ("all", kill.all_resumed_after))}
     lines = [
         f"- PostgreSQL, {args.tasks} tasks x 3 model calls of {args.model_seconds:g} s from "
-        f"{args.users} users (per-user cap {per_user}); one `serve` (TASK_WORKER_CONCURRENCY "
-        f"{args.api_concurrency}: it runs up to {max(per_user, args.api_concurrency)} tasks, "
-        f"the per-user cap being the floor) and two workers; EXECUTOR_DEAD_AFTER_SECONDS "
+        f"{args.users} users (per-user cap {per_user}); one `serve` "
+        + ("(API-only, TASK_WORKER_CONCURRENCY 0)" if not args.api_concurrency else
+           f"(TASK_WORKER_CONCURRENCY {args.api_concurrency}: it runs up to "
+           f"{max(per_user, args.api_concurrency)} tasks, the per-user cap being the floor)")
+        + f" and two workers; EXECUTOR_DEAD_AFTER_SECONDS "
         f"{args.dead_after:g}; pools {POOLS['DATABASE_POOL_SIZE']}+"
         f"{POOLS['DATABASE_MAX_OVERFLOW']} app, {POOLS['SYSTEM_DATABASE_POOL_SIZE']} engine:",
         f"  - one task alone {one_elapsed:.2f} s; all {args.tasks}: {elapsed:.2f} s = "
@@ -337,8 +339,8 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--users", type=int, default=34)
     parser.add_argument("--model-seconds", type=float, default=MODEL_SECONDS)
-    parser.add_argument("--api-concurrency", type=int, default=1,
-                        help="TASK_WORKER_CONCURRENCY of the serve process (at least 1)")
+    parser.add_argument("--api-concurrency", type=int, default=0,
+                        help="TASK_WORKER_CONCURRENCY of the serve process (0: API-only)")
     parser.add_argument("--dead-after", type=float, default=30.0,
                         help="EXECUTOR_DEAD_AFTER_SECONDS of every process")
     parser.add_argument("--kill-at", type=float, default=0.0,
