@@ -118,6 +118,9 @@ SQLITE_BUSY_SECONDS = 120
 # Connections of the application pool on PostgreSQL (DATABASE_POOL_SIZE /
 # DATABASE_MAX_OVERFLOW), and at most this many for the direct reads' own pool.
 POOL_SIZE, MAX_OVERFLOW, DIRECT_READ_POOL_MAX = 20, 20, 10
+# How long a step-sized write (`thread_transaction`) may sit idle inside its transaction on
+# PostgreSQL before the server ends it (see `blocking_engine`).
+IDLE_WRITE_LIMIT_SECONDS = 15
 
 
 class Database:
@@ -155,11 +158,17 @@ class Database:
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
         # within the configured pool size, so DATABASE_POOL_SIZE bounds this one too, plus
-        # two so the registry's heartbeat never queues behind a burst of step writes
+        # two so the registry's heartbeat never queues behind a burst of step writes.
+        # These transactions run their statements back to back; one left idle is a process
+        # frozen mid-write (paused, or stopped and about to be declared dead): PostgreSQL
+        # ends it, so its row locks (a user's usage counter, a task row) do not hold up the
+        # survivor that takes its work over.
         return create_engine(url.set(drivername="postgresql+psycopg"),
                              pool_size=min(TRANSACTION_THREADS, self.pool_size),
                              max_overflow=2, pool_pre_ping=True,
-                             pool_timeout=POOL_TIMEOUT_SECONDS)
+                             pool_timeout=POOL_TIMEOUT_SECONDS,
+                             connect_args={"options": "-c idle_in_transaction_session_timeout="
+                                           f"{IDLE_WRITE_LIMIT_SECONDS * 1000:.0f}"})
 
     @cached_property
     def transaction_threads(self) -> ThreadPoolExecutor:

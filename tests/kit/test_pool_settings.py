@@ -3,11 +3,18 @@ one server's max_connections, docs/scaling.md); the defaults stay 20 / 20 / 20."
 
 from __future__ import annotations
 
+import os
+
+import pytest
+from sqlalchemy import text
+
 from crazy_gary.config import Settings
+from crazy_gary.db import IDLE_WRITE_LIMIT_SECONDS, Database
 from crazy_gary.durable import engine_config
 from crazy_gary.startup import build_runtime
 
 URL = "postgresql://nobody@127.0.0.1:1/pools"  # never connected to
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 
 def pools(settings: Settings) -> tuple[int, int, int, int]:
@@ -26,3 +33,16 @@ def test_the_pools_are_sized_by_the_settings():
 
 def test_the_default_pools_are_unchanged():
     assert pools(Settings(DATABASE_URL=URL)) == (20, 20, 10, 20)
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs TEST_DATABASE_URL")
+async def test_step_writes_left_idle_in_a_transaction_are_ended_by_postgresql():
+    """A process frozen mid-write (paused, or stopped and declared dead) must not keep its
+    row locks: the step-write connections carry a server-side idle limit."""
+    database = Database(TEST_DATABASE_URL)
+    try:
+        with database.blocking_engine.connect() as conn:
+            limit = conn.scalar(text("SHOW idle_in_transaction_session_timeout"))
+    finally:
+        await database.dispose()
+    assert limit == f"{IDLE_WRITE_LIMIT_SECONDS}s"
