@@ -148,6 +148,9 @@ class ServiceUnavailable(AppError):
     message = "Service unavailable"
 
 
+DATABASE_RETRY_AFTER_SECONDS = 2
+
+
 class DatabaseUnavailable(ServiceUnavailable):
     message = "The database is not accepting work right now; try again shortly"
 
@@ -155,7 +158,6 @@ class DatabaseUnavailable(ServiceUnavailable):
         super().__init__(headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
 
 
-DATABASE_RETRY_AFTER_SECONDS = 2
 # PostgreSQL SQLSTATEs meaning "not now" and "nothing was written": a connection refused or
 # not possible yet, insufficient resources (too many connections, disk or memory full).
 # A connection lost mid-request is not among them: its transaction may have committed.

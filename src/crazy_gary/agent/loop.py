@@ -79,7 +79,7 @@ async def run(spec: TaskSpec, toolset: Toolset | None = None) -> Outcome:
     watch, waited = gate.LoopWatch(settings.loop_repeat_limit), gate.Waited()
     separate_steps = toolset is None
     if toolset is None:
-        toolset = await select_tools_step(spec.user_id, spec.description[:2000], opts.tools)
+        toolset = await select_tools_step(spec)
     messages = prompts.task_messages(spec)
 
     plan: list[str] = []

@@ -79,22 +79,19 @@ async def begin_step(task_id: str) -> Started | TaskSpec | None:
     spec = await task_store().begin(task_id)
     if spec is None:
         return None
-    return Started(spec, await select_tools(spec))
-
-
-async def select_tools(spec: TaskSpec) -> Toolset:
-    return await _select_tools(spec.user_id, spec.description[:2000], spec.options.tools)
+    return Started(spec, await _select_tools(spec))
 
 
 @DBOS.step(name="agent.select_tools")
-async def select_tools_step(user_id: int, query: str, allow: list[str] | None) -> Toolset:
+async def select_tools_step(spec: TaskSpec) -> Toolset:
     """The tool choice as its own step, replayed by workflows started before `begin_step`
     made it."""
-    return await _select_tools(user_id, query, allow)
+    return await _select_tools(spec)
 
 
-async def _select_tools(user_id: int, query: str, allow: list[str] | None) -> Toolset:
+async def _select_tools(spec: TaskSpec) -> Toolset:
     """The tools offered for this task (fixed for the task's life, so replays agree)."""
+    allow, query = spec.options.tools, spec.description[:2000]
     settings = get_settings()
     hub = tool_port()
     await _settle(hub, None, settings.task_tools_startup_wait_seconds)
@@ -185,7 +182,7 @@ async def model_step(
         arguments=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls] or None,
         prompt_tokens=prompt, completion_tokens=completion,
         cost_usd=cost, latency_ms=latency_ms, progress=progress)
-    if kind == "plan" and plan_progress is not None:
+    if plan_progress is not None:
         await task_store().record_plan_step(
             task_id, seq, prompts.parse_plan(result.content or ""), plan_progress, **step)
     else:
