@@ -18,7 +18,7 @@ from crazy_gary import runtime as process
 from crazy_gary.db import session_scope, utcnow
 from crazy_gary.heavy.models import Orchestration, OrchestrationStep
 from crazy_gary.heavy.presenters import event_body
-from crazy_gary.heavy.status import TERMINAL_STEP, StepStatus
+from crazy_gary.heavy.status import ORCHESTRATION_ACTIVE, TERMINAL_STEP, StepStatus
 from crazy_gary.kit.dml import rows_changed
 from crazy_gary.realtime import record
 
@@ -129,6 +129,34 @@ async def stop_active_steps(orch_id: str, *, status: str, error: str) -> list[st
             row.completed_at = now
             if row.started_at is not None:
                 row.duration = (now - row.started_at).total_seconds()
+        task_ids = [r.task_id for r in rows if r.task_id]
+    notify(orch_id)
+    return task_ids
+
+
+async def end_orchestration(orch_id: str, *, status: str, error: str,
+                            step_error: str) -> list[str] | None:
+    """End a running orchestration and its unfinished steps in one transaction (stop):
+    the run's own finish, woken by the steps ending, then finds it already ended and
+    cannot record another outcome. The sub-agent tasks of the steps ended (to stop them
+    too); None when the orchestration had already ended."""
+    now = utcnow()
+    async with session_scope() as session:
+        if await rows_changed(session, update(Orchestration).where(
+                Orchestration.id == orch_id, Orchestration.status.in_(ORCHESTRATION_ACTIVE))
+                .values(status=status, error=error, completed_at=now)) == 0:
+            return None
+        rows = (await session.scalars(select(OrchestrationStep).where(
+            OrchestrationStep.orchestration_id == orch_id,
+            OrchestrationStep.status.in_(ACTIVE_STEP)))).all()
+        for row in rows:
+            row.status = StepStatus.CANCELLED
+            row.error = step_error
+            row.completed_at = now
+            if row.started_at is not None:
+                row.duration = (now - row.started_at).total_seconds()
+        await session.flush()
+        await record_update(session, orch_id)
         task_ids = [r.task_id for r in rows if r.task_id]
     notify(orch_id)
     return task_ids

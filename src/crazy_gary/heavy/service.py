@@ -11,7 +11,6 @@ from dbos import DBOS
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crazy_gary.db import utcnow
 from crazy_gary.errors import Conflict, NotFound, ValidationFailed
 from crazy_gary.heavy import agents, runtime, workflows
 from crazy_gary.heavy.execution import stored_result
@@ -20,7 +19,6 @@ from crazy_gary.heavy.plans import PlannedStep, critical_path, plan_multi_agent,
 from crazy_gary.heavy.presenters import progress_body
 from crazy_gary.heavy.schemas import OrchestrateRequest
 from crazy_gary.heavy.status import (
-    ORCHESTRATION_ACTIVE,
     TERMINAL_ORCHESTRATION,
     OrchestrationStatus,
     StepStatus,
@@ -114,12 +112,12 @@ async def stop_orchestration(session: AsyncSession, *, user_id: int,
     orch = await _owned(session, user_id=user_id, orchestration_id=orchestration_id)
     if orch.status in TERMINAL_ORCHESTRATION:
         raise Conflict(f"Orchestration already {orch.status}")
-    task_ids = await runtime.stop_active_steps(orch.id, status=StepStatus.CANCELLED,
-                                               error="stopped by user")
+    task_ids = await runtime.end_orchestration(
+        orch.id, status=OrchestrationStatus.CANCELLED, error="Stopped by user",
+        step_error="stopped by user")
+    if task_ids is None:
+        raise Conflict("Orchestration already ended")
     await agents.stop_tasks(user_id, task_ids)
-    await runtime.update_orchestration(
-        orch.id, allowed_from=ORCHESTRATION_ACTIVE, status=OrchestrationStatus.CANCELLED,
-        error="Stopped by user", completed_at=utcnow())
     await DBOS.cancel_workflow_async(orch.id, cancel_children=True)
 
 
