@@ -26,6 +26,7 @@ from crazy_gary.heavy.status import (
 from crazy_gary.heavy.tools import ToolContext, ToolError, get_tool, public_tools
 from crazy_gary.kit.ids import new_id
 from crazy_gary.kit.unit_of_work import after_commit
+from crazy_gary.usage.quota import ensure_within as ensure_within_quota
 
 NOT_FOUND = "Orchestration not found"
 
@@ -74,7 +75,9 @@ def _step_row(orch_id: str, p: PlannedStep) -> OrchestrationStep:
 async def start_orchestration(session: AsyncSession, *, user_id: int,
                               data: OrchestrateRequest) -> Orchestration:
     """Store an orchestration with its first `orchestration_update`; its durable run is
-    launched once this commits (the run must find its rows)."""
+    launched once this commits (the run must find its rows). 429 when the user's monthly
+    quota is used up: the run would spend nothing but refused model calls."""
+    await ensure_within_quota(session, user_id)
     orch = await create_orchestration(session, user_id=user_id, data=data)
     await runtime.record_update(session, orch.id)
     after_commit(session, partial(workflows.launch, orch.id))

@@ -8,7 +8,7 @@ from typing import Any
 from crazy_gary.errors import AppError
 from crazy_gary.heavy.tools import register
 from crazy_gary.heavy.tools.base import Tool, ToolContext, ToolError
-from crazy_gary.llm import service as llm
+from crazy_gary.heavy.tools.model_calls import ask_model
 from crazy_gary.llm.names import ModelName
 
 MAX_CONTEXT_CHARS = 20000
@@ -47,8 +47,8 @@ class LlmGenerate(Tool):
         messages.append({"role": "user", "content": prompt})
         await ctx.report_progress(5)
         try:
-            result = await llm.chat(params.get("model", "gpt-oss-120b"), messages,
-                                    allow_fallback=params.get("allow_fallback", True))
+            result = await ask_model(ctx, params.get("model", "gpt-oss-120b"), messages,
+                                     allow_fallback=params.get("allow_fallback", True))
         except AppError as exc:
             raise ToolError(f"model unavailable: {exc.message}") from exc
         return {"content": result.content or "", "model": result.model,

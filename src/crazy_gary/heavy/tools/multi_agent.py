@@ -11,7 +11,7 @@ from typing import Any
 from crazy_gary.errors import AppError
 from crazy_gary.heavy.tools import register
 from crazy_gary.heavy.tools.base import Tool, ToolContext, ToolError
-from crazy_gary.llm import service as llm
+from crazy_gary.heavy.tools.model_calls import ask_model
 from crazy_gary.llm.types import ChatResult
 
 ANGLES = ("research", "analysis", "alternatives", "verification", "risks",
@@ -55,7 +55,7 @@ class HeavyQuestions(Tool):
         prompt = (f"Question: {query}\n\nWrite {n} sub-question(s), one for each of these "
                   f"angles in this order: {', '.join(angles)}.")
         try:
-            result = await llm.chat(QUESTION_MODEL, [
+            result = await ask_model(ctx, QUESTION_MODEL, [
                 {"role": "system", "content": QUESTIONS_SYSTEM},
                 {"role": "user", "content": prompt}])
         except AppError as exc:
@@ -128,7 +128,7 @@ class HeavySynthesis(Tool):
             parts.append(f"({len(missing)} of {len(params['agents'])} agents did not finish; "
                          "point out what their angles could not cover.)")
         try:
-            result = await llm.chat(SYNTHESIS_MODEL, [
+            result = await ask_model(ctx, SYNTHESIS_MODEL, [
                 {"role": "system", "content": SYNTHESIS_SYSTEM},
                 {"role": "user", "content": "\n".join(parts)}])
         except AppError as exc:
