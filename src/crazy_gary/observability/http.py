@@ -1,10 +1,10 @@
 """Outgoing HTTP spans. The HF API, MCP over HTTP and webhooks go through httpx, so one
-hook on `httpx.AsyncClient.send` traces them inside any trace; the model client (aiohttp,
-see llm.clients) opens its `model.chat` span through `model_call_span`."""
+hook on `httpx.AsyncClient.send` traces them inside any trace (`http.client <METHOD>
+<host>`); the model client speaks aiohttp (see llm.clients) and opens its `model.chat`
+span through `model_call_span`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,31 +17,15 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from crazy_gary.observability.tracing import tracer
 
 _original_send = httpx.AsyncClient.send
-MODEL_PATHS = ("/chat/completions", "/completions")
-
-
-def _model_of(request: httpx.Request) -> str | None:
-    try:
-        if len(request.content) < 5_000_000:
-            model = json.loads(request.content).get("model")
-            return model if isinstance(model, str) else None
-    except Exception:  # streamed or not JSON: the span simply carries no model
-        return None
-    return None
 
 
 async def _traced_send(self: httpx.AsyncClient, request: httpx.Request, *args: Any,
                        **kwargs: Any) -> httpx.Response:
     if not trace.get_current_span().is_recording():
         return await _original_send(self, request, *args, **kwargs)
-    is_model = request.url.path.endswith(MODEL_PATHS)
     attributes = {"http.request.method": request.method, "server.address": request.url.host,
                   "url.path": request.url.path}
-    if is_model:
-        model = _model_of(request)
-        if model:
-            attributes["model"] = model
-    name = "model.chat" if is_model else f"http.client {request.method} {request.url.host}"
+    name = f"http.client {request.method} {request.url.host}"
     with tracer.start_as_current_span(name, kind=SpanKind.CLIENT, attributes=attributes,
                                       record_exception=False) as span:
         try:
