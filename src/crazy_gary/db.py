@@ -24,7 +24,7 @@ from functools import cached_property
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import URL, DateTime, Engine, MetaData, Select, create_engine, event
+from sqlalchemy import URL, DateTime, Engine, MetaData, Select, create_engine, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -128,7 +128,7 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = POOL_SIZE,
                  max_overflow: int = MAX_OVERFLOW) -> None:
-        self.url, self.pool_size = url, pool_size
+        self.url, self.pool_size, self.max_overflow = url, pool_size, max_overflow
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict = {"pool_pre_ping": not self.is_sqlite, "pool_timeout": POOL_TIMEOUT_SECONDS}
         if self.is_sqlite:
@@ -173,6 +173,36 @@ class Database:
     @cached_property
     def transaction_threads(self) -> ThreadPoolExecutor:
         return ThreadPoolExecutor(TRANSACTION_THREADS, thread_name_prefix="db-transaction")
+
+    @property
+    def connection_ceiling(self) -> int:
+        """The most PostgreSQL connections this process's own pools open at once: the
+        application pool with its overflow, the direct reads, the step writes."""
+        direct = min(DIRECT_READ_POOL_MAX, self.pool_size)
+        return (self.pool_size + self.max_overflow + direct
+                + min(TRANSACTION_THREADS, self.pool_size) + 2)
+
+    async def connection_shortfall(self, *, engine_connections: int) -> str | None:
+        """Why this process, with its pools full and the durable engine's
+        `engine_connections`, could run PostgreSQL out of connections, or None. Counted
+        against `max_connections` less the superusers' reserve and what other clients hold
+        now; a shortfall shows only under load, as 503s once a pool waits in vain."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(text(
+                "SELECT current_setting('max_connections')::int AS most,"
+                " current_setting('superuser_reserved_connections')::int AS reserved,"
+                " (SELECT count(*) FROM pg_stat_activity"
+                "  WHERE backend_type = 'client backend') - 1 AS others"))).one()
+        wanted = self.connection_ceiling + engine_connections
+        free = row.most - row.reserved - row.others
+        if wanted <= free:
+            return None
+        return (f"this process may open {wanted} PostgreSQL connections "
+                f"({self.connection_ceiling} for the service, {engine_connections} for the "
+                f"durable engine) but the server has {free} free (max_connections "
+                f"{row.most}, {row.reserved} reserved, {row.others} in use): lower "
+                "DATABASE_POOL_SIZE, DATABASE_MAX_OVERFLOW and SYSTEM_DATABASE_POOL_SIZE, or "
+                "raise max_connections (docs/scaling.md, Connections)")
 
     async def dispose(self) -> None:
         if self.direct_reader is not None:

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from crazy_gary import runtime
 from crazy_gary.agent.workflows import run_task
@@ -43,6 +46,8 @@ from crazy_gary.tasks import queue as task_queue
 from crazy_gary.toolhub.hub import ToolHub
 from crazy_gary.users.listing import PageCache
 from crazy_gary.webhooks.dispatch import Dispatcher
+
+log = logging.getLogger(__name__)
 
 # Run right after the engine launched, in this order: queues before the orphan re-enqueue
 # that uses them; schedules last.
@@ -98,6 +103,8 @@ async def start_runtime(settings: Settings, *, kind: str = "serve",
     await asyncio.to_thread(upgrade, settings.sqlalchemy_url)
     _ = settings.jwt_secret_key  # generate the key file before the first request
     built = build_runtime(settings, socket_servers=socket_servers)
+    if not settings.is_sqlite:
+        await _warn_of_connection_shortfall(built.database, settings)
     runtime.install(built)
     try:
         async with AsyncExitStack() as stack:
@@ -133,6 +140,19 @@ async def start_runtime(settings: Settings, *, kind: str = "serve",
             yield built
     finally:
         runtime.install(None)
+
+
+async def _warn_of_connection_shortfall(database: Database, settings: Settings) -> None:
+    """Say at start-up, not at the first burst of 503s, when the pools could outgrow the
+    PostgreSQL server."""
+    try:
+        shortfall = await database.connection_shortfall(
+            engine_connections=settings.system_database_pool_size + 1)  # + its listener
+    except SQLAlchemyError as exc:  # the check is advice; the start-up goes on
+        log.info("could not count PostgreSQL's free connections: %s", type(exc).__name__)
+        return
+    if shortfall:
+        log.warning("%s", shortfall)
 
 
 async def drain(built: Runtime) -> None:

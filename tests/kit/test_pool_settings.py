@@ -46,3 +46,22 @@ async def test_step_writes_left_idle_in_a_transaction_are_ended_by_postgresql():
     finally:
         await database.dispose()
     assert limit == f"{IDLE_WRITE_LIMIT_SECONDS}s"
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs TEST_DATABASE_URL")
+async def test_pools_that_could_outgrow_the_server_are_reported():
+    """Several processes with the default pools can ask for more connections than the
+    server has; a process says so when it starts, with the numbers and what to change."""
+    roomy = Database(TEST_DATABASE_URL, pool_size=1, max_overflow=0)
+    greedy = Database(TEST_DATABASE_URL, pool_size=400, max_overflow=400)
+    try:
+        assert roomy.connection_ceiling == 1 + 0 + 1 + 1 + 2
+        assert await roomy.connection_shortfall(engine_connections=2) is None
+        assert greedy.connection_ceiling == 400 + 400 + 10 + 8 + 2
+        shortfall = await greedy.connection_shortfall(engine_connections=21)
+    finally:
+        await roomy.dispose()
+        await greedy.dispose()
+    assert shortfall is not None
+    assert "may open 841 PostgreSQL connections" in shortfall
+    assert "max_connections" in shortfall and "DATABASE_POOL_SIZE" in shortfall
