@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -116,20 +117,11 @@ async def update_step(orch_id: str, step: int, *, allowed_from: tuple[str, ...] 
 
 
 async def stop_active_steps(orch_id: str, *, status: str, error: str) -> list[str]:
-    """End every step still pending or running (timeout, stop); the sub-agent tasks of
-    the steps ended (to stop them too)."""
-    now = utcnow()
+    """End every step still pending or running (timeout); the sub-agent tasks of the
+    steps ended (to stop them too)."""
     async with session_scope() as session:
-        rows = (await session.scalars(select(OrchestrationStep).where(
-            OrchestrationStep.orchestration_id == orch_id,
-            OrchestrationStep.status.in_(ACTIVE_STEP)))).all()
-        for row in rows:
-            row.status = status
-            row.error = error
-            row.completed_at = now
-            if row.started_at is not None:
-                row.duration = (now - row.started_at).total_seconds()
-        task_ids = [r.task_id for r in rows if r.task_id]
+        task_ids = await _end_active_steps(session, orch_id, status=status, error=error,
+                                           now=utcnow())
     notify(orch_id)
     return task_ids
 
@@ -146,20 +138,26 @@ async def end_orchestration(orch_id: str, *, status: str, error: str,
                 Orchestration.id == orch_id, Orchestration.status.in_(ORCHESTRATION_ACTIVE))
                 .values(status=status, error=error, completed_at=now)) == 0:
             return None
-        rows = (await session.scalars(select(OrchestrationStep).where(
-            OrchestrationStep.orchestration_id == orch_id,
-            OrchestrationStep.status.in_(ACTIVE_STEP)))).all()
-        for row in rows:
-            row.status = StepStatus.CANCELLED
-            row.error = step_error
-            row.completed_at = now
-            if row.started_at is not None:
-                row.duration = (now - row.started_at).total_seconds()
+        task_ids = await _end_active_steps(session, orch_id, status=StepStatus.CANCELLED,
+                                           error=step_error, now=now)
         await session.flush()
         await record_update(session, orch_id)
-        task_ids = [r.task_id for r in rows if r.task_id]
     notify(orch_id)
     return task_ids
+
+
+async def _end_active_steps(session: AsyncSession, orch_id: str, *, status: str, error: str,
+                            now: datetime) -> list[str]:
+    rows = (await session.scalars(select(OrchestrationStep).where(
+        OrchestrationStep.orchestration_id == orch_id,
+        OrchestrationStep.status.in_(ACTIVE_STEP)))).all()
+    for row in rows:
+        row.status = status
+        row.error = error
+        row.completed_at = now
+        if row.started_at is not None:
+            row.duration = (now - row.started_at).total_seconds()
+    return [r.task_id for r in rows if r.task_id]
 
 
 async def update_orchestration(orch_id: str, *, allowed_from: tuple[str, ...] | None = None,
