@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crazy_gary.approvals import service as approvals
 from crazy_gary.db import session_scope, utcnow
@@ -168,15 +169,17 @@ async def list_tasks(
 async def mark_queued(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
     """`created` -> `running`/queued with its `task_update`; anything else is a 409."""
     task = await get_task(session, user_id=user_id, task_id=task_id)
+    queued = dict(status=TaskStatus.RUNNING, phase="queued", phase_reason=None,
+                  updated_at=utcnow())
     changed = await rows_changed(
         session, update(Task).where(Task.id == task_id, Task.status == TaskStatus.CREATED)
-        .values(status=TaskStatus.RUNNING, phase="queued", phase_reason=None, updated_at=utcnow())
-        .execution_options(synchronize_session=False))
+        .values(**queued).execution_options(synchronize_session=False))
     if changed != 1:
         await session.refresh(task)
         raise Conflict(f"Task is {task.status}; only a task in 'created' can be started",
                        details={"status": task.status})
-    await session.refresh(task)
+    for key, value in queued.items():  # what the row now holds, without reading it back
+        set_committed_value(task, key, value)
     record(session, "task_update", event_payload(task), user_id=user_id)
     return task
 
