@@ -118,6 +118,9 @@ SQLITE_BUSY_SECONDS = 120
 # Connections of the application pool on PostgreSQL (DATABASE_POOL_SIZE /
 # DATABASE_MAX_OVERFLOW), and at most this many for the direct reads' own pool.
 POOL_SIZE, MAX_OVERFLOW, DIRECT_READ_POOL_MAX = 20, 20, 10
+# Step writes' connections beyond their pool: the registry's heartbeat never queues
+# behind a burst of step writes.
+STEP_WRITE_OVERFLOW = 2
 # How long a step-sized write (`thread_transaction`) may sit idle inside its transaction on
 # PostgreSQL before the server ends it (see `blocking_engine`).
 IDLE_WRITE_LIMIT_SECONDS = 15
@@ -129,6 +132,9 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = POOL_SIZE,
                  max_overflow: int = MAX_OVERFLOW) -> None:
         self.url, self.pool_size, self.max_overflow = url, pool_size, max_overflow
+        # The other pools on PostgreSQL, within the configured pool size.
+        self.direct_read_pool = min(DIRECT_READ_POOL_MAX, pool_size)
+        self.step_write_pool = min(TRANSACTION_THREADS, pool_size)
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict = {"pool_pre_ping": not self.is_sqlite, "pool_timeout": POOL_TIMEOUT_SECONDS}
         if self.is_sqlite:
@@ -143,8 +149,7 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False,
                                               class_=UnitOfWorkSession)
-        self.direct_reader = _direct_reader(self.engine.url,
-                                            min(DIRECT_READ_POOL_MAX, pool_size))
+        self.direct_reader = _direct_reader(self.engine.url, self.direct_read_pool)
 
     @cached_property
     def blocking_engine(self) -> Engine:
@@ -157,15 +162,14 @@ class Database:
                                    connect_args={"timeout": SQLITE_BUSY_SECONDS})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
-        # within the configured pool size, so DATABASE_POOL_SIZE bounds this one too, plus
-        # two so the registry's heartbeat never queues behind a burst of step writes.
-        # These transactions run their statements back to back; one left idle is a process
-        # frozen mid-write (paused, or stopped and about to be declared dead): PostgreSQL
-        # ends it, so its row locks (a user's usage counter, a task row) do not hold up the
-        # survivor that takes its work over.
+        # `step_write_pool` + STEP_WRITE_OVERFLOW connections. These transactions run
+        # their statements back to back; one left idle is a process frozen mid-write
+        # (paused, or stopped and about to be declared dead): PostgreSQL ends it, so its
+        # row locks (a user's usage counter, a task row) do not hold up the survivor that
+        # takes its work over.
         return create_engine(url.set(drivername="postgresql+psycopg"),
-                             pool_size=min(TRANSACTION_THREADS, self.pool_size),
-                             max_overflow=2, pool_pre_ping=True,
+                             pool_size=self.step_write_pool,
+                             max_overflow=STEP_WRITE_OVERFLOW, pool_pre_ping=True,
                              pool_timeout=POOL_TIMEOUT_SECONDS,
                              connect_args={"options": "-c idle_in_transaction_session_timeout="
                                            f"{IDLE_WRITE_LIMIT_SECONDS * 1000:.0f}"})
@@ -178,9 +182,8 @@ class Database:
     def connection_ceiling(self) -> int:
         """The most PostgreSQL connections this process's own pools open at once: the
         application pool with its overflow, the direct reads, the step writes."""
-        direct = min(DIRECT_READ_POOL_MAX, self.pool_size)
-        return (self.pool_size + self.max_overflow + direct
-                + min(TRANSACTION_THREADS, self.pool_size) + 2)
+        return (self.pool_size + self.max_overflow + self.direct_read_pool
+                + self.step_write_pool + STEP_WRITE_OVERFLOW)
 
     async def connection_shortfall(self, *, engine_connections: int) -> str | None:
         """Why this process, with its pools full and the durable engine's
