@@ -14,12 +14,13 @@ from typing import Any
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from crazy_gary.approvals import service as approvals
-from crazy_gary.db import session_scope, utcnow
+from crazy_gary.db import session_scope, thread_transaction, utcnow
 from crazy_gary.errors import Conflict, TaskNotFound
-from crazy_gary.kit.dml import rows_changed
+from crazy_gary.kit.dml import rows_changed, rows_changed_now
 from crazy_gary.kit.ids import new_id
 from crazy_gary.kit.pagination import Page, fetch_page
 from crazy_gary.kit.unit_of_work import after_commit
@@ -32,6 +33,7 @@ from crazy_gary.tasks.presenters import event_payload, result_dict, usage_dict
 from crazy_gary.tasks.schemas import StatsRead, TaskCreate
 from crazy_gary.tasks.status import FINAL, UNFINISHED, TaskStatus
 from crazy_gary.usage.quota import ensure_within as ensure_within_quota
+from crazy_gary.usage.quota import refusal_now as quota_refusal_now
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +90,27 @@ async def submit_task(session: AsyncSession, *, user_id: int, data: TaskCreate,
 
 
 async def start_task(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
-    """`created` -> running/queued; the workflow is enqueued once this commits (the worker
-    must find the task queued). If it cannot be, the task goes back to `created`.
-    429 QUOTA_EXCEEDED when a monthly limit of the user is used up."""
-    await ensure_within_quota(session, user_id)
-    task = await mark_queued(session, user_id=user_id, task_id=task_id)
+    """`created` -> running/queued in the caller's transaction (one that also created the
+    task); the workflow is enqueued once this commits (the worker must find the task
+    queued). If it cannot be, the task goes back to `created`. 429 QUOTA_EXCEEDED when a
+    monthly limit of the user is used up."""
+    return await session.run_sync(_start_now, user_id=user_id, task_id=task_id)
+
+
+async def start_created_task(*, user_id: int, task_id: str) -> Task:
+    """`start_task` of a task created earlier, as a transaction of its own run in one
+    worker-thread hop (`db.thread_transaction`): on SQLite the database's one write lock
+    is then held for the few statements only, not across turns of a busy event loop (100
+    tasks started at once were answered in 2.5 s that way, 1.0-1.3 s this way)."""
+    return await thread_transaction(
+        lambda session: _start_now(session, user_id=user_id, task_id=task_id))
+
+
+def _start_now(session: Session, *, user_id: int, task_id: str) -> Task:
+    refused = quota_refusal_now(session, user_id)
+    if refused is not None:
+        raise refused
+    task = mark_queued_now(session, user_id=user_id, task_id=task_id)
     after_commit(session, partial(_enqueue_or_unqueue, task.id, user_id, task.priority,
                                   task.origin == "chat"))
     return task
@@ -143,7 +161,10 @@ async def create_task_for_user(
 
 async def get_task(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
     """The caller's task; anyone else's (or none) is TASK_NOT_FOUND."""
-    task = await session.get(Task, task_id)
+    return _owned(await session.get(Task, task_id), user_id=user_id, task_id=task_id)
+
+
+def _owned(task: Task | None, *, user_id: int, task_id: str) -> Task:
     if task is None or task.user_id != user_id:
         raise TaskNotFound(f"Task {task_id} not found")
     return task
@@ -168,14 +189,19 @@ async def list_tasks(
 
 async def mark_queued(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
     """`created` -> `running`/queued with its `task_update`; anything else is a 409."""
-    task = await get_task(session, user_id=user_id, task_id=task_id)
+    return await session.run_sync(mark_queued_now, user_id=user_id, task_id=task_id)
+
+
+def mark_queued_now(session: Session, *, user_id: int, task_id: str) -> Task:
+    """`mark_queued` in a synchronous session."""
+    task = _owned(session.get(Task, task_id), user_id=user_id, task_id=task_id)
     queued = dict(status=TaskStatus.RUNNING, phase="queued", phase_reason=None,
                   updated_at=utcnow())
-    changed = await rows_changed(
+    changed = rows_changed_now(
         session, update(Task).where(Task.id == task_id, Task.status == TaskStatus.CREATED)
         .values(**queued).execution_options(synchronize_session=False))
     if changed != 1:
-        await session.refresh(task)
+        session.refresh(task)
         raise Conflict(f"Task is {task.status}; only a task in 'created' can be started",
                        details={"status": task.status})
     for key, value in queued.items():  # what the row now holds, without reading it back

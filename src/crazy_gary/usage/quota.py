@@ -121,7 +121,12 @@ def refusal_by(session: Session, query: StandingQuery, params: dict[str, Any]
 
 async def refusal(session: AsyncSession, user_id: int) -> UsageQuotaExceeded | None:
     """Why this user may not spend more this month, or None: one indexed read."""
-    return await session.run_sync(refusal_by, _OF_USER, {"user_id": user_id})
+    return await session.run_sync(refusal_now, user_id)
+
+
+def refusal_now(session: Session, user_id: int) -> UsageQuotaExceeded | None:
+    """`refusal` in a synchronous session."""
+    return refusal_by(session, _OF_USER, {"user_id": user_id})
 
 
 async def ensure_within(session: AsyncSession, user_id: int) -> None:
