@@ -56,13 +56,19 @@ def add(
 
 
 def _counter_upsert(insert: Any) -> Any:
+    """Add to the month's counter; returns the new totals with the user's limits (read in
+    the same statement: one round trip fewer per billed call)."""
     statement = insert(UsageCounter.__table__)
     table = UsageCounter.__table__.c
+    limits = [select(limit).where(UserQuota.user_id == bindparam("owner")).scalar_subquery()
+              .label(limit.key) for limit in (UserQuota.monthly_tokens,
+                                              UserQuota.monthly_cost_usd)]
     return (statement.on_conflict_do_update(
         index_elements=["user_id", "period"],
         set_={"tokens": table.tokens + statement.excluded.tokens,
               "cost_usd": table.cost_usd + statement.excluded.cost_usd})
-        .returning(table.tokens, table.cost_usd, table.tokens_warned, table.cost_warned))
+        .returning(table.tokens, table.cost_usd, table.tokens_warned, table.cost_warned,
+                   *limits))
 
 
 # Built once: constructing these statements (and their cache keys) per step cost more CPU
@@ -70,21 +76,18 @@ def _counter_upsert(insert: Any) -> Any:
 _RECORD_INSERT = insert(cast(Table, UsageRecord.__table__))
 _COUNTER_UPSERT = {"postgresql": _counter_upsert(pg_insert),
                    "sqlite": _counter_upsert(sqlite_insert)}
-_LIMITS = select(UserQuota.monthly_tokens, UserQuota.monthly_cost_usd).where(
-    UserQuota.user_id == bindparam("user_id"))
 
 
 def _count(session: Session, *, user_id: int, period: str, tokens: int,
            cost_usd: float, at: datetime) -> None:
     """Add to the month's counter; warn once per limit when it passes 80 %."""
     totals = session.execute(_COUNTER_UPSERT[session.get_bind().dialect.name], dict(
-        user_id=user_id, period=period, tokens=tokens, cost_usd=cost_usd,
+        user_id=user_id, owner=user_id, period=period, tokens=tokens, cost_usd=cost_usd,
         tokens_warned=False, cost_warned=False)).one()
-    quota = session.execute(_LIMITS, {"user_id": user_id}).first()
-    if quota is None:
-        return
-    limits = ((TOKENS, quota.monthly_tokens, totals.tokens, totals.tokens_warned, "tokens_warned"),
-              (COST, quota.monthly_cost_usd, totals.cost_usd, totals.cost_warned, "cost_warned"))
+    limits = ((TOKENS, totals.monthly_tokens, totals.tokens, totals.tokens_warned,
+               "tokens_warned"),
+              (COST, totals.monthly_cost_usd, totals.cost_usd, totals.cost_warned,
+               "cost_warned"))
     for name, limit, used, warned, flag in limits:
         if limit is None or warned or used < WARN_FRACTION * limit:
             continue
