@@ -93,6 +93,8 @@ async def test_warning_at_80_percent_once_then_new_work_is_refused(
 
     first = await _answer(client, member, model_standin, [(300, 100), (400, 50)])
     assert first["status"] == "completed", first  # 850 of 1000: warned, still allowed
+    later = (await client.post("/api/tasks", headers=member.headers, json={
+        "title": "later", "description": "started once the limit is used up"})).json()["task_id"]
     second = await _answer(client, member, model_standin, [(80, 20), (90, 10)])
     assert second["status"] == "completed", second  # 1050: over, after the fact
 
@@ -110,6 +112,10 @@ async def test_warning_at_80_percent_once_then_new_work_is_refused(
     assert error["code"] == "QUOTA_EXCEEDED"
     assert error["details"] == {"quota": "monthly_tokens", "used": 1050, "limit": 1000,
                                 "resets_at": next_month_start()}
+    resp = await client.post(f"/api/tasks/{later}/start", headers=member.headers)
+    assert resp.status_code == 429 and resp.json()["code"] == "QUOTA_EXCEEDED", resp.text
+    kept = (await client.get(f"/api/tasks/{later}", headers=member.headers)).json()
+    assert kept["status"] == "created", kept  # refused, not half-started
     resp = await client.post("/api/chat", headers=member.headers, json={"message": "hi"})
     assert resp.status_code == 429 and resp.json()["code"] == "QUOTA_EXCEEDED"
     resp = await client.post("/api/chat/stream", headers=member.headers,
