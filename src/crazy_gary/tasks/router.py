@@ -61,9 +61,9 @@ async def get_task(task_id: str, user: CurrentUser, session: SessionDep) -> Task
 
 @router.post("/tasks/{task_id}/start", response_model=StatusOnly,
              responses=error_responses(401, 404, 409, 429))
-async def start_task(task_id: str, user: CurrentUser, session: SessionDep) -> StatusOnly:
+async def start_task(task_id: str, user: CurrentUser) -> StatusOnly:
     """Queue a created task (critical first; a per-user cap on running tasks)."""
-    await service.start_created_task(session, user_id=user.id, task_id=task_id)
+    await service.start_created_task(user_id=user.id, task_id=task_id)
     return StatusOnly(status="started")
 
 

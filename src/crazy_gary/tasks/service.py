@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from crazy_gary.approvals import service as approvals
-from crazy_gary.db import get_database, session_scope, thread_transaction, utcnow
+from crazy_gary.db import session_scope, thread_transaction, utcnow
 from crazy_gary.errors import Conflict, TaskNotFound
 from crazy_gary.kit.dml import rows_changed, rows_changed_now
 from crazy_gary.kit.ids import new_id
@@ -97,17 +97,14 @@ async def start_task(session: AsyncSession, *, user_id: int, task_id: str) -> Ta
     return await session.run_sync(_start_now, user_id=user_id, task_id=task_id)
 
 
-async def start_created_task(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
-    """`start_task` of a task created earlier. On SQLite it is a transaction of its own run
-    in one worker-thread hop (`db.thread_transaction`), so the database's one write lock
-    is held for its few statements only, not across turns of a busy event loop (100 tasks
-    started at once were answered after 1.9-2.9 s that way, 0.7-1.8 s this way). PostgreSQL
-    locks rows, not the database: there the request's session does it, which measured
-    faster under the same burst (docs/scaling.md, "The start of a burst")."""
-    if get_database().is_sqlite:
-        return await thread_transaction(
-            lambda sync: _start_now(sync, user_id=user_id, task_id=task_id))
-    return await start_task(session, user_id=user_id, task_id=task_id)
+async def start_created_task(*, user_id: int, task_id: str) -> Task:
+    """`start_task` of a task created earlier, as a transaction of its own run in one
+    worker-thread hop (`db.thread_transaction`). On SQLite the database's one write lock is
+    then held for its few statements only, not across turns of a busy event loop (100
+    tasks started at once were answered after 1.9-2.9 s that way, 0.7-1.8 s this way;
+    docs/scaling.md, "The start of a burst")."""
+    return await thread_transaction(
+        lambda session: _start_now(session, user_id=user_id, task_id=task_id))
 
 
 def _start_now(session: Session, *, user_id: int, task_id: str) -> Task:
