@@ -32,10 +32,10 @@ router = APIRouter(prefix="/api", tags=["tasks"])
 
 @router.post("/tasks", status_code=status.HTTP_201_CREATED, response_model=TaskCreated,
              responses=error_responses(400, 401, 429))
-async def create_task(body: TaskCreate, user: CurrentUser, session: SessionDep,
+async def create_task(body: TaskCreate, user: CurrentUser,
                       settings: SettingsDep) -> TaskCreated:
     """Create a task (`auto_start` queues it at once)."""
-    task = await service.submit_task(session, user_id=user.id, data=body,
+    task = await service.submit_task(user_id=user.id, data=body,
                                      default_model=settings.task_default_model)
     return TaskCreated(task_id=task.id, status=TaskStatus.CREATED)
 

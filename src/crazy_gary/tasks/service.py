@@ -32,8 +32,7 @@ from crazy_gary.tasks.models import Task, TaskStep
 from crazy_gary.tasks.presenters import event_payload, result_dict, usage_dict
 from crazy_gary.tasks.schemas import StatsRead, TaskCreate
 from crazy_gary.tasks.status import FINAL, UNFINISHED, TaskStatus
-from crazy_gary.usage.quota import ensure_within as ensure_within_quota
-from crazy_gary.usage.quota import refusal_now as quota_refusal_now
+from crazy_gary.usage.quota import ensure_within_now as ensure_within_quota
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +55,25 @@ async def create_task(
 ) -> Task:
     """A new task in `created` (`queued`: straight to running/queued, for a caller that
     enqueues it itself) and its `task_created` event (the caller commits)."""
+    return await session.run_sync(
+        create_task_now, user_id=user_id, data=data, default_model=default_model,
+        origin=origin, parent_id=parent_id, conversation_id=conversation_id,
+        schedule_id=schedule_id, queued=queued)
+
+
+def create_task_now(
+    session: Session,
+    *,
+    user_id: int,
+    data: TaskCreate,
+    default_model: str = "gpt-oss-120b",
+    origin: str = "api",
+    parent_id: str | None = None,
+    conversation_id: str | None = None,
+    schedule_id: str | None = None,
+    queued: bool = False,
+) -> Task:
+    """`create_task` in a synchronous session."""
     options: dict[str, Any] = {
         key: value for key, value in {
             "max_steps": data.max_steps, "token_budget": data.token_budget,
@@ -73,20 +91,23 @@ async def create_task(
     if queued:
         task.status, task.phase = TaskStatus.RUNNING, "queued"
     session.add(task)
-    await session.flush()
+    session.flush()
     record(session, "task_created", event_payload(task), user_id=user_id)
     return task
 
 
-async def submit_task(session: AsyncSession, *, user_id: int, data: TaskCreate,
-                      default_model: str) -> Task:
-    """POST /api/tasks: a new task, queued at once when `auto_start` (one transaction);
-    429 QUOTA_EXCEEDED when a monthly limit of the user is used up."""
-    await ensure_within_quota(session, user_id)
-    task = await create_task(session, user_id=user_id, data=data, default_model=default_model)
-    if data.auto_start:
-        task = await start_task(session, user_id=user_id, task_id=task.id)
-    return task
+async def submit_task(*, user_id: int, data: TaskCreate, default_model: str) -> Task:
+    """POST /api/tasks: a new task, queued at once when `auto_start`, as one transaction in
+    one worker-thread hop (see `start_created_task`); 429 QUOTA_EXCEEDED when a monthly
+    limit of the user is used up."""
+    def submit(session: Session) -> Task:
+        ensure_within_quota(session, user_id)
+        task = create_task_now(session, user_id=user_id, data=data,
+                               default_model=default_model)
+        return _queue_now(session, user_id=user_id, task_id=task.id) if data.auto_start \
+            else task
+
+    return await thread_transaction(submit)
 
 
 async def start_task(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
@@ -108,9 +129,12 @@ async def start_created_task(*, user_id: int, task_id: str) -> Task:
 
 
 def _start_now(session: Session, *, user_id: int, task_id: str) -> Task:
-    refused = quota_refusal_now(session, user_id)
-    if refused is not None:
-        raise refused
+    ensure_within_quota(session, user_id)
+    return _queue_now(session, user_id=user_id, task_id=task_id)
+
+
+def _queue_now(session: Session, *, user_id: int, task_id: str) -> Task:
+    """Mark the task queued; its workflow is enqueued once the transaction commits."""
     task = mark_queued_now(session, user_id=user_id, task_id=task_id)
     after_commit(session, partial(_enqueue_or_unqueue, task.id, user_id, task.priority,
                                   task.origin == "chat"))

@@ -129,11 +129,16 @@ def refusal_now(session: Session, user_id: int) -> UsageQuotaExceeded | None:
     return refusal_by(session, _OF_USER, {"user_id": user_id})
 
 
-async def ensure_within(session: AsyncSession, user_id: int) -> None:
-    """Raise 429 QUOTA_EXCEEDED when a monthly limit of the user is used up."""
-    refused = await refusal(session, user_id)
+def ensure_within_now(session: Session, user_id: int) -> None:
+    """`ensure_within` in a synchronous session."""
+    refused = refusal_now(session, user_id)
     if refused is not None:
         raise refused
+
+
+async def ensure_within(session: AsyncSession, user_id: int) -> None:
+    """Raise 429 QUOTA_EXCEEDED when a monthly limit of the user is used up."""
+    await session.run_sync(ensure_within_now, user_id)
 
 
 async def limits_of(session: AsyncSession, user_id: int) -> UserQuota | None:
