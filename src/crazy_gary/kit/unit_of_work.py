@@ -10,7 +10,8 @@ are dropped, so nobody is ever told about (or asked to work on) a change that di
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,3 +82,20 @@ class UnitOfWorkSession(AsyncSession):
             await run_committed(self)
         finally:
             await super().close()
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def in_async_session(
+    work: Callable[Concatenate[Session, P], T],
+) -> Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, T]]:
+    """The async form of `work(session, ...)`, a unit of work written for a synchronous
+    session: run through `AsyncSession.run_sync` in the caller's transaction. One body
+    serves both a request's async session and `db.thread_transaction`."""
+    async def in_session(session: AsyncSession, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await session.run_sync(work, *args, **kwargs)
+
+    in_session.__doc__, in_session.__qualname__ = work.__doc__, work.__qualname__
+    return in_session

@@ -23,7 +23,7 @@ from crazy_gary.errors import Conflict, TaskNotFound
 from crazy_gary.kit.dml import rows_changed, rows_changed_now
 from crazy_gary.kit.ids import new_id
 from crazy_gary.kit.pagination import Page, fetch_page
-from crazy_gary.kit.unit_of_work import after_commit
+from crazy_gary.kit.unit_of_work import after_commit, in_async_session
 from crazy_gary.llm.models import normalise as normalise_name
 from crazy_gary.llm.names import ModelName
 from crazy_gary.realtime import record
@@ -41,26 +41,6 @@ def normalise_model(name: str | None, default: str) -> ModelName:
     return normalise_name(name or default)
 
 
-async def create_task(
-    session: AsyncSession,
-    *,
-    user_id: int,
-    data: TaskCreate,
-    default_model: str = "gpt-oss-120b",
-    origin: str = "api",
-    parent_id: str | None = None,
-    conversation_id: str | None = None,
-    schedule_id: str | None = None,
-    queued: bool = False,
-) -> Task:
-    """A new task in `created` (`queued`: straight to running/queued, for a caller that
-    enqueues it itself) and its `task_created` event (the caller commits)."""
-    return await session.run_sync(
-        create_task_now, user_id=user_id, data=data, default_model=default_model,
-        origin=origin, parent_id=parent_id, conversation_id=conversation_id,
-        schedule_id=schedule_id, queued=queued)
-
-
 def create_task_now(
     session: Session,
     *,
@@ -73,7 +53,8 @@ def create_task_now(
     schedule_id: str | None = None,
     queued: bool = False,
 ) -> Task:
-    """`create_task` in a synchronous session."""
+    """A new task in `created` (`queued`: straight to running/queued, for a caller that
+    enqueues it itself) and its `task_created` event (the caller commits)."""
     options: dict[str, Any] = {
         key: value for key, value in {
             "max_steps": data.max_steps, "token_budget": data.token_budget,
@@ -94,6 +75,9 @@ def create_task_now(
     session.flush()
     record(session, "task_created", event_payload(task), user_id=user_id)
     return task
+
+
+create_task = in_async_session(create_task_now)
 
 
 async def submit_task(*, user_id: int, data: TaskCreate, default_model: str) -> Task:
@@ -212,13 +196,8 @@ async def list_tasks(
     return await fetch_page(session, query, page)
 
 
-async def mark_queued(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
-    """`created` -> `running`/queued with its `task_update`; anything else is a 409."""
-    return await session.run_sync(mark_queued_now, user_id=user_id, task_id=task_id)
-
-
 def mark_queued_now(session: Session, *, user_id: int, task_id: str) -> Task:
-    """`mark_queued` in a synchronous session."""
+    """`created` -> `running`/queued with its `task_update`; anything else is a 409."""
     task = _owned(session.get(Task, task_id), user_id=user_id, task_id=task_id)
     queued = dict(status=TaskStatus.RUNNING, phase="queued", phase_reason=None,
                   updated_at=utcnow())
@@ -233,6 +212,9 @@ def mark_queued_now(session: Session, *, user_id: int, task_id: str) -> Task:
         set_committed_value(task, key, value)
     record(session, "task_update", event_payload(task), user_id=user_id)
     return task
+
+
+mark_queued = in_async_session(mark_queued_now)
 
 
 async def unqueue(session: AsyncSession, *, task_id: str) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from crazy_gary.db import utcnow
 from crazy_gary.errors import UsageQuotaExceeded
 from crazy_gary.kit.clock import iso
+from crazy_gary.kit.unit_of_work import in_async_session
 from crazy_gary.usage.models import UsageCounter, UserQuota
 
 WARN_FRACTION = 0.8
@@ -119,26 +120,20 @@ def refusal_by(session: Session, query: StandingQuery, params: dict[str, Any]
     return limited.refusal() if limited is not None else None
 
 
-async def refusal(session: AsyncSession, user_id: int) -> UsageQuotaExceeded | None:
-    """Why this user may not spend more this month, or None: one indexed read."""
-    return await session.run_sync(refusal_now, user_id)
-
-
 def refusal_now(session: Session, user_id: int) -> UsageQuotaExceeded | None:
-    """`refusal` in a synchronous session."""
+    """Why this user may not spend more this month, or None: one indexed read."""
     return refusal_by(session, _OF_USER, {"user_id": user_id})
 
 
 def ensure_within_now(session: Session, user_id: int) -> None:
-    """`ensure_within` in a synchronous session."""
+    """Raise 429 QUOTA_EXCEEDED when a monthly limit of the user is used up."""
     refused = refusal_now(session, user_id)
     if refused is not None:
         raise refused
 
 
-async def ensure_within(session: AsyncSession, user_id: int) -> None:
-    """Raise 429 QUOTA_EXCEEDED when a monthly limit of the user is used up."""
-    await session.run_sync(ensure_within_now, user_id)
+refusal = in_async_session(refusal_now)
+ensure_within = in_async_session(ensure_within_now)
 
 
 async def limits_of(session: AsyncSession, user_id: int) -> UserQuota | None:
