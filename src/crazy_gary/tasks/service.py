@@ -88,18 +88,11 @@ async def submit_task(*, user_id: int, data: TaskCreate, default_model: str) -> 
         ensure_within_quota(session, user_id)
         task = create_task_now(session, user_id=user_id, data=data,
                                default_model=default_model)
-        return _queue_now(session, user_id=user_id, task_id=task.id) if data.auto_start \
-            else task
+        if data.auto_start:
+            return _queue_now(session, user_id=user_id, task_id=task.id)
+        return task
 
     return await thread_transaction(submit)
-
-
-async def start_task(session: AsyncSession, *, user_id: int, task_id: str) -> Task:
-    """`created` -> running/queued in the caller's transaction (one that also created the
-    task); the workflow is enqueued once this commits (the worker must find the task
-    queued). If it cannot be, the task goes back to `created`. 429 QUOTA_EXCEEDED when a
-    monthly limit of the user is used up."""
-    return await session.run_sync(_start_now, user_id=user_id, task_id=task_id)
 
 
 async def start_created_task(*, user_id: int, task_id: str) -> Task:
@@ -109,12 +102,19 @@ async def start_created_task(*, user_id: int, task_id: str) -> Task:
     tasks started at once were answered after 1.9-2.9 s that way, 0.7-1.8 s this way;
     docs/scaling.md, "The start of a burst")."""
     return await thread_transaction(
-        lambda session: _start_now(session, user_id=user_id, task_id=task_id))
+        lambda session: start_now(session, user_id=user_id, task_id=task_id))
 
 
-def _start_now(session: Session, *, user_id: int, task_id: str) -> Task:
+def start_now(session: Session, *, user_id: int, task_id: str) -> Task:
+    """`created` -> running/queued in the caller's transaction (`start_task`: one that also
+    created the task); the workflow is enqueued once this commits (the worker must find
+    the task queued). If it cannot be, the task goes back to `created`. 429 QUOTA_EXCEEDED
+    when a monthly limit of the user is used up."""
     ensure_within_quota(session, user_id)
     return _queue_now(session, user_id=user_id, task_id=task_id)
+
+
+start_task = in_async_session(start_now)
 
 
 def _queue_now(session: Session, *, user_id: int, task_id: str) -> Task:

@@ -136,14 +136,12 @@ refusal = in_async_session(refusal_now)
 ensure_within = in_async_session(ensure_within_now)
 
 
-async def limits_of(session: AsyncSession, user_id: int) -> UserQuota | None:
-    """The user's limits row (one unique-index read), if an admin ever set one."""
-    return await session.run_sync(limits_now, user_id)
-
-
 def limits_now(session: Session, user_id: int) -> UserQuota | None:
-    """`limits_of` in a synchronous session."""
+    """The user's limits row (one unique-index read), if an admin ever set one."""
     return session.scalar(select(UserQuota).where(UserQuota.user_id == user_id))
+
+
+limits_of = in_async_session(limits_now)
 
 
 async def set_limits(session: AsyncSession, *, user_id: int,
