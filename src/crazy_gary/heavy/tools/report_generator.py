@@ -21,7 +21,7 @@ from crazy_gary.toolhub.workspace import resolve_in_workspace, workspace_root
 MEDIA_TYPES = {"pdf": "application/pdf", "html": "text/html", "json": "application/json"}
 
 RECOMMENDATIONS = {
-    "SQL Injection": "Use parameterised queries (placeholders) instead of building SQL from "
+    "SQL Injection": "Use parameterised queries (bound parameters) instead of building SQL from "
                      "strings; never concatenate user input into a query.",
     "Command Injection": "Pass an argument list to subprocess without shell=True, and "
                          "validate anything that reaches a command line.",
